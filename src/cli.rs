@@ -1,0 +1,227 @@
+//! Command-line arguments (clap derive). Turned into checked settings in
+//! `run.rs`; no clap type goes deeper.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tsmigrate",
+    version,
+    about = "Migrate ThoughtSpot cluster configuration: export, diff, plan, apply, verify",
+    after_help = "Exit codes: 0 ok · 1 bad input · 2 differences (--exit-code) · 3 stale plan · 4 apply failed, target restored · 5 apply failed, NOT restored · 6 cluster unreachable or credentials refused"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Profiles file (default: $TSMIGRATE_CONFIG, then ./tsmigrate.toml)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Mapping file: {"guids": {...}, "replace": {...}}
+    #[arg(long, global = true, value_name = "FILE")]
+    pub map: Option<PathBuf>,
+    /// JSON Pointer to leave alone (`*` = any one segment); repeatable
+    #[arg(long, global = true, value_name = "PTR", action = ArgAction::Append)]
+    pub ignore: Vec<String>,
+    /// Do not ignore the built-in cluster-specific paths (see README)
+    #[arg(long, global = true)]
+    pub no_default_ignores: bool,
+    /// Secret values for placeholders: JSON {pointer: value}
+    #[arg(long, global = true, value_name = "FILE")]
+    pub secrets: Option<PathBuf>,
+    /// More detail on stderr (-v, -vv)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Colour output
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Allow plain http:// to hosts that are not loopback
+    #[arg(long, global = true)]
+    pub allow_http: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DiffFormat {
+    Text,
+    Patch,
+    Json,
+    Summary,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a simulated cluster
+    #[command(
+        after_help = "Example:\n  tsmigrate sim --state /tmp/dev.json --listen 127.0.0.1:8088"
+    )]
+    Sim(SimArgs),
+    /// Print the canonical document of REF as JSON
+    #[command(after_help = "Example:\n  tsmigrate show prod > prod.json")]
+    Show {
+        /// Profile, URL or snapshot directory
+        #[arg(value_name = "REF")]
+        cluster: String,
+    },
+    /// Write a snapshot directory
+    #[command(after_help = "Example:\n  tsmigrate export --cluster prod --out snapshots/prod")]
+    Export {
+        #[arg(long, value_name = "REF")]
+        cluster: String,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Show what applying would change on the target
+    #[command(
+        after_help = "Example:\n  tsmigrate diff --source dev --target prod --format text --exit-code"
+    )]
+    Diff {
+        #[arg(long, value_name = "REF")]
+        source: String,
+        #[arg(long, value_name = "REF")]
+        target: String,
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
+        /// Exit 2 when there are differences, 0 when there are none
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Write a plan file
+    #[command(
+        after_help = "Example:\n  tsmigrate plan --source snapshots/dev --target prod --out prod.plan.json"
+    )]
+    Plan {
+        #[arg(long, value_name = "REF")]
+        source: String,
+        #[arg(long, value_name = "REF")]
+        target: String,
+        #[arg(long, value_name = "PLAN")]
+        out: PathBuf,
+        /// Exit 2 when the plan changes something, 0 when it is empty
+        #[arg(long)]
+        exit_code: bool,
+    },
+    /// Make the target match a plan or a source
+    #[command(
+        after_help = "Examples:\n  tsmigrate apply --target prod --plan prod.plan.json --yes\n  tsmigrate apply --target prod --source dev --prune --dry-run"
+    )]
+    Apply(ApplyArgs),
+    /// Undo an interrupted or failed apply from its journal
+    #[command(
+        after_help = "Example:\n  tsmigrate rollback --journal .tsmigrate/journals/1700000000000-4242.jsonl --target prod"
+    )]
+    Rollback {
+        #[arg(long, value_name = "FILE")]
+        journal: PathBuf,
+        #[arg(long, value_name = "REF")]
+        target: String,
+    },
+    /// Check a source against a target before writing anything
+    #[command(
+        after_help = "Example:\n  tsmigrate validate --source dev --target prod --map maps/prod.json"
+    )]
+    Validate {
+        #[arg(long, value_name = "REF")]
+        source: String,
+        #[arg(long, value_name = "REF")]
+        target: String,
+        /// Drop associations to objects missing on the target (with a warning)
+        #[arg(long)]
+        skip_missing_associations: bool,
+    },
+    /// Run the whole flow on two built-in simulated clusters
+    #[command(after_help = "Example:\n  tsmigrate demo")]
+    Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[arg(long, value_name = "REF")]
+    pub target: String,
+    #[arg(
+        long,
+        value_name = "PLAN",
+        conflicts_with = "source",
+        required_unless_present = "source"
+    )]
+    pub plan: Option<PathBuf>,
+    #[arg(long, value_name = "REF")]
+    pub source: Option<String>,
+    /// Apply without asking
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the requests that would be sent; send none
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delete actions the source does not have
+    #[arg(long)]
+    pub prune: bool,
+    /// Concurrent writes (default: the profile's `parallel`, else 8)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel: Option<u16>,
+    /// Journal file (default: .tsmigrate/journals/<time>-<pid>.jsonl)
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Drop associations to objects missing on the target (with a warning)
+    #[arg(long)]
+    pub skip_missing_associations: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// State file; created from the built-in example cluster if missing
+    #[arg(long, value_name = "FILE")]
+    pub state: PathBuf,
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8088")]
+    pub listen: std::net::SocketAddr,
+    #[arg(long, default_value = "admin")]
+    pub username: String,
+    #[arg(long, default_value = "admin")]
+    pub password: String,
+    /// Accept `Authorization: Bearer T`
+    #[arg(long, value_name = "T")]
+    pub token: Option<String>,
+    /// Delay every request by this many milliseconds
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of requests (not login) answered 503, 0..1
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
+    pub fail_rate: f64,
+    /// Share of requests (not login) answered 429 with Retry-After: 1, 0..1
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
+    pub throttle_rate: f64,
+    /// Every write after the Nth fails with 500 until restart
+    #[arg(long, value_name = "N")]
+    pub fail_after: Option<u64>,
+    /// Every write to this action answers 400 (repeatable)
+    #[arg(long, value_name = "NAME", action = ArgAction::Append)]
+    pub reject_action: Vec<String>,
+    /// Seed for repeatable faults
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not between 0 and 1"))
+    }
+}

@@ -1,0 +1,141 @@
+//! Loading one side of a migration: a live cluster (all reads concurrent)
+//! or a snapshot directory, into its canonical document.
+
+use serde_json::{Map, Value};
+
+use crate::api::{ApiError, Client, ErrorKind};
+use crate::config::{ClusterRef, Settings};
+use crate::document::{self, Canonical};
+use crate::error::Error;
+
+pub struct Side {
+    pub label: String,
+    pub canonical: Canonical,
+    /// The document before ignore rules were applied (to fill PUT bodies).
+    pub raw: Value,
+    /// `GET admin/configinfo/overrides` (live clusters).
+    pub overrides: Option<Map<String, Value>>,
+    /// `GET metadata/listobjectheaders` (live clusters).
+    pub objects: Option<Vec<Value>>,
+    pub client: Option<Client>,
+    /// The cluster's URL (for a snapshot: the URL it was exported from).
+    pub url: String,
+    pub parallel: Option<usize>,
+}
+
+impl Side {
+    pub fn doc(&self) -> &Value {
+        &self.canonical.doc
+    }
+}
+
+/// Turns an API failure into the user-facing error (exit 6 for a cluster).
+pub fn cluster_error(client: &Client, what: &str, e: ApiError) -> Error {
+    let label = client.endpoint.label.clone();
+    let message = match e.kind {
+        ErrorKind::Refused => format!("{what}: the cluster refused the credentials ({e}); {}", client.endpoint.credentials_hint),
+        ErrorKind::Transient => format!("{what}: the cluster is unreachable or failing ({e}); check the URL, the network and that the cluster is up"),
+        ErrorKind::Rejected | ErrorKind::BadResponse => format!("{what}: {e}"),
+    };
+    Error::Cluster {
+        cluster: label,
+        message,
+    }
+}
+
+pub async fn connect(r: &ClusterRef) -> Result<Client, Error> {
+    let ClusterRef::Live { endpoint, .. } = r else {
+        return Err(Error::Usage(format!(
+            "{}: a snapshot directory is read-only; name a live cluster",
+            r.label()
+        )));
+    };
+    match Client::connect(endpoint.clone()).await {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            let message = match e.kind {
+                ErrorKind::Refused => format!("login refused ({e}); {}", endpoint.credentials_hint),
+                ErrorKind::Transient => {
+                    format!("unreachable ({e}); check the URL and that the cluster is up")
+                }
+                _ => format!("login failed: {e}"),
+            };
+            Err(Error::Cluster {
+                cluster: endpoint.label.clone(),
+                message,
+            })
+        }
+    }
+}
+
+/// Reads the canonical document of a live cluster.
+pub async fn read_live(
+    client: &Client,
+) -> Result<(Canonical, Map<String, Value>, Vec<Value>), Error> {
+    let (config, overrides, actions, objects) = tokio::try_join!(
+        async {
+            client
+                .configinfo()
+                .await
+                .map_err(|e| cluster_error(client, "admin/configinfo", e))
+        },
+        async {
+            client
+                .overrides()
+                .await
+                .map_err(|e| cluster_error(client, "admin/configinfo/overrides", e))
+        },
+        async {
+            client
+                .actions()
+                .await
+                .map_err(|e| cluster_error(client, "admin/embed/actions", e))
+        },
+        async {
+            client
+                .object_headers()
+                .await
+                .map_err(|e| cluster_error(client, "metadata/listobjectheaders", e))
+        },
+    )?;
+    let canonical = document::from_api(&client.endpoint.label, config, actions)?;
+    Ok((canonical, overrides, objects))
+}
+
+/// Loads a side; ignored paths are removed.
+pub async fn load(r: &ClusterRef, settings: &Settings) -> Result<Side, Error> {
+    let mut side = match r {
+        ClusterRef::Snapshot(dir) => {
+            let (doc, url) = crate::snapshot::read(dir)?;
+            Side {
+                label: r.label(),
+                raw: doc.clone(),
+                canonical: Canonical {
+                    doc,
+                    action_ids: Default::default(),
+                },
+                overrides: None,
+                objects: None,
+                client: None,
+                url,
+                parallel: None,
+            }
+        }
+        ClusterRef::Live { endpoint, parallel } => {
+            let client = connect(r).await?;
+            let (canonical, overrides, objects) = read_live(&client).await?;
+            Side {
+                label: r.label(),
+                raw: canonical.doc.clone(),
+                canonical,
+                overrides: Some(overrides),
+                objects: Some(objects),
+                url: endpoint.url.clone(),
+                client: Some(client),
+                parallel: *parallel,
+            }
+        }
+    };
+    crate::ignore::strip(&mut side.canonical.doc, &settings.ignore);
+    Ok(side)
+}

@@ -1,0 +1,372 @@
+//! Structural diff of two canonical documents into RFC 6902 operations.
+//! Minimal by construction: objects member by member; arrays of objects
+//! with unique ids matched by id (Myers on the id sequence, then recursion
+//! into matched pairs); other arrays by an LCS over their items. Indices in
+//! emitted paths refer to the array as already patched, so the ops apply in
+//! order with any conforming implementation.
+
+pub mod render;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+use similar::{Algorithm, DiffOp};
+
+use crate::pointer;
+use crate::secrets;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Add,
+    Remove,
+    Replace,
+    Test,
+}
+
+impl OpKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            OpKind::Add => "add",
+            OpKind::Remove => "remove",
+            OpKind::Replace => "replace",
+            OpKind::Test => "test",
+        }
+    }
+}
+
+/// One operation, with the value it replaces kept for rendering and guards.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Op {
+    pub kind: OpKind,
+    pub path: Vec<String>,
+    /// The new value (add, replace, test).
+    pub value: Option<Value>,
+    /// The value before (replace, remove).
+    pub old: Option<Value>,
+}
+
+impl Op {
+    pub fn pointer(&self) -> String {
+        pointer::join(&self.path)
+    }
+
+    /// The RFC 6902 form; secret values are replaced by placeholders.
+    pub fn to_json_masked(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("op".into(), json!(self.kind.name()));
+        m.insert("path".into(), json!(self.pointer()));
+        if let Some(v) = &self.value {
+            m.insert("value".into(), secrets::redact_at(&self.path, v));
+        }
+        Value::Object(m)
+    }
+}
+
+/// The ops that turn `target` into `source`.
+pub fn diff(target: &Value, source: &Value) -> Vec<Op> {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    diff_value(&mut Vec::new(), target, source, &mut out, deadline);
+    out
+}
+
+fn diff_value(
+    path: &mut Vec<String>,
+    old: &Value,
+    new: &Value,
+    out: &mut Vec<Op>,
+    deadline: Instant,
+) {
+    match (old, new) {
+        (Value::Object(o), Value::Object(n)) => diff_objects(path, o, n, out, deadline),
+        (Value::Array(o), Value::Array(n)) => diff_arrays(path, o, n, out, deadline),
+        _ => {
+            if old != new {
+                out.push(Op {
+                    kind: OpKind::Replace,
+                    path: path.clone(),
+                    value: Some(new.clone()),
+                    old: Some(old.clone()),
+                });
+            }
+        }
+    }
+}
+
+fn diff_objects(
+    path: &mut Vec<String>,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+    out: &mut Vec<Op>,
+    deadline: Instant,
+) {
+    for (k, ov) in old {
+        path.push(k.clone());
+        match new.get(k) {
+            Some(nv) => diff_value(path, ov, nv, out, deadline),
+            None => out.push(Op {
+                kind: OpKind::Remove,
+                path: path.clone(),
+                value: None,
+                old: Some(ov.clone()),
+            }),
+        }
+        path.pop();
+    }
+    for (k, nv) in new {
+        if !old.contains_key(k) {
+            path.push(k.clone());
+            out.push(Op {
+                kind: OpKind::Add,
+                path: path.clone(),
+                value: Some(nv.clone()),
+                old: None,
+            });
+            path.pop();
+        }
+    }
+}
+
+/// The ids of an array whose items are all objects with a unique scalar
+/// `"id"`, as comparable keys; `None` for any other array.
+pub fn keyed_ids(items: &[Value]) -> Option<Vec<String>> {
+    let mut ids = Vec::with_capacity(items.len());
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    for item in items {
+        let id = match item.as_object()?.get("id")? {
+            Value::String(s) => format!("s{s}"),
+            Value::Number(n) => format!("n{n}"),
+            _ => return None,
+        };
+        if !seen.insert(id.clone()) {
+            return None;
+        }
+        ids.push(id);
+    }
+    Some(ids)
+}
+
+fn diff_arrays(
+    path: &mut Vec<String>,
+    old: &[Value],
+    new: &[Value],
+    out: &mut Vec<Op>,
+    deadline: Instant,
+) {
+    if old == new {
+        return;
+    }
+    let keyed = match (keyed_ids(old), keyed_ids(new)) {
+        (Some(o), Some(n)) => Some((o, n)),
+        _ => None,
+    };
+    let (ops, keyed) = match keyed {
+        Some((o, n)) => (
+            similar::capture_diff_slices_deadline(Algorithm::Myers, &o, &n, Some(deadline)),
+            true,
+        ),
+        None => {
+            let (o, n) = intern(old, new);
+            (
+                similar::capture_diff_slices_deadline(Algorithm::Myers, &o, &n, Some(deadline)),
+                false,
+            )
+        }
+    };
+    let mut cur = 0usize;
+    for op in ops {
+        match op {
+            DiffOp::Equal {
+                old_index,
+                new_index,
+                len,
+            } => {
+                if keyed {
+                    // Same ids: the items may still differ inside.
+                    for i in 0..len {
+                        path.push((cur + i).to_string());
+                        diff_value(
+                            path,
+                            &old[old_index + i],
+                            &new[new_index + i],
+                            out,
+                            deadline,
+                        );
+                        path.pop();
+                    }
+                }
+                cur += len;
+            }
+            DiffOp::Delete {
+                old_index, old_len, ..
+            } => {
+                remove_run(path, &old[old_index..old_index + old_len], cur, out);
+            }
+            DiffOp::Insert {
+                new_index, new_len, ..
+            } => {
+                add_run(path, &new[new_index..new_index + new_len], &mut cur, out);
+            }
+            DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => {
+                let paired = if keyed { 0 } else { old_len.min(new_len) };
+                for i in 0..paired {
+                    path.push(cur.to_string());
+                    diff_value(
+                        path,
+                        &old[old_index + i],
+                        &new[new_index + i],
+                        out,
+                        deadline,
+                    );
+                    path.pop();
+                    cur += 1;
+                }
+                remove_run(
+                    path,
+                    &old[old_index + paired..old_index + old_len],
+                    cur,
+                    out,
+                );
+                add_run(
+                    path,
+                    &new[new_index + paired..new_index + new_len],
+                    &mut cur,
+                    out,
+                );
+            }
+        }
+    }
+}
+
+fn remove_run(path: &mut Vec<String>, items: &[Value], at: usize, out: &mut Vec<Op>) {
+    for item in items {
+        path.push(at.to_string());
+        out.push(Op {
+            kind: OpKind::Remove,
+            path: path.clone(),
+            value: None,
+            old: Some(item.clone()),
+        });
+        path.pop();
+    }
+}
+
+fn add_run(path: &mut Vec<String>, items: &[Value], cur: &mut usize, out: &mut Vec<Op>) {
+    for item in items {
+        path.push(cur.to_string());
+        out.push(Op {
+            kind: OpKind::Add,
+            path: path.clone(),
+            value: Some(item.clone()),
+            old: None,
+        });
+        path.pop();
+        *cur += 1;
+    }
+}
+
+/// Numbers standing for items: equal items get equal numbers.
+fn intern(old: &[Value], new: &[Value]) -> (Vec<u32>, Vec<u32>) {
+    let mut table: HashMap<String, u32> = HashMap::new();
+    let mut id_of = |v: &Value| {
+        let key = v.to_string();
+        let next = table.len() as u32;
+        *table.entry(key).or_insert(next)
+    };
+    let o = old.iter().map(&mut id_of).collect();
+    let n = new.iter().map(&mut id_of).collect();
+    (o, n)
+}
+
+/// The RFC 6902 array of `ops`, secrets masked.
+pub fn patch_json(ops: &[Op]) -> Value {
+    Value::Array(ops.iter().map(Op::to_json_masked).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(target: Value, source: Value) -> Vec<Op> {
+        let ops = diff(&target, &source);
+        let patch: json_patch::Patch = serde_json::from_value(Value::Array(
+            ops.iter()
+                .map(|o| {
+                    let mut j = json!({"op": o.kind.name(), "path": o.pointer()});
+                    if let Some(v) = &o.value {
+                        j["value"] = v.clone();
+                    }
+                    j
+                })
+                .collect(),
+        ))
+        .unwrap();
+        let mut doc = target.clone();
+        json_patch::patch(&mut doc, &patch).unwrap();
+        assert_eq!(doc, source);
+        ops
+    }
+
+    #[test]
+    fn objects_and_scalars() {
+        let ops = check(
+            json!({"a": 1, "b": {"c": true}, "d": "x"}),
+            json!({"a": 2, "b": {"c": true, "e": null}, "f": 1}),
+        );
+        assert_eq!(ops.len(), 4);
+    }
+
+    #[test]
+    fn keyed_array_one_field_is_one_op() {
+        let old: Vec<Value> = (0..10_000)
+            .map(|i| json!({"id": format!("i{i}"), "v": i}))
+            .collect();
+        let mut new = old.clone();
+        new[5000]["v"] = json!(-1);
+        let ops = check(Value::Array(old.clone()), Value::Array(new));
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].pointer(), "/5000/v");
+        let mut ins = old.clone();
+        ins.insert(3, json!({"id": "new", "v": 0}));
+        let ops = check(Value::Array(old), Value::Array(ins));
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].kind, OpKind::Add);
+    }
+
+    #[test]
+    fn keyed_inserts_removes_and_changes_mixed() {
+        let old = json!([{"id": 1, "x": 1}, {"id": 2, "x": 2}, {"id": 3, "x": 3}, {"id": 4}]);
+        let new =
+            json!([{"id": 0}, {"id": 2, "x": 20}, {"id": 5}, {"id": 3, "x": 3}, {"id": 4, "y": 1}]);
+        let ops = check(old, new);
+        assert_eq!(ops.len(), 5, "{ops:#?}");
+    }
+
+    #[test]
+    fn scalar_arrays_and_unkeyed_objects() {
+        check(
+            json!(["a", "b", "c", "d"]),
+            json!(["a", "c", "x", "d", "e"]),
+        );
+        let ops = check(
+            json!([{"n": 1}, {"n": 2}, {"n": 3}]),
+            json!([{"n": 1}, {"n": 9}, {"n": 3}]),
+        );
+        assert_eq!(ops.len(), 1);
+        check(json!([1, 2]), json!([]));
+        check(json!([]), json!([{"id": 1}]));
+        check(json!([{"id": 1}, {"id": 1}]), json!([{"id": 1, "a": 2}]));
+    }
+
+    #[test]
+    fn special_keys_are_escaped() {
+        let ops = check(json!({"a/b": {"~x": 1}, "é": 1}), json!({"a/b": {"~x": 2}}));
+        assert_eq!(ops[0].pointer(), "/a~1b/~0x");
+    }
+}

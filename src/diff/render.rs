@@ -1,0 +1,351 @@
+//! Renderings of a diff for people and machines: `text` (grouped, coloured),
+//! `json` (a list of changes with counts) and `summary` (a commit message).
+//! Secrets are `***` in text and placeholders in json.
+
+use std::fmt::Write;
+
+use console::Style;
+use serde_json::{json, Value};
+
+use super::{Op, OpKind};
+use crate::secrets;
+
+/// What a diff means for the target, counted.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Summary {
+    pub config_keys: usize,
+    pub create: Vec<String>,
+    pub update: Vec<String>,
+    pub delete: Vec<String>,
+}
+
+impl Summary {
+    pub fn of(ops: &[Op]) -> Summary {
+        let mut s = Summary::default();
+        for op in ops {
+            match op.path.first().map(String::as_str) {
+                Some("config") => s.config_keys += 1,
+                Some("actions") if op.path.len() >= 2 => {
+                    let name = op.path[1].clone();
+                    let list = match (op.path.len(), op.kind) {
+                        (2, OpKind::Add) => &mut s.create,
+                        (2, OpKind::Remove) => &mut s.delete,
+                        _ => &mut s.update,
+                    };
+                    if list.last() != Some(&name) && !list.contains(&name) {
+                        list.push(name);
+                    }
+                }
+                _ => {}
+            }
+        }
+        s
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.config_keys == 0
+            && self.create.is_empty()
+            && self.update.is_empty()
+            && self.delete.is_empty()
+    }
+
+    pub fn line(&self) -> String {
+        if self.is_empty() {
+            return "No differences.".into();
+        }
+        let keys = if self.config_keys == 1 { "key" } else { "keys" };
+        let mut out = format!(
+            "Plan: {} config {keys} to change; actions: {} to create, {} to update, {} to delete",
+            self.config_keys,
+            self.create.len(),
+            self.update.len(),
+            self.delete.len()
+        );
+        if !self.delete.is_empty() {
+            out.push_str(" (deletes need --prune)");
+        }
+        out.push('.');
+        out
+    }
+}
+
+pub struct Palette {
+    add: Style,
+    remove: Style,
+    change: Style,
+    head: Style,
+    dim: Style,
+}
+
+impl Palette {
+    pub fn new(color: bool) -> Palette {
+        let s = |st: Style| {
+            if color {
+                st.force_styling(true)
+            } else {
+                Style::new()
+            }
+        };
+        Palette {
+            add: s(Style::new().green()),
+            remove: s(Style::new().red()),
+            change: s(Style::new().yellow()),
+            head: s(Style::new().bold()),
+            dim: s(Style::new().dim()),
+        }
+    }
+}
+
+/// A value for display: compact JSON, secrets as `***`.
+fn show(path: &[String], value: &Value) -> String {
+    if secrets::is_secret(path, value) {
+        return "***".into();
+    }
+    let masked = secrets::redact_at(path, value);
+    mask_placeholders(&masked).to_string()
+}
+
+fn mask_placeholders(v: &Value) -> Value {
+    match v {
+        Value::String(s) if secrets::placeholder_pointer(s).is_some() => json!("***"),
+        Value::Array(a) => Value::Array(a.iter().map(mask_placeholders).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), mask_placeholders(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn dotted(segs: &[String]) -> String {
+    segs.join(".")
+}
+
+/// The grouped, human-readable diff, ending with the summary line.
+pub fn text(ops: &[Op], p: &Palette) -> String {
+    let mut out = String::new();
+    let config_ops: Vec<&Op> = ops
+        .iter()
+        .filter(|o| o.path.first().is_some_and(|s| s == "config"))
+        .collect();
+    let action_ops: Vec<&Op> = ops
+        .iter()
+        .filter(|o| o.path.first().is_some_and(|s| s == "actions"))
+        .collect();
+    if !config_ops.is_empty() {
+        let _ = writeln!(out, "{}", p.head.apply_to("config"));
+        let mut section: Option<&str> = None;
+        for op in config_ops {
+            let Some(sec) = op.path.get(1) else { continue };
+            if op.path.len() == 2 {
+                section = None;
+                line(&mut out, p, "  ", op, sec);
+                continue;
+            }
+            if section != Some(sec.as_str()) {
+                let _ = writeln!(out, "  {}", p.head.apply_to(sec));
+                section = Some(sec.as_str());
+            }
+            line(&mut out, p, "    ", op, &dotted(&op.path[2..]));
+        }
+    }
+    if !action_ops.is_empty() {
+        let _ = writeln!(out, "{}", p.head.apply_to("actions"));
+        let mut current: Option<&str> = None;
+        for op in action_ops {
+            let Some(name) = op.path.get(1) else { continue };
+            match (op.path.len(), op.kind) {
+                (2, OpKind::Add) => {
+                    current = None;
+                    let _ = writeln!(out, "  {}", p.add.apply_to(format!("+ {name:?} (create)")));
+                    if let Some(Value::Object(fields)) = &op.value {
+                        for (k, v) in fields {
+                            let mut path = op.path.clone();
+                            path.push(k.clone());
+                            let _ = writeln!(
+                                out,
+                                "      {}",
+                                p.add.apply_to(format!("{k}: {}", show(&path, v)))
+                            );
+                        }
+                    }
+                }
+                (2, OpKind::Remove) => {
+                    current = None;
+                    let _ = writeln!(
+                        out,
+                        "  {}",
+                        p.remove
+                            .apply_to(format!("- {name:?} (delete, needs --prune)"))
+                    );
+                }
+                _ => {
+                    if current != Some(name.as_str()) {
+                        let _ = writeln!(
+                            out,
+                            "  {}",
+                            p.change.apply_to(format!("~ {name:?} (update)"))
+                        );
+                        current = Some(name.as_str());
+                    }
+                    line(&mut out, p, "      ", op, &dotted(&op.path[2..]));
+                }
+            }
+        }
+    }
+    if !ops.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", Summary::of(ops).line());
+    out
+}
+
+const LONG: usize = 60;
+
+fn line(out: &mut String, p: &Palette, indent: &str, op: &Op, label: &str) {
+    match op.kind {
+        OpKind::Add => {
+            let v = op
+                .value
+                .as_ref()
+                .map(|v| show(&op.path, v))
+                .unwrap_or_default();
+            let _ = writeln!(out, "{indent}{}", p.add.apply_to(format!("+ {label}: {v}")));
+        }
+        OpKind::Remove => {
+            let v = op
+                .old
+                .as_ref()
+                .map(|v| show(&op.path, v))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{indent}{}",
+                p.remove.apply_to(format!("- {label}: {v}"))
+            );
+        }
+        OpKind::Replace => {
+            let (old, new) = (op.old.as_ref(), op.value.as_ref());
+            let secret = [old, new]
+                .iter()
+                .flatten()
+                .any(|v| secrets::is_secret(&op.path, v));
+            if let (Some(Value::String(a)), Some(Value::String(b)), false) = (old, new, secret) {
+                if a.len() > LONG || b.len() > LONG || a.contains('\n') || b.contains('\n') {
+                    let _ = writeln!(out, "{indent}{}", p.change.apply_to(format!("~ {label}:")));
+                    string_diff(out, p, &format!("{indent}    "), a, b);
+                    return;
+                }
+            }
+            let a = old.map(|v| show(&op.path, v)).unwrap_or_default();
+            let b = new.map(|v| show(&op.path, v)).unwrap_or_default();
+            let note = if secret { " (secret changed)" } else { "" };
+            let _ = writeln!(
+                out,
+                "{indent}{}",
+                p.change.apply_to(format!("~ {label}: {a} → {b}{note}"))
+            );
+        }
+        OpKind::Test => {}
+    }
+}
+
+/// A unified diff of two long strings (line by line; one-line strings show
+/// as a removed and an added line).
+fn string_diff(out: &mut String, p: &Palette, indent: &str, a: &str, b: &str) {
+    let diff = similar::TextDiff::from_lines(a, b);
+    for hunk in diff.unified_diff().context_radius(2).iter_hunks() {
+        let _ = writeln!(out, "{indent}{}", p.dim.apply_to(hunk.header().to_string()));
+        for change in hunk.iter_changes() {
+            let text = change.value().trim_end_matches('\n');
+            let styled = match change.tag() {
+                similar::ChangeTag::Delete => p.remove.apply_to(format!("-{text}")),
+                similar::ChangeTag::Insert => p.add.apply_to(format!("+{text}")),
+                similar::ChangeTag::Equal => p.dim.apply_to(format!(" {text}")),
+            };
+            let _ = writeln!(out, "{indent}{styled}");
+        }
+    }
+}
+
+/// The machine-readable report (`diff --format json`, watch pushes).
+pub fn json_report(ops: &[Op], source: &str, target: &str) -> Value {
+    let s = Summary::of(ops);
+    let changes: Vec<Value> = ops
+        .iter()
+        .filter(|o| o.kind != OpKind::Test)
+        .map(|o| {
+            json!({
+                "pointer": o.pointer(),
+                "kind": o.kind.name(),
+                "before": o.old.as_ref().map(|v| secrets::redact_at(&o.path, v)),
+                "after": o.value.as_ref().map(|v| secrets::redact_at(&o.path, v)),
+            })
+        })
+        .collect();
+    json!({
+        "source": source,
+        "target": target,
+        "summary": {
+            "changes": changes.len(),
+            "config_keys": s.config_keys,
+            "actions_create": s.create,
+            "actions_update": s.update,
+            "actions_delete": s.delete,
+        },
+        "changes": changes,
+    })
+}
+
+/// One line per changed object, after a title line: fit for `git commit -F`.
+pub fn summary(ops: &[Op]) -> String {
+    let s = Summary::of(ops);
+    if s.is_empty() {
+        return "tsmigrate: no differences\n".into();
+    }
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    for op in ops
+        .iter()
+        .filter(|o| o.path.first().is_some_and(|p| p == "config"))
+    {
+        let Some(sec) = op.path.get(1) else { continue };
+        let key = dotted(&op.path[2..]);
+        match sections.last_mut() {
+            Some((name, keys)) if name == sec => keys.push(key),
+            _ => sections.push((sec.clone(), vec![key])),
+        }
+    }
+    let mut lines = Vec::new();
+    for (sec, keys) in &sections {
+        let keys: Vec<&String> = keys.iter().filter(|k| !k.is_empty()).collect();
+        if keys.is_empty() {
+            lines.push(format!("config {sec}: changed"));
+        } else {
+            let list: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
+            lines.push(format!("config {sec}: {}", list.join(", ")));
+        }
+    }
+    for name in &s.create {
+        lines.push(format!("action {name:?}: create"));
+    }
+    for name in &s.update {
+        let mut fields: Vec<String> = ops
+            .iter()
+            .filter(|o| o.path.len() > 2 && o.path[0] == "actions" && &o.path[1] == name)
+            .map(|o| o.path[2].clone())
+            .collect();
+        fields.dedup();
+        lines.push(format!("action {name:?}: update ({})", fields.join(", ")));
+    }
+    for name in &s.delete {
+        lines.push(format!("action {name:?}: delete (needs --prune)"));
+    }
+    let keys = if s.config_keys == 1 { "key" } else { "keys" };
+    let title = format!(
+        "tsmigrate: {} config {keys}, {} actions changed",
+        s.config_keys,
+        s.create.len() + s.update.len() + s.delete.len()
+    );
+    format!("{title}\n\n{}\n", lines.join("\n"))
+}

@@ -1,0 +1,141 @@
+//! Reading JSON files given by users: errors name the file and the JSON
+//! path; a UTF-8 byte-order mark is accepted; nesting depth is bounded by
+//! serde_json's recursion limit.
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+
+/// Parses `bytes` (the content of `file`) into `T`.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8], file: &Path) -> Result<T, Error> {
+    parse_named(bytes, &file.display().to_string())
+}
+
+/// Like `parse`, for content that came from somewhere other than a file.
+pub fn parse_named<T: DeserializeOwned>(bytes: &[u8], name: &str) -> Result<T, Error> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        Error::input(
+            name,
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = pointer_of(e.path());
+        let inner = e.into_inner();
+        let at = if inner.is_syntax() || inner.is_eof() {
+            format!("line {} column {}", inner.line(), inner.column())
+        } else {
+            format!("at {path}")
+        };
+        Error::input(
+            name,
+            format!("{at}: {}", strip_position(&inner.to_string())),
+        )
+    })?;
+    de.end().map_err(|e| {
+        Error::input(
+            name,
+            format!(
+                "line {} column {}: trailing characters",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    Ok(value)
+}
+
+/// serde_path_to_error's path as a JSON Pointer (`/a/0/b`), `/` for the root.
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        out.push('/');
+        match seg {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                out.push_str(&crate::pointer::escape(key))
+            }
+            Segment::Unknown => out.push('?'),
+        }
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// Pretty JSON as every file we write has it: sorted keys (serde_json's
+/// map is ordered), two-space indent, trailing newline.
+pub fn to_pretty(value: &impl serde::Serialize) -> Result<Vec<u8>, Error> {
+    let mut out = serde_json::to_vec_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Shape {
+        items: Vec<Item>,
+    }
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Item {
+        n: u32,
+    }
+
+    #[test]
+    fn names_file_and_pointer() {
+        let err =
+            parse::<Shape>(br#"{"items":[{"n":1},{"n":"x"}]}"#, Path::new("f.json")).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("f.json: at /items/1/n: invalid type"),
+            "{msg}"
+        );
+        assert_eq!(err.exit_code(), 1);
+    }
+
+    #[test]
+    fn syntax_errors_give_line_and_column() {
+        let msg = parse::<Value>(b"{\n  \"a\": tru\n}", Path::new("x.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("x.json: line 2 column"), "{msg}");
+    }
+
+    #[test]
+    fn bom_is_accepted_and_bad_utf8_reported() {
+        let v: Value = parse(b"\xEF\xBB\xBF{\"a\":1}", Path::new("b.json")).unwrap();
+        assert_eq!(v["a"], 1);
+        let msg = parse::<Value>(b"{\"a\":\"\xff\"}", Path::new("c.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("not UTF-8"), "{msg}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = "[".repeat(100_000);
+        assert!(parse::<Value>(deep.as_bytes(), Path::new("d.json")).is_err());
+    }
+}

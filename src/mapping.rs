@@ -1,0 +1,119 @@
+//! Mapping between environments (DESIGN.md): source GUIDs to target GUIDs in
+//! associations and user groups, and string replacements (host names).
+//! Applied to the source document before diffing, so diff, plan and apply agree.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    #[serde(default)]
+    pub guids: BTreeMap<String, String>,
+    #[serde(default)]
+    pub replace: BTreeMap<String, String>,
+}
+
+impl Mapping {
+    pub fn from_file(path: &Path) -> Result<Mapping, Error> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let mapping: Mapping = crate::jsonfile::parse(&bytes, path)?;
+        if let Some((k, _)) = mapping.replace.iter().find(|(k, _)| k.is_empty()) {
+            return Err(Error::input(
+                path.display(),
+                format!("at /replace/{k}: an empty string cannot be replaced"),
+            ));
+        }
+        Ok(mapping)
+    }
+
+    pub fn map_guid<'a>(&'a self, guid: &'a str) -> &'a str {
+        self.guids.get(guid).map(String::as_str).unwrap_or(guid)
+    }
+
+    /// Rewrites a source document in place.
+    pub fn apply(&self, doc: &mut Value) {
+        if !self.replace.is_empty() {
+            // Longest first, so "dev.example.com" wins over "dev".
+            let mut pairs: Vec<(&String, &String)> = self.replace.iter().collect();
+            pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
+            replace_strings(doc, &pairs);
+        }
+        if self.guids.is_empty() {
+            return;
+        }
+        if let Some(actions) = doc.get_mut("actions").and_then(Value::as_object_mut) {
+            for action in actions.values_mut() {
+                if let Some(map) = action
+                    .get_mut("actionAssociationMap")
+                    .and_then(Value::as_object_mut)
+                {
+                    for objects in map.values_mut() {
+                        if let Some(objs) = objects.as_object_mut() {
+                            let renamed: Map<String, Value> = std::mem::take(objs)
+                                .into_iter()
+                                .map(|(g, v)| (self.map_guid(&g).to_string(), v))
+                                .collect();
+                            *objs = renamed;
+                        }
+                    }
+                }
+                if let Some(groups) = action
+                    .get_mut("userGroupList")
+                    .and_then(Value::as_array_mut)
+                {
+                    for g in groups.iter_mut() {
+                        if let Some(s) = g.as_str() {
+                            *g = Value::String(self.map_guid(s).to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn replace_strings(value: &mut Value, pairs: &[(&String, &String)]) {
+    match value {
+        Value::String(s) => {
+            for (from, to) in pairs {
+                if s.contains(from.as_str()) {
+                    *s = s.replace(from.as_str(), to);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|v| replace_strings(v, pairs)),
+        Value::Object(m) => m.values_mut().for_each(|v| replace_strings(v, pairs)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn maps_guids_and_strings() {
+        let m = Mapping {
+            guids: [("s1".to_string(), "t1".to_string())].into(),
+            replace: [("dev.example".to_string(), "prod.example".to_string())].into(),
+        };
+        let mut doc = json!({"config": {"u": "https://dev.example/x"},
+            "actions": {"a": {"actionAssociationMap": {"ANSWER": {"s1": {"enabled": "true"}, "s2": {}}}, "userGroupList": ["s1"]}}});
+        m.apply(&mut doc);
+        assert_eq!(doc["config"]["u"], json!("https://prod.example/x"));
+        assert!(doc["actions"]["a"]["actionAssociationMap"]["ANSWER"]
+            .get("t1")
+            .is_some());
+        assert!(doc["actions"]["a"]["actionAssociationMap"]["ANSWER"]
+            .get("s2")
+            .is_some());
+        assert_eq!(doc["actions"]["a"]["userGroupList"], json!(["t1"]));
+    }
+}

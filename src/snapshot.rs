@@ -1,0 +1,277 @@
+//! Snapshot directories (DESIGN.md, "Snapshot directory"): deterministic
+//! files for git, written through a temporary directory so a failure never
+//! leaves half a snapshot.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::jsonfile;
+
+pub const META_FILE: &str = "tsmigrate.json";
+pub const CONFIG_FILE: &str = "config.json";
+pub const ACTIONS_DIR: &str = "actions";
+pub const FORMAT: &str = "tsmigrate-snapshot";
+pub const VERSION: u64 = 1;
+
+/// A file name for an action: readable ASCII from the name plus a short
+/// hash of the exact name, so that names which slug alike (`a/b`, `a_b`,
+/// `A b`) stay distinct on every filesystem, case-insensitive ones too, and
+/// a file's name never depends on the other actions.
+pub fn slug(name: &str) -> String {
+    let mut base = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            base.push(c.to_ascii_lowercase());
+        } else if !base.ends_with('-') && !base.is_empty() {
+            base.push('-');
+        }
+        if base.len() >= 48 {
+            break;
+        }
+    }
+    let base = base.trim_end_matches('-');
+    let base = if base.is_empty() { "action" } else { base };
+    let hash = Sha256::digest(name.as_bytes());
+    format!(
+        "{base}-{:02x}{:02x}{:02x}{:02x}",
+        hash[0], hash[1], hash[2], hash[3]
+    )
+}
+
+/// The origin URL without user info, query or fragment.
+fn clean_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string().trim_end_matches('/').to_string()
+        }
+        Err(_) => String::new(),
+    }
+}
+
+pub fn is_snapshot(dir: &Path) -> bool {
+    dir.join(META_FILE).is_file()
+}
+
+/// Writes the (already redacted) document as a snapshot at `dir`.
+pub fn write(dir: &Path, doc: &Value, source_url: &str) -> Result<(), Error> {
+    let files = render(doc, source_url)?;
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "--out {}: exists and is not a directory",
+                dir.display()
+            )));
+        }
+        let empty = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(dir, e))?
+            .next()
+            .is_none();
+        if !empty && !is_snapshot(dir) {
+            return Err(Error::Usage(format!(
+                "--out {}: the directory is not empty and is not a tsmigrate snapshot; choose an empty or new directory",
+                dir.display()
+            )));
+        }
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".tsmigrate-export-")
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io(&parent, e))?;
+    std::fs::create_dir(staging.path().join(ACTIONS_DIR))
+        .map_err(|e| Error::io(staging.path(), e))?;
+    for (rel, bytes) in &files {
+        let path = staging.path().join(rel);
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+    }
+    swap_into_place(staging, dir)
+}
+
+/// Replaces `dir` by the staged snapshot; files of the old directory that
+/// are not ours (a README, `.git`) are carried over.
+fn swap_into_place(staging: tempfile::TempDir, dir: &Path) -> Result<(), Error> {
+    let staged = staging.keep();
+    if !dir.exists() {
+        return std::fs::rename(&staged, dir).map_err(|e| Error::io(dir, e));
+    }
+    let old = dir.with_file_name(format!(
+        ".{}.old-{}",
+        dir.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("snapshot"),
+        std::process::id()
+    ));
+    std::fs::rename(dir, &old).map_err(|e| Error::io(dir, e))?;
+    if let Err(e) = std::fs::rename(&staged, dir) {
+        // Put the old snapshot back; nothing is lost.
+        let _ = std::fs::rename(&old, dir);
+        return Err(Error::io(dir, e));
+    }
+    if let Ok(entries) = std::fs::read_dir(&old) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if name != META_FILE && name != CONFIG_FILE && name != ACTIONS_DIR {
+                let _ = std::fs::rename(entry.path(), dir.join(&name));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&old);
+    crate::fsutil::sync_dir(dir);
+    Ok(())
+}
+
+/// The files of a snapshot: relative path → bytes.
+pub fn render(doc: &Value, source_url: &str) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+    let mut files = BTreeMap::new();
+    let meta = json!({"format": FORMAT, "version": VERSION, "source": clean_url(source_url)});
+    files.insert(META_FILE.to_string(), jsonfile::to_pretty(&meta)?);
+    let config = doc.get("config").cloned().unwrap_or_else(|| json!({}));
+    files.insert(CONFIG_FILE.to_string(), jsonfile::to_pretty(&config)?);
+    for (name, action) in crate::document::actions(doc) {
+        let rel = format!("{ACTIONS_DIR}/{}.json", slug(name));
+        if files.contains_key(&rel) {
+            return Err(Error::Internal(format!(
+                "two action names share the file {rel}"
+            )));
+        }
+        files.insert(rel, jsonfile::to_pretty(action)?);
+    }
+    Ok(files)
+}
+
+/// Reads a snapshot directory back into a canonical document.
+pub fn read(dir: &Path) -> Result<(Value, String), Error> {
+    let meta_path = dir.join(META_FILE);
+    let bytes = std::fs::read(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+    let meta: Value = jsonfile::parse(&bytes, &meta_path)?;
+    match meta.get("format").and_then(Value::as_str) {
+        Some(FORMAT) => {}
+        _ => {
+            return Err(Error::input(
+                meta_path.display(),
+                format!("at /format: expected \"{FORMAT}\""),
+            ))
+        }
+    }
+    match meta.get("version").and_then(Value::as_u64) {
+        Some(VERSION) => {}
+        Some(v) => {
+            return Err(Error::input(
+                meta_path.display(),
+                format!("at /version: snapshot format {v} is not supported by this tsmigrate (it reads version {VERSION}); use a matching tsmigrate"),
+            ))
+        }
+        None => return Err(Error::input(meta_path.display(), "at /version: expected a number")),
+    }
+    let source = meta
+        .get("source")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+
+    let config_path = dir.join(CONFIG_FILE);
+    let bytes = std::fs::read(&config_path).map_err(|e| Error::io(&config_path, e))?;
+    let config: Map<String, Value> = jsonfile::parse(&bytes, &config_path)?;
+
+    let actions_dir = dir.join(ACTIONS_DIR);
+    let mut actions = Map::new();
+    let mut files_by_name: BTreeMap<String, PathBuf> = BTreeMap::new();
+    if actions_dir.is_dir() {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&actions_dir)
+            .map_err(|e| Error::io(&actions_dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            let action: Map<String, Value> = jsonfile::parse(&bytes, &path)?;
+            let name = match action.get("name") {
+                Some(Value::String(n)) if !n.is_empty() => n.clone(),
+                _ => {
+                    return Err(Error::input(
+                        path.display(),
+                        "at /name: an action needs a non-empty string name",
+                    ))
+                }
+            };
+            if let Some(detail) = action.get("detail") {
+                if !detail.is_object() {
+                    return Err(Error::input(
+                        path.display(),
+                        "at /detail: expected an object",
+                    ));
+                }
+            }
+            if let Some(other) = files_by_name.get(&name) {
+                return Err(Error::input(
+                    path.display(),
+                    format!(
+                        "at /name: {name:?} is also the name in {}; action names must be unique",
+                        other.display()
+                    ),
+                ));
+            }
+            files_by_name.insert(name.clone(), path);
+            actions.insert(name, Value::Object(action));
+        }
+    }
+    Ok((
+        json!({"config": Value::Object(config), "actions": Value::Object(actions)}),
+        source,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_distinct_stable_and_safe() {
+        let names = [
+            "a/b",
+            "a_b",
+            "A b",
+            "a~b",
+            "日本語",
+            "CON",
+            "x".repeat(300).as_str(),
+            "",
+        ]
+        .map(str::to_string);
+        let slugs: Vec<String> = names.iter().map(|n| slug(n)).collect();
+        let unique: std::collections::BTreeSet<_> =
+            slugs.iter().map(|s| s.to_lowercase()).collect();
+        assert_eq!(unique.len(), names.len());
+        for s in &slugs {
+            assert!(
+                s.len() <= 60
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{s}"
+            );
+        }
+        assert_eq!(slug("Send to Slack"), slug("Send to Slack"));
+        assert!(slug("Send to Slack").starts_with("send-to-slack-"));
+    }
+
+    #[test]
+    fn urls_lose_credentials() {
+        assert_eq!(
+            clean_url("https://u:p@h.example:8443/x?token=1#f"),
+            "https://h.example:8443/x"
+        );
+    }
+}
