@@ -130,7 +130,7 @@ impl Settings {
     /// Resolves a REF: a profile, a URL, or a snapshot directory.
     pub fn resolve(&self, text: &str) -> Result<ClusterRef, Error> {
         if let Some(profile) = self.file.clusters.get(text) {
-            return self.from_profile(text, profile);
+            return self.profile_ref(text, profile);
         }
         if text.starts_with("http://") || text.starts_with("https://") {
             let credentials = if let Ok(token) = std::env::var("TS_TOKEN") {
@@ -174,7 +174,7 @@ impl Settings {
         )))
     }
 
-    fn from_profile(&self, name: &str, p: &Profile) -> Result<ClusterRef, Error> {
+    fn profile_ref(&self, name: &str, p: &Profile) -> Result<ClusterRef, Error> {
         let file = self
             .config_path
             .as_deref()

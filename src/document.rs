@@ -49,16 +49,17 @@ pub fn from_api(
                 message: format!("admin/embed/actions: item /{i}/name is missing or not a string"),
             });
         };
-        let id =
-            match action.remove("id") {
-                Some(Value::String(id)) => id,
-                _ => return Err(Error::Cluster {
+        let id = match action.remove("id") {
+            Some(Value::String(id)) => id,
+            _ => {
+                return Err(Error::Cluster {
                     cluster: label.to_string(),
                     message: format!(
                         "admin/embed/actions: item /{i}/id ({name:?}) is missing or not a string"
                     ),
-                }),
-            };
+                })
+            }
+        };
         if let Some(other) = action_ids.get(&name) {
             return Err(Error::input(
                 label,

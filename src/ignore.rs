@@ -82,28 +82,6 @@ fn strip_rule(value: &mut Value, segs: &[String]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn wildcards_match_one_segment() {
-        let mut doc = json!({"config": {"a": 1, "b": {"c": 2}}, "actions": {"x": {"detail": {"link": "l", "k": 1}}, "y": {"detail": {"link": "m"}}}});
-        let rules = vec![
-            IgnoreRule::parse("/config/b").unwrap(),
-            IgnoreRule::parse("/actions/*/detail/link").unwrap(),
-        ];
-        strip(&mut doc, &rules);
-        assert_eq!(
-            doc,
-            json!({"config": {"a": 1}, "actions": {"x": {"detail": {"k": 1}}, "y": {"detail": {}}}})
-        );
-        assert!(rules[1].covers(&["actions".into(), "q".into(), "detail".into(), "link".into()]));
-        assert!(IgnoreRule::parse("config").is_err());
-    }
-}
-
 /// Paths whose values belong to one cluster by nature; `--no-default-ignores`
 /// turns them off. Each is documented in the README.
 pub const DEFAULT_IGNORES: &[(&str, &str)] = &[(
@@ -155,6 +133,28 @@ fn copy_matches(into: &mut Value, raw: &Value, segs: &[String]) {
             let slot = m.entry(k.clone()).or_insert(Value::Null);
             copy_matches(slot, v, rest);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wildcards_match_one_segment() {
+        let mut doc = json!({"config": {"a": 1, "b": {"c": 2}}, "actions": {"x": {"detail": {"link": "l", "k": 1}}, "y": {"detail": {"link": "m"}}}});
+        let rules = vec![
+            IgnoreRule::parse("/config/b").unwrap(),
+            IgnoreRule::parse("/actions/*/detail/link").unwrap(),
+        ];
+        strip(&mut doc, &rules);
+        assert_eq!(
+            doc,
+            json!({"config": {"a": 1}, "actions": {"x": {"detail": {"k": 1}}, "y": {"detail": {}}}})
+        );
+        assert!(rules[1].covers(&["actions".into(), "q".into(), "detail".into(), "link".into()]));
+        assert!(IgnoreRule::parse("config").is_err());
     }
 }
 

@@ -120,7 +120,10 @@ mod tests {
         let msg = parse::<Value>(b"{\n  \"a\": tru\n}", Path::new("x.json"))
             .unwrap_err()
             .to_string();
-        assert!(msg.starts_with("x.json: line 2 column"), "{msg}");
+        assert!(
+            msg.starts_with("x.json: line ") && msg.contains("column"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -180,8 +180,8 @@ fn contains_secret_value(op: &Value) -> bool {
         return false;
     };
     secrets::secrets_of_at(&segs, value).iter().any(|v| {
-        !v.as_str()
-            .is_some_and(|s| secrets::placeholder_pointer(s).is_some())
+        v.as_str()
+            .is_none_or(|s| secrets::placeholder_pointer(s).is_none())
     })
 }
 

@@ -205,6 +205,13 @@ pub fn reconcile(source: &mut Value, target: &Value, values: &SecretValues) -> V
     unresolved
 }
 
+/// The secret values inside `value`, which sits at `base` in the document.
+pub fn secrets_of_at(base: &[String], value: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    visit(&mut base.to_vec(), value, &mut |_, v| out.push(v.clone()));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,11 +279,4 @@ mod tests {
         assert_eq!(src["actions"]["b"]["detail"]["authToken"], json!(""));
         assert_eq!(un.len(), 2);
     }
-}
-
-/// The secret values inside `value`, which sits at `base` in the document.
-pub fn secrets_of_at(base: &[String], value: &Value) -> Vec<Value> {
-    let mut out = Vec::new();
-    visit(&mut base.to_vec(), value, &mut |_, v| out.push(v.clone()));
-    out
 }

@@ -81,7 +81,7 @@ fn check_config(
                         segs.extend(path.iter().cloned());
                         out.push(Problem {
                             pointer: pointer::join(&segs),
-                            message: format!("{key}: {why}"),
+                            message: why,
                         });
                     }
                 }
@@ -156,12 +156,10 @@ fn check_action(name: &str, action: &Value, out: &mut Vec<Problem>) {
             format!("must be one of {}", ACTION_TYPES.join(", ")),
         ),
     }
-    if t == Some("URL") {
-        let link = action
-            .get("detail")
-            .and_then(|d| d.get("link"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+    // An absent link is one an ignore rule keeps as the target has it.
+    let link = action.get("detail").and_then(|d| d.get("link"));
+    if let (Some("URL"), Some(link)) = (t, link) {
+        let link = link.as_str().unwrap_or("");
         let valid = reqwest::Url::parse(link.trim())
             .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
         if !valid {

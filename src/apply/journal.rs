@@ -73,6 +73,11 @@ pub enum Line {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
     },
+    /// The cluster refused the write (4xx): nothing changed, nothing to undo.
+    Refused {
+        seq: u64,
+        refused: bool,
+    },
     Undone {
         undone: u64,
     },
@@ -166,6 +171,12 @@ impl Journal {
         .map(|_| ())
     }
 
+    /// Marks a write the cluster refused outright (nothing to undo).
+    pub async fn refused(&self, seq: u64) -> Result<(), Error> {
+        let n = self.append(&Line::Refused { seq, refused: true })?;
+        self.sync_until(n).await
+    }
+
     pub async fn undone(&self, seq: u64) -> Result<(), Error> {
         let n = self.append(&Line::Undone { undone: seq })?;
         self.sync_until(n).await
@@ -238,6 +249,9 @@ pub fn read(path: &Path) -> Result<Record, Error> {
             }
             Line::Undone { undone } => {
                 rec.undone.insert(undone);
+            }
+            Line::Refused { seq, .. } => {
+                rec.undone.insert(seq);
             }
             Line::Finished { finished } => rec.finished = Some(finished),
         }

@@ -336,13 +336,10 @@ pub async fn execute(
             .before_write(entry)
             .await
             .map_err(|e| vec![e.to_string()])?;
-        match client.update_config(&ch.config).await {
-            Ok(()) => {
-                let _ = journal.done(seq, None);
-                progress.wrote("config");
-            }
-            Err(e) => return Err(vec![format!("admin/configinfo/update: {e}")]),
-        }
+        let r = client.update_config(&ch.config).await;
+        settle(journal, seq, &r, None).await;
+        r.map_err(|e| vec![format!("admin/configinfo/update: {e}")])?;
+        progress.wrote("config");
     }
     let parallel = parallel.max(1);
     let creates = ch
@@ -372,6 +369,25 @@ pub async fn execute(
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// Records the outcome of a journaled write: answered, refused outright
+/// (a 4xx changes nothing), or unknown (left for rollback to check).
+async fn settle<T>(
+    journal: &Journal,
+    seq: u64,
+    result: &Result<T, crate::api::ApiError>,
+    id: Option<String>,
+) {
+    match result {
+        Ok(_) => {
+            let _ = journal.done(seq, id);
+        }
+        Err(e) if e.kind == ErrorKind::Rejected => {
+            let _ = journal.refused(seq).await;
+        }
+        Err(_) => {}
     }
 }
 
@@ -410,12 +426,9 @@ async fn run_task(
                 })
                 .await
                 .map_err(|e| e.to_string())?;
-            client
-                .delete_action(id)
-                .await
-                .map_err(|e| format!("delete action {name:?}: {e}"))?;
-            let _ = journal.done(seq, None);
-            Ok(())
+            let r = client.delete_action(id).await;
+            settle(journal, seq, &r, None).await;
+            r.map_err(|e| format!("delete action {name:?}: {e}"))
         }
     };
     match &result {
@@ -468,7 +481,10 @@ async fn create(
                     }
                 }
             }
-            Err(e) => return Err(format!("create action {name:?}: {e}")),
+            Err(e) => {
+                settle(journal, seq, &Err::<(), _>(e.clone()), None).await;
+                return Err(format!("create action {name:?}: {e}"));
+            }
         }
     }
 }
@@ -488,11 +504,9 @@ async fn update(
             })
             .await
             .map_err(|e| e.to_string())?;
-        client
-            .update_action(&u.id, put)
-            .await
-            .map_err(|e| format!("update action {:?}: {e}", u.name))?;
-        let _ = journal.done(seq, None);
+        let r = client.update_action(&u.id, put).await;
+        settle(journal, seq, &r, None).await;
+        r.map_err(|e| format!("update action {:?}: {e}", u.name))?;
         progress.wrote(&u.name);
     }
     if !u.assoc_add.is_empty() {
@@ -506,11 +520,11 @@ async fn update(
             .before_write(entry)
             .await
             .map_err(|e| e.to_string())?;
-        client
+        let r = client
             .change_associations(&u.id, &Value::Object(u.assoc_add.clone()), true)
-            .await
-            .map_err(|e| format!("associate action {:?}: {e}", u.name))?;
-        let _ = journal.done(seq, None);
+            .await;
+        settle(journal, seq, &r, None).await;
+        r.map_err(|e| format!("associate action {:?}: {e}", u.name))?;
         progress.wrote(&u.name);
     }
     if !u.assoc_remove.is_empty() {
@@ -523,11 +537,11 @@ async fn update(
             .before_write(entry)
             .await
             .map_err(|e| e.to_string())?;
-        client
+        let r = client
             .change_associations(&u.id, &Value::Object(u.assoc_remove.clone()), false)
-            .await
-            .map_err(|e| format!("remove associations of action {:?}: {e}", u.name))?;
-        let _ = journal.done(seq, None);
+            .await;
+        settle(journal, seq, &r, None).await;
+        r.map_err(|e| format!("remove associations of action {:?}: {e}", u.name))?;
         progress.wrote(&u.name);
     }
     Ok(())
@@ -591,49 +605,6 @@ pub fn set_path(doc: &mut Value, segs: &[String], value: Value) {
     }
     if let Value::Object(m) = cur {
         m.insert(last.clone(), value);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn association_split() {
-        let cur = json!({"ANSWER": {"a": {"context": "MENU"}, "b": {"context": "MENU"}}});
-        let want = json!({"ANSWER": {"a": {"context": "PRIMARY"}, "c": {"context": "MENU"}}});
-        let (add, replaced, remove) = association_changes(Some(&cur), Some(&want));
-        assert_eq!(
-            Value::Object(add),
-            json!({"ANSWER": {"a": {"context": "PRIMARY"}, "c": {"context": "MENU"}}})
-        );
-        assert_eq!(
-            Value::Object(replaced),
-            json!({"ANSWER": {"a": {"context": "MENU"}}})
-        );
-        assert_eq!(
-            Value::Object(remove),
-            json!({"ANSWER": {"b": {"context": "MENU"}}})
-        );
-    }
-
-    #[test]
-    fn config_keys_are_dotted_leaves_and_removals_reported() {
-        let cur = json!({"config": {"a": {"b": 1, "c": [1]}, "gone": 1}, "actions": {}});
-        let want = json!({"config": {"a": {"b": 2, "c": [1, 2]}}, "actions": {}});
-        let ids = Default::default();
-        let ch = compute(
-            &Current {
-                doc: &cur,
-                raw: &cur,
-                ids: &ids,
-            },
-            &want,
-            &[],
-            false,
-        );
-        assert_eq!(Value::Object(ch.config), json!({"a.b": 2, "a.c": [1, 2]}));
-        assert_eq!(ch.unremovable, vec!["/config/gone"]);
     }
 }
 
@@ -776,5 +747,48 @@ pub async fn restored_to(
         Ok(())
     } else {
         Err(remainder(&ops))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn association_split() {
+        let cur = json!({"ANSWER": {"a": {"context": "MENU"}, "b": {"context": "MENU"}}});
+        let want = json!({"ANSWER": {"a": {"context": "PRIMARY"}, "c": {"context": "MENU"}}});
+        let (add, replaced, remove) = association_changes(Some(&cur), Some(&want));
+        assert_eq!(
+            Value::Object(add),
+            json!({"ANSWER": {"a": {"context": "PRIMARY"}, "c": {"context": "MENU"}}})
+        );
+        assert_eq!(
+            Value::Object(replaced),
+            json!({"ANSWER": {"a": {"context": "MENU"}}})
+        );
+        assert_eq!(
+            Value::Object(remove),
+            json!({"ANSWER": {"b": {"context": "MENU"}}})
+        );
+    }
+
+    #[test]
+    fn config_keys_are_dotted_leaves_and_removals_reported() {
+        let cur = json!({"config": {"a": {"b": 1, "c": [1]}, "gone": 1}, "actions": {}});
+        let want = json!({"config": {"a": {"b": 2, "c": [1, 2]}}, "actions": {}});
+        let ids = Default::default();
+        let ch = compute(
+            &Current {
+                doc: &cur,
+                raw: &cur,
+                ids: &ids,
+            },
+            &want,
+            &[],
+            false,
+        );
+        assert_eq!(Value::Object(ch.config), json!({"a.b": 2, "a.c": [1, 2]}));
+        assert_eq!(ch.unremovable, vec!["/config/gone"]);
     }
 }

@@ -169,7 +169,7 @@ pub async fn serve(opts: SimOptions) -> Result<(), Error> {
 fn load_or_create(path: &Path) -> Result<SimState, Error> {
     match std::fs::read(path) {
         Ok(bytes) => {
-            let state: SimState = crate::jsonfile::parse(&bytes, path).map_err(Error::from)?;
+            let state: SimState = crate::jsonfile::parse(&bytes, path)?;
             state.validate().map_err(|why| Error::Input {
                 file: path.display().to_string(),
                 message: why,

@@ -1,1 +1,8 @@
-fn main() {}
+//! The one integration-test binary: real HTTP to real simulators on loopback.
+
+mod apply;
+mod diff;
+mod environments;
+mod read;
+mod sim;
+mod support;

@@ -1,0 +1,354 @@
+//! Diff formats, exit codes, plans and their staleness.
+
+use serde_json::{json, Value};
+use tsmigrate::sim::Faults;
+
+use crate::snap;
+use crate::support::*;
+
+struct Pair {
+    source: TestSim,
+    target: TestSim,
+    work: tempfile::TempDir,
+}
+
+fn pair() -> Pair {
+    Pair {
+        source: TestSim::start(Some(&demo_source()), Faults::default()),
+        target: TestSim::start(None, Faults::default()),
+        work: tempfile::tempdir().unwrap(),
+    }
+}
+
+#[test]
+fn every_format_on_the_example_clusters() {
+    let p = pair();
+    let w = p.work.path();
+    for (format, name) in [
+        ("text", "diff_text"),
+        ("patch", "diff_patch"),
+        ("json", "diff_json"),
+        ("summary", "diff_summary"),
+    ] {
+        let out = tsm_in(
+            w,
+            &[
+                "diff",
+                "--source",
+                &p.source.url,
+                "--target",
+                &p.target.url,
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert_no_secrets(format, &stdout(&out));
+        assert_no_secrets(format, &stderr(&out));
+        snap!(
+            name,
+            normalize(&stdout(&out), &[&p.source.url, &p.target.url], &[w])
+        );
+    }
+}
+
+#[test]
+fn colour_follows_the_flag() {
+    let p = pair();
+    let w = p.work.path();
+    let out = tsm_in(
+        w,
+        &[
+            "diff",
+            "--source",
+            &p.source.url,
+            "--target",
+            &p.target.url,
+            "--color",
+            "always",
+        ],
+    );
+    assert!(stdout(&out).contains("\u{1b}["), "colour forced on");
+    let out = tsm_in(
+        w,
+        &["diff", "--source", &p.source.url, "--target", &p.target.url],
+    );
+    assert!(
+        !stdout(&out).contains("\u{1b}["),
+        "no colour off a terminal"
+    );
+}
+
+#[test]
+fn patch_turns_target_into_source_with_any_implementation() {
+    let p = pair();
+    let w = p.work.path();
+    let patch: Value = serde_json::from_str(&stdout(&tsm_in(
+        w,
+        &[
+            "diff",
+            "--source",
+            &p.source.url,
+            "--target",
+            &p.target.url,
+            "--format",
+            "patch",
+        ],
+    )))
+    .unwrap();
+    let mut target: Value =
+        serde_json::from_str(&stdout(&tsm_in(w, &["show", &p.target.url]))).unwrap();
+    let source: Value =
+        serde_json::from_str(&stdout(&tsm_in(w, &["show", &p.source.url]))).unwrap();
+    let patch: json_patch::Patch = serde_json::from_value(patch).unwrap();
+    json_patch::patch(&mut target, &patch).unwrap();
+    assert_eq!(target, source);
+}
+
+#[test]
+fn exit_codes() {
+    let p = pair();
+    let w = p.work.path();
+    let out = tsm_in(
+        w,
+        &[
+            "diff",
+            "--source",
+            &p.source.url,
+            "--target",
+            &p.target.url,
+            "--exit-code",
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    let out = tsm_in(
+        w,
+        &[
+            "diff",
+            "--source",
+            &p.target.url,
+            "--target",
+            &p.target.url,
+            "--exit-code",
+        ],
+    );
+    assert_eq!(code(&out), 0);
+    assert_eq!(stdout(&out), "No differences.\n");
+    let out = tsm_in(
+        w,
+        &[
+            "plan",
+            "--source",
+            &p.source.url,
+            "--target",
+            &p.target.url,
+            "--out",
+            "p.json",
+            "--exit-code",
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    let out = tsm_in(
+        w,
+        &[
+            "diff",
+            "--source",
+            "nope/",
+            "--target",
+            &p.target.url,
+            "--exit-code",
+        ],
+    );
+    assert_eq!(code(&out), 1);
+}
+
+#[test]
+fn snapshots_diff_like_live_clusters() {
+    let p = pair();
+    let w = p.work.path();
+    assert_eq!(
+        code(&tsm_in(
+            w,
+            &["export", "--cluster", &p.source.url, "--out", "src"]
+        )),
+        0
+    );
+    let live = tsm_in(
+        w,
+        &[
+            "diff",
+            "--source",
+            &p.source.url,
+            "--target",
+            &p.target.url,
+            "--format",
+            "summary",
+        ],
+    );
+    let snap = tsm_in(
+        w,
+        &[
+            "diff",
+            "--source",
+            "src",
+            "--target",
+            &p.target.url,
+            "--format",
+            "summary",
+        ],
+    );
+    // From a snapshot, changed secrets are unknown (placeholders): the
+    // target's values are kept and the diff says so on stderr.
+    let strip = |s: String| {
+        s.lines()
+            .filter(|l| !l.contains("bindPassword") && !l.starts_with("tsmigrate:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        strip(stdout(&snap)).replace(
+            "detail, actionAssociationMap",
+            "actionAssociationMap, detail"
+        ),
+        strip(stdout(&live)).replace(
+            "detail, actionAssociationMap",
+            "actionAssociationMap, detail"
+        )
+    );
+    assert!(
+        stderr(&snap).contains("secret not given"),
+        "{}",
+        stderr(&snap)
+    );
+}
+
+#[test]
+fn plan_file_guards_and_staleness() {
+    let p = pair();
+    let w = p.work.path();
+    let out = tsm_in(
+        w,
+        &[
+            "plan",
+            "--source",
+            &p.source.url,
+            "--target",
+            &p.target.url,
+            "--out",
+            "prod.plan.json",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = std::fs::read_to_string(w.join("prod.plan.json")).unwrap();
+    assert_no_secrets("plan", &text);
+    let plan: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(plan["format"], json!("tsmigrate-plan"));
+    assert_eq!(plan["version"], json!(1));
+    assert!(plan["target_fingerprint"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    // What the plan adds to objects must still be absent at apply.
+    assert_eq!(
+        plan["absent"],
+        json!([
+            "/actions/Open in CRM/actionAssociationMap/ANSWER/0a7e9c35-d2b4-4f16-8e3a-5b1c7d9f0e62",
+            "/actions/Open in Jira"
+        ])
+    );
+    let ops = plan["patch"].as_array().unwrap();
+    // Every replace and remove is preceded by a test of the value it changes.
+    for (i, op) in ops.iter().enumerate() {
+        if op["op"] == "replace" || op["op"] == "remove" {
+            assert_eq!(ops[i - 1]["op"], json!("test"), "{op}");
+            assert_eq!(ops[i - 1]["path"], op["path"]);
+        }
+    }
+    snap!(
+        "plan_example",
+        normalize(&text, &[&p.source.url, &p.target.url], &[w])
+    );
+
+    // Drift on a guarded path: apply refuses with exit 3 and names it.
+    let c = http();
+    login(&c, &p.target);
+    let r = c
+        .post(p.target.api("/admin/configinfo/update"))
+        .header("X-Requested-By", "t")
+        .form(&[(
+            "configchanges",
+            r#"{"samlConfiguration.enabled": true, "maxFilterValues": 7}"#,
+        )])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let before = p.target.state();
+    let out = tsm_in(
+        w,
+        &[
+            "apply",
+            "--target",
+            &p.target.url,
+            "--plan",
+            "prod.plan.json",
+            "--yes",
+        ],
+    );
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("/config/samlConfiguration/enabled")
+            && err.contains("/config/maxFilterValues"),
+        "{err}"
+    );
+    assert_eq!(p.target.state(), before, "nothing written");
+}
+
+#[test]
+fn plans_from_newer_tools_and_edited_secrets_are_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    std::fs::write(
+        w.join("new.json"),
+        r#"{"format": "tsmigrate-plan", "version": 2}"#,
+    )
+    .unwrap();
+    let out = tsm_in(
+        w,
+        &[
+            "apply",
+            "--target",
+            "http://127.0.0.1:9",
+            "--plan",
+            "new.json",
+            "--yes",
+        ],
+    );
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("plan format 2 is not supported"),
+        "{}",
+        stderr(&out)
+    );
+    let plan = json!({"format": "tsmigrate-plan", "version": 1, "tool": "x", "source": "a", "target": "b",
+        "target_fingerprint": "sha256:0", "absent": [],
+        "patch": [{"op": "replace", "path": "/actions/A/detail/authToken", "value": "S3CRET-smuggled"}]});
+    std::fs::write(w.join("edited.json"), plan.to_string()).unwrap();
+    let out = tsm_in(
+        w,
+        &[
+            "apply",
+            "--target",
+            "http://127.0.0.1:9",
+            "--plan",
+            "edited.json",
+            "--yes",
+        ],
+    );
+    assert_eq!(code(&out), 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("/patch/0") && !err.contains("S3CRET-smuggled"),
+        "{err}"
+    );
+}

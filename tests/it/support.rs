@@ -1,0 +1,246 @@
+//! Test support: simulators on 127.0.0.1:0, the tsmigrate binary in a
+//! scratch directory, and insta settings for the top-level `snapshots/`.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+use tsmigrate::sim::{self, Faults, RunningSim, SimOptions};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tsmigrate");
+pub const API: &str = "/callosum/v1/tspublic/v1";
+
+/// Distinctive secrets of the example cluster: none may ever be printed.
+pub const SECRETS: &[&str] = &[
+    "S3CRET-ldap-bind-4f9a1c",
+    "S3CRET-oidc-client-8e2b7d",
+    "S3CRET-crm-bearer-2c6d0e",
+    "S3CRET-header-tenant-91ab",
+    "S3CRET-apivalue-notify-5d3e",
+    "S3CRET-src-ldap-bind-0b1d",
+    "S3CRET-src-crm-bearer-77aa",
+];
+
+pub fn example() -> Value {
+    serde_json::from_str(include_str!("../../fixtures/example-cluster.json")).unwrap()
+}
+
+pub fn demo_source() -> Value {
+    serde_json::from_str(include_str!("../../fixtures/demo-source.json")).unwrap()
+}
+
+/// A simulator served by its own runtime in this process.
+pub struct TestSim {
+    pub rt: tokio::runtime::Runtime,
+    pub running: Option<RunningSim>,
+    pub dir: tempfile::TempDir,
+    pub state_file: PathBuf,
+    pub url: String,
+    pub opts: SimOptions,
+}
+
+impl TestSim {
+    pub fn start(state: Option<&Value>, faults: Faults) -> TestSim {
+        let dir = tempfile::tempdir().unwrap();
+        let state_file = dir.path().join("state.json");
+        if let Some(s) = state {
+            std::fs::write(&state_file, serde_json::to_vec_pretty(s).unwrap()).unwrap();
+        }
+        let mut opts = SimOptions::new(&state_file);
+        opts.faults = faults;
+        opts.token = Some("test-token".into());
+        Self::with_options(dir, state_file, opts)
+    }
+
+    pub fn with_options(dir: tempfile::TempDir, state_file: PathBuf, opts: SimOptions) -> TestSim {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let running = rt.block_on(sim::start(opts.clone())).unwrap();
+        let url = running.base_url();
+        TestSim {
+            rt,
+            running: Some(running),
+            dir,
+            state_file,
+            url,
+            opts,
+        }
+    }
+
+    /// Stops and starts again on the same state file (a restart).
+    pub fn restart(&mut self, faults: Faults) {
+        if let Some(r) = self.running.take() {
+            self.rt.block_on(r.stop());
+        }
+        let mut opts = self.opts.clone();
+        opts.faults = faults;
+        opts.listen = self.running_addr();
+        let running = self.rt.block_on(sim::start(opts)).unwrap();
+        self.url = running.base_url();
+        self.running = Some(running);
+    }
+
+    fn running_addr(&self) -> std::net::SocketAddr {
+        self.url.trim_start_matches("http://").parse().unwrap()
+    }
+
+    pub fn state(&self) -> Value {
+        serde_json::from_slice(&std::fs::read(&self.state_file).unwrap()).unwrap()
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        format!("{}{API}{path}", self.url)
+    }
+}
+
+/// A simulator as a child process (`tsmigrate sim`), for kill tests.
+pub struct ChildSim {
+    pub child: Child,
+    pub url: String,
+}
+
+impl ChildSim {
+    pub fn spawn(state_file: &Path, extra: &[&str]) -> ChildSim {
+        let mut child = Command::new(BIN)
+            .args(["sim", "--state"])
+            .arg(state_file)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("first line names the address")
+            .to_string();
+        ChildSim { child, url }
+    }
+
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ChildSim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs tsmigrate in `cwd` with the simulator's default credentials.
+pub fn tsm_in(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env("TS_USERNAME", "admin")
+        .env("TS_PASSWORD", "admin")
+        .env("TSMIGRATE_RETRY_BASE_MS", "2")
+        .env("NO_COLOR", "1")
+        .env_remove("TS_TOKEN")
+        .env_remove("TSMIGRATE_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// Asserts that no distinctive secret appears in `text`.
+pub fn assert_no_secrets(what: &str, text: &str) {
+    for s in SECRETS {
+        assert!(!text.contains(s), "{what} leaks the secret {s}:\n{text}");
+    }
+}
+
+/// Every file under `dir`, concatenated (for leak checks).
+pub fn all_text(dir: &Path) -> String {
+    let mut out = String::new();
+    for entry in walk(dir) {
+        out.push_str(&String::from_utf8_lossy(&std::fs::read(&entry).unwrap()));
+    }
+    out
+}
+
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Replaces loopback URLs and temp paths so snapshots are stable.
+pub fn normalize(text: &str, sims: &[&str], dirs: &[&Path]) -> String {
+    let mut out = text.to_string();
+    for (i, url) in sims.iter().enumerate() {
+        out = out.replace(url, &format!("http://SIM{i}"));
+    }
+    for d in dirs {
+        out = out.replace(&d.display().to_string(), "[TMP]");
+    }
+    let re = regex::Regex::new(r"in \d+\.\d\ds").unwrap();
+    re.replace_all(&out, "in [T]s").into_owned()
+}
+
+#[macro_export]
+macro_rules! snap {
+    ($name:expr, $value:expr) => {{
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.bind(|| insta::assert_snapshot!($name, $value));
+    }};
+}
+
+/// A blocking HTTP client with the cookie jar a browser or curl would keep.
+pub fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .cookie_store(true)
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+pub fn login(c: &reqwest::blocking::Client, sim: &TestSim) {
+    let r = c
+        .post(sim.api("/session/login"))
+        .header("X-Requested-By", "ThoughtSpot")
+        .form(&[
+            ("username", "admin"),
+            ("password", "admin"),
+            ("rememberme", "true"),
+        ])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+}
