@@ -3,6 +3,7 @@
 mod apply;
 mod diff;
 mod environments;
+mod props;
 mod read;
 mod sim;
 mod support;

@@ -1,0 +1,190 @@
+//! Property tests: the patch turns target into source for any documents;
+//! minimality on single changes; redaction never lets a secret through;
+//! slugs are distinct and stable; a plan is stale exactly when a guarded
+//! value changed.
+
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use tsmigrate::diff;
+
+const KEYS: &[&str] = &["a", "b/c", "~d", "é", "x~1y", "日本", "n"];
+
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-5i64..5).prop_map(|n| json!(n)),
+        prop::sample::select(vec!["", "x", "y/z", "~0", "ü"]).prop_map(|s| json!(s)),
+    ]
+}
+
+fn keyed_array(inner: impl Strategy<Value = Value> + Clone) -> impl Strategy<Value = Value> {
+    prop::collection::btree_map(0u8..12, inner, 0..8).prop_flat_map(|items| {
+        let items: Vec<(u8, Value)> = items.into_iter().collect();
+        Just(items).prop_shuffle().prop_map(|items| {
+            Value::Array(
+                items
+                    .into_iter()
+                    .map(|(id, v)| {
+                        let mut m = Map::new();
+                        m.insert("id".into(), json!(format!("id{id}")));
+                        m.insert("v".into(), v);
+                        Value::Object(m)
+                    })
+                    .collect(),
+            )
+        })
+    })
+}
+
+fn doc() -> impl Strategy<Value = Value> {
+    scalar().prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop::sample::select(KEYS.to_vec()).prop_map(String::from),
+                inner.clone(),
+                0..6
+            )
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+            keyed_array(inner),
+        ]
+    })
+}
+
+fn apply_ops(target: &Value, ops: &[diff::Op]) -> Value {
+    let patch: json_patch::Patch = serde_json::from_value(Value::Array(
+        ops.iter()
+            .map(|o| {
+                let mut j = json!({"op": o.kind.name(), "path": o.pointer()});
+                if let Some(v) = &o.value {
+                    j["value"] = v.clone();
+                }
+                j
+            })
+            .collect(),
+    ))
+    .unwrap();
+    let mut out = target.clone();
+    json_patch::patch(&mut out, &patch).unwrap();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn patch_turns_target_into_source(a in doc(), b in doc()) {
+        let ops = diff::diff(&b, &a);
+        prop_assert_eq!(apply_ops(&b, &ops), a);
+    }
+
+    #[test]
+    fn equal_documents_give_no_ops(a in doc()) {
+        prop_assert!(diff::diff(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn one_changed_item_field_is_one_op(n in 1usize..300, pick in 0usize..300, v in -100i64..100) {
+        let items: Vec<Value> = (0..n).map(|i| json!({"id": format!("g{i}"), "x": i, "y": "same"})).collect();
+        let mut changed = items.clone();
+        let i = pick % n;
+        changed[i]["x"] = json!(v + 1000);
+        let ops = diff::diff(&json!({"list": items}), &json!({"list": changed}));
+        prop_assert_eq!(ops.len(), 1);
+        prop_assert_eq!(ops[0].pointer(), format!("/list/{i}/x"));
+    }
+
+    #[test]
+    fn inserted_items_are_single_adds(n in 1usize..200, at in 0usize..200, k in 1usize..5) {
+        let items: Vec<Value> = (0..n).map(|i| json!({"id": format!("g{i}"), "x": i})).collect();
+        let mut grown = items.clone();
+        let at = at % (n + 1);
+        for j in 0..k {
+            grown.insert(at, json!({"id": format!("new{j}"), "x": -1}));
+        }
+        let ops = diff::diff(&Value::Array(items.clone()), &Value::Array(grown.clone()));
+        prop_assert_eq!(ops.len(), k);
+        prop_assert!(ops.iter().all(|o| o.kind == diff::OpKind::Add));
+        prop_assert_eq!(apply_ops(&Value::Array(items), &ops), Value::Array(grown));
+    }
+
+    #[test]
+    fn redaction_never_lets_a_secret_through(token in "[A-Za-z0-9]{12,20}", pw in "[A-Za-z0-9]{12,20}", hv in "[A-Za-z0-9]{12,20}", key in prop::sample::select(vec!["bindPassword", "clientSecret", "api_token", "sshPrivateKey"])) {
+        let headers = json!({"h1": {"id": "i", "key": "k", "value": hv}});
+        let doc = json!({
+            "config": {"section": {key: pw.clone(), "other": "visible"}},
+            "actions": {"a/b~c": {"detail": {"authToken": token, "apiValue": token, "additionalUrlHeaders": headers}}}
+        });
+        let masked = tsmigrate::secrets::redact(&doc).to_string();
+        prop_assert!(!masked.contains(&token) && !masked.contains(&pw) && !masked.contains(&hv));
+        prop_assert!(masked.contains("visible"));
+        // The diff's masked patch and JSON report hold no secret either.
+        let ops = diff::diff(&json!({"config": {}, "actions": {}}), &doc);
+        let out = diff::patch_json(&ops).to_string() + &diff::render::json_report(&ops, "s", "t").to_string()
+            + &diff::render::text(&ops, &diff::render::Palette::new(false));
+        prop_assert!(!out.contains(&token) && !out.contains(&pw) && !out.contains(&hv));
+    }
+
+    #[test]
+    fn slugs_are_distinct_and_stable(names in prop::collection::btree_set("[a-zA-Z0-9 /_~.éü-]{1,24}", 1..40)) {
+        let slugs: std::collections::BTreeSet<String> = names.iter().map(|n| tsmigrate::snapshot::slug(n).to_lowercase()).collect();
+        prop_assert_eq!(slugs.len(), names.len());
+        for n in &names {
+            prop_assert_eq!(tsmigrate::snapshot::slug(n), tsmigrate::snapshot::slug(n));
+        }
+    }
+
+    #[test]
+    fn plan_is_stale_exactly_when_a_guarded_value_changed(a in doc(), b in doc(), drift in doc(), where_ in 0usize..64) {
+        let (target, source) = (json!({"config": {"x": b}}), json!({"config": {"x": a}}));
+        let ops = diff::diff(&target, &source);
+        let plan = tsmigrate::plan::build(&ops, "s", "t", &target, &[]);
+        prop_assert!(tsmigrate::plan::drift(&plan, &target).is_empty(), "fresh plan");
+        // Change one value somewhere in the target.
+        let mut changed = target.clone();
+        let mut leaves = Vec::new();
+        collect_paths(&changed, &mut Vec::new(), &mut leaves);
+        let path = &leaves[where_ % leaves.len()];
+        let slot = pointer_mut(&mut changed, path);
+        *slot = drift;
+        let drifted = !tsmigrate::plan::drift(&plan, &changed).is_empty();
+        let guarded_changed = guards_fail(&plan, &changed);
+        prop_assert_eq!(drifted, guarded_changed);
+    }
+}
+
+fn collect_paths(v: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    out.push(path.clone());
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                path.push(k.clone());
+                collect_paths(x, path, out);
+                path.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                path.push(i.to_string());
+                collect_paths(x, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn pointer_mut<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
+    tsmigrate::pointer::get_mut(v, path).unwrap()
+}
+
+/// Independent oracle: a plan is stale iff applying its patch (tests
+/// included) with json-patch fails, or an `absent` path exists.
+fn guards_fail(plan: &tsmigrate::plan::Plan, target: &Value) -> bool {
+    let absent_present = plan.absent.iter().any(|p| target.pointer(p).is_some());
+    let patch: json_patch::Patch =
+        serde_json::from_value(Value::Array(plan.patch.clone())).unwrap();
+    let mut doc = target.clone();
+    absent_present || json_patch::patch(&mut doc, &patch).is_err()
+}
