@@ -106,10 +106,15 @@ pub async fn read_live(
 pub async fn load(r: &ClusterRef, settings: &Settings) -> Result<Side, Error> {
     let mut side = match r {
         ClusterRef::Snapshot(dir) => {
-            let (doc, url) = crate::snapshot::read(dir)?;
+            // Off the async threads, so that two sides load in parallel.
+            let dir = dir.clone();
+            let (doc, url) = tokio::task::spawn_blocking(move || crate::snapshot::read(&dir))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))??;
             Side {
                 label: r.label(),
-                raw: doc.clone(),
+                // A snapshot is never written to: no PUT bodies to fill.
+                raw: Value::Null,
                 canonical: Canonical {
                     doc,
                     action_ids: Default::default(),

@@ -70,8 +70,17 @@ pub fn from_api(
         action_ids.insert(name.clone(), id);
         by_name.insert(name, Value::Object(action));
     }
-    let doc = serde_json::json!({ "config": Value::Object(configinfo), "actions": Value::Object(by_name) });
+    let doc = assemble(configinfo, by_name);
     Ok(Canonical { doc, action_ids })
+}
+
+/// `{"config": ..., "actions": ...}` without copying (`json!` would
+/// serialize its interpolated values into new ones).
+pub fn assemble(config: Map<String, Value>, actions: Map<String, Value>) -> Value {
+    let mut doc = Map::new();
+    doc.insert("config".into(), Value::Object(config));
+    doc.insert("actions".into(), Value::Object(actions));
+    Value::Object(doc)
 }
 
 fn parse_headers(action: &mut Map<String, Value>) {

@@ -25,6 +25,10 @@ pub fn parse_named<T: DeserializeOwned>(bytes: &[u8], name: &str) -> Result<T, E
             ),
         )
     })?;
+    // Fast path; the path-tracking parse below runs only to explain an error.
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = pointer_of(e.path());

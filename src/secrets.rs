@@ -21,39 +21,48 @@ pub fn placeholder_pointer(text: &str) -> Option<&str> {
 
 /// Whether a config or action key names a credential.
 pub fn key_names_secret(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    if [
+    const WORDS: [&str; 6] = [
         "password",
         "passwd",
         "secret",
         "privatekey",
         "private_key",
         "private-key",
-    ]
-    .iter()
-    .any(|w| lower.contains(w))
-    {
+    ];
+    let k = key.as_bytes();
+    let has = |w: &str| {
+        k.windows(w.len())
+            .any(|win| win.eq_ignore_ascii_case(w.as_bytes()))
+    };
+    if WORDS.iter().any(|w| has(w)) {
         return true;
     }
     // "token" as the last word (authToken, api_token), not "addMixpanelTokens".
-    lower.ends_with("token")
+    k.len() >= 5 && k[k.len() - 5..].eq_ignore_ascii_case(b"token")
 }
 
-/// Whether the value at `segments` (canonical document) is a secret.
-pub fn is_secret(segments: &[String], value: &Value) -> bool {
-    let s: Vec<&str> = segments.iter().map(String::as_str).collect();
-    match s.as_slice() {
-        ["actions", _, "detail", "authToken" | "apiValue"] => return true,
-        // Left as a string when it is not a JSON object: masked whole.
-        ["actions", _, "detail", "additionalUrlHeaders"] => return value.is_string(),
-        ["actions", _, "detail", "additionalUrlHeaders", _, "value"] => return true,
-        _ => {}
+/// Whether the value at `segs` (canonical document) is a secret.
+pub fn is_secret<S: AsRef<str>>(segs: &[S], value: &Value) -> bool {
+    let at = |i: usize| segs.get(i).map(|s| s.as_ref());
+    if at(0) == Some("actions") && at(2) == Some("detail") {
+        match (segs.len(), at(3)) {
+            (4, Some("authToken" | "apiValue")) => return true,
+            // Left as a string when it is not a JSON object: masked whole.
+            (4, Some("additionalUrlHeaders")) => return value.is_string(),
+            (6, Some("additionalUrlHeaders")) if at(5) == Some("value") => return true,
+            _ => {}
+        }
     }
-    value.is_string() && s.last().is_some_and(|k| key_names_secret(k))
+    value.is_string() && segs.last().is_some_and(|k| key_names_secret(k.as_ref()))
 }
 
-/// Calls `f` with the segments of every secret leaf under `base`.
-pub fn visit(base: &mut Vec<String>, value: &Value, f: &mut impl FnMut(&[String], &Value)) {
+/// Calls `f` with the segments of every secret leaf under `base`. Keys are
+/// borrowed: only array indices are allocated on the way down.
+pub fn visit<'a>(
+    base: &mut Vec<std::borrow::Cow<'a, str>>,
+    value: &'a Value,
+    f: &mut impl FnMut(&[std::borrow::Cow<'a, str>], &Value),
+) {
     if is_secret(base, value) {
         f(base, value);
         return;
@@ -61,16 +70,19 @@ pub fn visit(base: &mut Vec<String>, value: &Value, f: &mut impl FnMut(&[String]
     match value {
         Value::Object(m) => {
             for (k, v) in m {
-                base.push(k.clone());
+                base.push(std::borrow::Cow::Borrowed(k.as_str()));
                 visit(base, v, f);
                 base.pop();
             }
         }
         Value::Array(a) => {
             for (i, v) in a.iter().enumerate() {
-                base.push(i.to_string());
-                visit(base, v, f);
-                base.pop();
+                // A scalar item's key is its index, which names no secret.
+                if v.is_object() || v.is_array() {
+                    base.push(std::borrow::Cow::Owned(i.to_string()));
+                    visit(base, v, f);
+                    base.pop();
+                }
             }
         }
         _ => {}
@@ -81,7 +93,7 @@ pub fn visit(base: &mut Vec<String>, value: &Value, f: &mut impl FnMut(&[String]
 pub fn secrets_of(doc: &Value) -> Vec<(Vec<String>, Value)> {
     let mut out = Vec::new();
     visit(&mut Vec::new(), doc, &mut |segs, v| {
-        out.push((segs.to_vec(), v.clone()))
+        out.push((segs.iter().map(|s| s.to_string()).collect(), v.clone()))
     });
     out
 }
@@ -208,7 +220,8 @@ pub fn reconcile(source: &mut Value, target: &Value, values: &SecretValues) -> V
 /// The secret values inside `value`, which sits at `base` in the document.
 pub fn secrets_of_at(base: &[String], value: &Value) -> Vec<Value> {
     let mut out = Vec::new();
-    visit(&mut base.to_vec(), value, &mut |_, v| out.push(v.clone()));
+    let mut segs: Vec<std::borrow::Cow<str>> = base.iter().map(|s| s.as_str().into()).collect();
+    visit(&mut segs, value, &mut |_, v| out.push(v.clone()));
     out
 }
 

@@ -228,10 +228,7 @@ pub fn read(dir: &Path) -> Result<(Value, String), Error> {
             actions.insert(name, Value::Object(action));
         }
     }
-    Ok((
-        json!({"config": Value::Object(config), "actions": Value::Object(actions)}),
-        source,
-    ))
+    Ok((crate::document::assemble(config, actions), source))
 }
 
 #[cfg(test)]

@@ -64,6 +64,23 @@ impl Op {
 }
 
 /// The ops that turn `target` into `source`.
+/// A path segment borrowed from the documents while diffing; owned
+/// strings are made only for the ops emitted.
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn owned(path: &[Seg]) -> Vec<String> {
+    path.iter()
+        .map(|s| match s {
+            Seg::Key(k) => (*k).to_string(),
+            Seg::Index(i) => i.to_string(),
+        })
+        .collect()
+}
+
 pub fn diff(target: &Value, source: &Value) -> Vec<Op> {
     let mut out = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -71,10 +88,10 @@ pub fn diff(target: &Value, source: &Value) -> Vec<Op> {
     out
 }
 
-fn diff_value(
-    path: &mut Vec<String>,
-    old: &Value,
-    new: &Value,
+fn diff_value<'a>(
+    path: &mut Vec<Seg<'a>>,
+    old: &'a Value,
+    new: &'a Value,
     out: &mut Vec<Op>,
     deadline: Instant,
 ) {
@@ -85,7 +102,7 @@ fn diff_value(
             if old != new {
                 out.push(Op {
                     kind: OpKind::Replace,
-                    path: path.clone(),
+                    path: owned(path),
                     value: Some(new.clone()),
                     old: Some(old.clone()),
                 });
@@ -94,20 +111,20 @@ fn diff_value(
     }
 }
 
-fn diff_objects(
-    path: &mut Vec<String>,
-    old: &Map<String, Value>,
-    new: &Map<String, Value>,
+fn diff_objects<'a>(
+    path: &mut Vec<Seg<'a>>,
+    old: &'a Map<String, Value>,
+    new: &'a Map<String, Value>,
     out: &mut Vec<Op>,
     deadline: Instant,
 ) {
     for (k, ov) in old {
-        path.push(k.clone());
+        path.push(Seg::Key(k));
         match new.get(k) {
             Some(nv) => diff_value(path, ov, nv, out, deadline),
             None => out.push(Op {
                 kind: OpKind::Remove,
-                path: path.clone(),
+                path: owned(path),
                 value: None,
                 old: Some(ov.clone()),
             }),
@@ -116,10 +133,10 @@ fn diff_objects(
     }
     for (k, nv) in new {
         if !old.contains_key(k) {
-            path.push(k.clone());
+            path.push(Seg::Key(k));
             out.push(Op {
                 kind: OpKind::Add,
-                path: path.clone(),
+                path: owned(path),
                 value: Some(nv.clone()),
                 old: None,
             });
@@ -130,13 +147,13 @@ fn diff_objects(
 
 /// The ids of an array whose items are all objects with a unique scalar
 /// `"id"`, as comparable keys; `None` for any other array.
-pub fn keyed_ids(items: &[Value]) -> Option<Vec<String>> {
+pub fn keyed_ids(items: &[Value]) -> Option<Vec<ItemId<'_>>> {
     let mut ids = Vec::with_capacity(items.len());
     let mut seen = std::collections::HashSet::with_capacity(items.len());
     for item in items {
         let id = match item.as_object()?.get("id")? {
-            Value::String(s) => format!("s{s}"),
-            Value::Number(n) => format!("n{n}"),
+            Value::String(s) => ItemId::Str(s),
+            Value::Number(n) => ItemId::Num(n.to_string()),
             _ => return None,
         };
         if !seen.insert(id.clone()) {
@@ -147,10 +164,17 @@ pub fn keyed_ids(items: &[Value]) -> Option<Vec<String>> {
     Some(ids)
 }
 
-fn diff_arrays(
-    path: &mut Vec<String>,
-    old: &[Value],
-    new: &[Value],
+/// The `id` of an item of an id-keyed array.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ItemId<'a> {
+    Str(&'a str),
+    Num(String),
+}
+
+fn diff_arrays<'a>(
+    path: &mut Vec<Seg<'a>>,
+    old: &'a [Value],
+    new: &'a [Value],
     out: &mut Vec<Op>,
     deadline: Instant,
 ) {
@@ -185,7 +209,7 @@ fn diff_arrays(
                 if keyed {
                     // Same ids: the items may still differ inside.
                     for i in 0..len {
-                        path.push((cur + i).to_string());
+                        path.push(Seg::Index(cur + i));
                         diff_value(
                             path,
                             &old[old_index + i],
@@ -216,7 +240,7 @@ fn diff_arrays(
             } => {
                 let paired = if keyed { 0 } else { old_len.min(new_len) };
                 for i in 0..paired {
-                    path.push(cur.to_string());
+                    path.push(Seg::Index(cur));
                     diff_value(
                         path,
                         &old[old_index + i],
@@ -244,12 +268,12 @@ fn diff_arrays(
     }
 }
 
-fn remove_run(path: &mut Vec<String>, items: &[Value], at: usize, out: &mut Vec<Op>) {
+fn remove_run(path: &mut Vec<Seg>, items: &[Value], at: usize, out: &mut Vec<Op>) {
     for item in items {
-        path.push(at.to_string());
+        path.push(Seg::Index(at));
         out.push(Op {
             kind: OpKind::Remove,
-            path: path.clone(),
+            path: owned(path),
             value: None,
             old: Some(item.clone()),
         });
@@ -257,12 +281,12 @@ fn remove_run(path: &mut Vec<String>, items: &[Value], at: usize, out: &mut Vec<
     }
 }
 
-fn add_run(path: &mut Vec<String>, items: &[Value], cur: &mut usize, out: &mut Vec<Op>) {
+fn add_run(path: &mut Vec<Seg>, items: &[Value], cur: &mut usize, out: &mut Vec<Op>) {
     for item in items {
-        path.push(cur.to_string());
+        path.push(Seg::Index(*cur));
         out.push(Op {
             kind: OpKind::Add,
-            path: path.clone(),
+            path: owned(path),
             value: Some(item.clone()),
             old: None,
         });
