@@ -18,6 +18,8 @@ pub struct Side {
     /// `GET metadata/listobjectheaders` (live clusters).
     pub objects: Option<Vec<Value>>,
     pub client: Option<Client>,
+    /// Where the document's secrets are (ignored paths removed).
+    pub secret_paths: Vec<Vec<String>>,
     /// The cluster's URL (for a snapshot: the URL it was exported from).
     pub url: String,
     pub parallel: Option<usize>,
@@ -108,13 +110,20 @@ pub async fn load(r: &ClusterRef, settings: &Settings) -> Result<Side, Error> {
         ClusterRef::Snapshot(dir) => {
             // Off the async threads, so that two sides load in parallel.
             let dir = dir.clone();
-            let (doc, url) = tokio::task::spawn_blocking(move || crate::snapshot::read(&dir))
-                .await
-                .map_err(|e| Error::Internal(e.to_string()))??;
+            let rules = settings.ignore.clone();
+            let (doc, url, secret_paths) = tokio::task::spawn_blocking(move || {
+                let (mut doc, url) = crate::snapshot::read(&dir)?;
+                crate::ignore::strip(&mut doc, &rules);
+                let paths = crate::secrets::secret_paths(&doc);
+                Ok::<_, Error>((doc, url, paths))
+            })
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
             Side {
                 label: r.label(),
                 // A snapshot is never written to: no PUT bodies to fill.
                 raw: Value::Null,
+                secret_paths,
                 canonical: Canonical {
                     doc,
                     action_ids: Default::default(),
@@ -132,6 +141,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings) -> Result<Side, Error> {
             Side {
                 label: r.label(),
                 raw: canonical.doc.clone(),
+                secret_paths: Vec::new(),
                 canonical,
                 overrides: Some(overrides),
                 objects: Some(objects),
@@ -141,6 +151,9 @@ pub async fn load(r: &ClusterRef, settings: &Settings) -> Result<Side, Error> {
             }
         }
     };
-    crate::ignore::strip(&mut side.canonical.doc, &settings.ignore);
+    if side.client.is_some() {
+        crate::ignore::strip(&mut side.canonical.doc, &settings.ignore);
+        side.secret_paths = crate::secrets::secret_paths(&side.canonical.doc);
+    }
     Ok(side)
 }

@@ -5,6 +5,8 @@
 
 pub mod api;
 pub mod apply;
+#[doc(hidden)]
+pub mod benchdata;
 pub mod cli;
 pub mod cluster;
 pub mod config;
@@ -15,6 +17,7 @@ pub mod error;
 pub mod fsutil;
 pub mod ignore;
 pub mod jsonfile;
+pub mod jsonvalue;
 pub mod mapping;
 pub mod plan;
 pub mod pointer;

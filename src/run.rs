@@ -231,7 +231,13 @@ pub fn pair(ctx: &Context, mut source: Side, target: Side) -> Result<Pair, Error
     if let Some(mapping) = &ctx.settings.mapping {
         mapping.apply(&mut desired);
     }
-    let unresolved = secrets::reconcile(&mut desired, target.doc(), &ctx.settings.secrets);
+    let unresolved = secrets::reconcile_at(
+        &mut desired,
+        target.doc(),
+        &source.secret_paths,
+        &target.secret_paths,
+        &ctx.settings.secrets,
+    );
     for p in &unresolved {
         ctx.warn(&format!(
             "{p}: secret not given (--secrets or ${}); the target's value is kept",

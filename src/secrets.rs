@@ -184,8 +184,33 @@ impl SecretValues {
 /// resolved, or else take the target's value (left untouched at apply).
 /// Returns the pointers that stayed unresolved.
 pub fn reconcile(source: &mut Value, target: &Value, values: &SecretValues) -> Vec<String> {
+    let (s, t) = (secret_paths(source), secret_paths(target));
+    reconcile_at(source, target, &s, &t, values)
+}
+
+/// The paths of every secret of a document.
+pub fn secret_paths(doc: &Value) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    visit(&mut Vec::new(), doc, &mut |segs, _| {
+        out.push(segs.iter().map(|s| s.to_string()).collect())
+    });
+    out
+}
+
+/// `reconcile` with the secret paths of both sides already known (they are
+/// found while each side loads, in parallel).
+pub fn reconcile_at(
+    source: &mut Value,
+    target: &Value,
+    source_paths: &[Vec<String>],
+    target_paths: &[Vec<String>],
+    values: &SecretValues,
+) -> Vec<String> {
     let mut unresolved = Vec::new();
-    for (segs, value) in secrets_of(source) {
+    for segs in source_paths {
+        let Some(value) = pointer::get(source, segs) else {
+            continue;
+        };
         let Some(text) = value.as_str() else { continue };
         let Some(ptr) = placeholder_pointer(text) else {
             continue;
@@ -195,21 +220,24 @@ pub fn reconcile(source: &mut Value, target: &Value, values: &SecretValues) -> V
             Some(v) => Value::String(v),
             None => {
                 unresolved.push(ptr);
-                match pointer::get(target, &segs) {
+                match pointer::get(target, segs) {
                     Some(t) => t.clone(),
                     // Nothing to keep on the target: never send the placeholder.
                     None => Value::String(String::new()),
                 }
             }
         };
-        if let Some(slot) = pointer::get_mut(source, &segs) {
+        if let Some(slot) = pointer::get_mut(source, segs) {
             *slot = replacement;
         }
     }
     // A masked target (a snapshot) cannot be compared: take it as equal.
-    for (segs, value) in secrets_of(target) {
+    for segs in target_paths {
+        let Some(value) = pointer::get(target, segs) else {
+            continue;
+        };
         if value.as_str().and_then(placeholder_pointer).is_some() {
-            if let Some(slot) = pointer::get_mut(source, &segs) {
+            if let Some(slot) = pointer::get_mut(source, segs) {
                 *slot = value.clone();
             }
         }

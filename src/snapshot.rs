@@ -183,7 +183,15 @@ pub fn read(dir: &Path) -> Result<(Value, String), Error> {
 
     let config_path = dir.join(CONFIG_FILE);
     let bytes = std::fs::read(&config_path).map_err(|e| Error::io(&config_path, e))?;
-    let config: Map<String, Value> = jsonfile::parse(&bytes, &config_path)?;
+    let config = match jsonfile::parse::<crate::jsonvalue::FastValue>(&bytes, &config_path)?.0 {
+        Value::Object(m) => m,
+        _ => {
+            return Err(Error::input(
+                config_path.display(),
+                "at /: expected an object",
+            ))
+        }
+    };
 
     let actions_dir = dir.join(ACTIONS_DIR);
     let mut actions = Map::new();
@@ -197,7 +205,10 @@ pub fn read(dir: &Path) -> Result<(Value, String), Error> {
         paths.sort();
         for path in paths {
             let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-            let action: Map<String, Value> = jsonfile::parse(&bytes, &path)?;
+            let action = match jsonfile::parse::<crate::jsonvalue::FastValue>(&bytes, &path)?.0 {
+                Value::Object(m) => m,
+                _ => return Err(Error::input(path.display(), "at /: expected an object")),
+            };
             let name = match action.get("name") {
                 Some(Value::String(n)) if !n.is_empty() => n.clone(),
                 _ => {

@@ -82,10 +82,107 @@ fn owned(path: &[Seg]) -> Vec<String> {
 }
 
 pub fn diff(target: &Value, source: &Value) -> Vec<Op> {
-    let mut out = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
-    diff_value(&mut Vec::new(), target, source, &mut out, deadline);
-    out
+    // Split the work at the second level (config sections, actions by
+    // name) into jobs listed in the order a sequential walk emits them,
+    // run them on every core, and concatenate the results in that order.
+    let mut jobs = Vec::new();
+    plan_jobs(&mut Vec::new(), target, source, 2, &mut jobs);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads == 1 || jobs.len() < 64 {
+        let mut out = Vec::new();
+        for job in &jobs {
+            job.run(&mut out, deadline);
+        }
+        return out;
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, Vec<Op>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(job) = jobs.get(i) else { break };
+                        let mut ops = Vec::new();
+                        job.run(&mut ops, deadline);
+                        if !ops.is_empty() {
+                            mine.push((i, ops));
+                        }
+                    }
+                    mine
+                })
+            })
+            .collect();
+        // A worker only panics on a bug; its jobs' ops would be missing,
+        // so the panic is passed on rather than returning a short patch.
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().flat_map(|(_, ops)| ops).collect()
+}
+
+/// A piece of a diff that can run on its own.
+enum Job<'a> {
+    Diff(Vec<Seg<'a>>, &'a Value, &'a Value),
+    Remove(Vec<Seg<'a>>, &'a Value),
+    Add(Vec<Seg<'a>>, &'a Value),
+}
+
+impl Job<'_> {
+    fn run(&self, out: &mut Vec<Op>, deadline: Instant) {
+        match self {
+            Job::Diff(path, old, new) => diff_value(&mut path.clone(), old, new, out, deadline),
+            Job::Remove(path, old) => out.push(Op {
+                kind: OpKind::Remove,
+                path: owned(path),
+                value: None,
+                old: Some((*old).clone()),
+            }),
+            Job::Add(path, new) => out.push(Op {
+                kind: OpKind::Add,
+                path: owned(path),
+                value: Some((*new).clone()),
+                old: None,
+            }),
+        }
+    }
+}
+
+/// The jobs of `diff_value(path, old, new)`, in its emission order, split
+/// `depth` levels down through objects present on both sides.
+fn plan_jobs<'a>(
+    path: &mut Vec<Seg<'a>>,
+    old: &'a Value,
+    new: &'a Value,
+    depth: usize,
+    jobs: &mut Vec<Job<'a>>,
+) {
+    let (Value::Object(o), Value::Object(n), true) = (old, new, depth > 0) else {
+        jobs.push(Job::Diff(path.clone(), old, new));
+        return;
+    };
+    for (k, ov) in o {
+        path.push(Seg::Key(k));
+        match n.get(k) {
+            Some(nv) => plan_jobs(path, ov, nv, depth - 1, jobs),
+            None => jobs.push(Job::Remove(path.clone(), ov)),
+        }
+        path.pop();
+    }
+    for (k, nv) in n {
+        if !o.contains_key(k) {
+            path.push(Seg::Key(k));
+            jobs.push(Job::Add(path.clone(), nv));
+            path.pop();
+        }
+    }
 }
 
 fn diff_value<'a>(
