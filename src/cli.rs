@@ -145,6 +145,11 @@ pub enum Command {
         #[arg(long)]
         skip_missing_associations: bool,
     },
+    /// Keep watching for drift; optionally repair it and push reports
+    #[command(
+        after_help = "Examples:\n  tsmigrate watch --source snapshots/prod --target prod --interval 5m --push-url https://hooks.example.com/drift --state-file /var/lib/tsmigrate/watch.json\n  tsmigrate watch --source dev --target staging --interval 1h --apply"
+    )]
+    Watch(WatchArgs),
     /// Run the whole flow on two built-in simulated clusters
     #[command(after_help = "Example:\n  tsmigrate demo")]
     Demo,
@@ -181,6 +186,38 @@ pub struct ApplyArgs {
     /// Drop associations to objects missing on the target (with a warning)
     #[arg(long)]
     pub skip_missing_associations: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[arg(long, value_name = "REF")]
+    pub source: String,
+    #[arg(long, value_name = "REF")]
+    pub target: String,
+    /// Time between two diffs, and the least time between two pushes (30s, 5m, 1h)
+    #[arg(long, value_name = "DUR")]
+    pub interval: humantime::Duration,
+    /// Make the target match at every cycle (drift repair)
+    #[arg(long)]
+    pub apply: bool,
+    /// With --apply: delete actions the source does not have
+    #[arg(long, requires = "apply")]
+    pub prune: bool,
+    /// POST each new drift report (the `diff --format json` document) here
+    #[arg(long, value_name = "URL")]
+    pub push_url: Option<String>,
+    /// Send the report as the form parameter `json` instead of a JSON body
+    #[arg(long, requires = "push_url")]
+    pub push_form: bool,
+    /// Keeps the last delivered report's fingerprint and time across restarts
+    #[arg(long, value_name = "FILE")]
+    pub state_file: Option<PathBuf>,
+    /// Stop after N cycles (for cron jobs); default: until SIGINT/SIGTERM
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub cycles: Option<u64>,
+    /// Concurrent writes of --apply
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel: u16,
 }
 
 #[derive(Debug, Args)]

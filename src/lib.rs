@@ -27,5 +27,6 @@ pub mod signals;
 pub mod sim;
 pub mod snapshot;
 pub mod validate;
+pub mod watch;
 
 pub use error::Error;

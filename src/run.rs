@@ -142,6 +142,21 @@ async fn execute(cli: Cli) -> Result<u8, Error> {
             skip_missing_associations,
         } => validate_cmd(&ctx, &source, &target, skip_missing_associations).await,
         Command::Demo => crate::demo::run(&ctx).await,
+        Command::Watch(args) => {
+            let opts = crate::watch::WatchOptions {
+                source: args.source,
+                target: args.target,
+                interval: args.interval.into(),
+                apply: args.apply,
+                prune: args.prune,
+                push_url: args.push_url,
+                push_form: args.push_form,
+                state_file: args.state_file,
+                cycles: args.cycles,
+                parallel: usize::from(args.parallel),
+            };
+            crate::watch::run(&ctx, opts).await
+        }
     }
 }
 
@@ -330,7 +345,7 @@ fn live_target(target: &Side) -> Result<&crate::api::Client, Error> {
 
 /// Checks the desired document against the target; drops missing
 /// associations when asked to.
-fn validate_against(
+pub fn validate_against(
     ctx: &Context,
     desired: &mut Value,
     target: &Side,
@@ -382,7 +397,7 @@ async fn validate_cmd(
     Ok(0)
 }
 
-fn default_journal() -> PathBuf {
+pub fn default_journal() -> PathBuf {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())

@@ -7,3 +7,4 @@ mod props;
 mod read;
 mod sim;
 mod support;
+mod watch;

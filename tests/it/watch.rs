@@ -1,0 +1,277 @@
+//! `watch`: pushes to a receiver that fails its first request, no repeats,
+//! changed drift re-sent, restarts remembered, drift repair, SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tsmigrate::sim::Faults;
+
+use crate::support::*;
+
+/// An HTTP receiver on loopback: answers 500 to its first request, 200 after.
+struct Receiver {
+    _rt: tokio::runtime::Runtime,
+    url: String,
+    got: Arc<Mutex<Vec<(String, String, u16)>>>,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let got: Arc<Mutex<Vec<(String, String, u16)>>> = Arc::default();
+        let log = got.clone();
+        let app = axum::Router::new().route(
+            "/drift",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let log = log.clone();
+                async move {
+                    let mut log = log.lock().unwrap();
+                    let status = if log.is_empty() { 500 } else { 200 };
+                    let ct = headers
+                        .get("content-type")
+                        .map(|v| v.to_str().unwrap().to_string())
+                        .unwrap_or_default();
+                    log.push((ct, body, status));
+                    axum::http::StatusCode::from_u16(status).unwrap()
+                }
+            }),
+        );
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = format!("http://{}/drift", listener.local_addr().unwrap());
+        rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Receiver { _rt: rt, url, got }
+    }
+
+    fn requests(&self) -> Vec<(String, String, u16)> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+fn watch(
+    dir: &std::path::Path,
+    source: &str,
+    target: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        "watch",
+        "--source",
+        source,
+        "--target",
+        target,
+        "--interval",
+        "1s",
+    ];
+    args.extend_from_slice(extra);
+    tsm_in(dir, &args)
+}
+
+fn set_config(sim: &TestSim, changes: Value) {
+    let c = http();
+    login(&c, sim);
+    let r = c
+        .post(sim.api("/admin/configinfo/update"))
+        .header("X-Requested-By", "t")
+        .form(&[("configchanges", changes.to_string())])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 204);
+}
+
+#[test]
+fn pushes_once_retries_failures_and_remembers_across_restarts() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    let rx = Receiver::start();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let push = ["--push-url", rx.url.as_str(), "--state-file", "watch.json"];
+
+    // Cycle 1: the receiver fails; cycle 2: delivered; cycle 3: same drift, not re-sent.
+    let out = watch(
+        w,
+        &source.url,
+        &target.url,
+        &[&push[..], &["--cycles", "3"]].concat(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let got = rx.requests();
+    assert_eq!(
+        got.iter().map(|r| r.2).collect::<Vec<_>>(),
+        vec![500, 200],
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(got[1].0, "application/json");
+    let report: Value = serde_json::from_str(&got[1].1).unwrap();
+    assert_eq!(report["summary"]["config_keys"], json!(8));
+    assert_no_secrets("pushed report", &got[1].1);
+    assert_eq!(
+        stdout(&out).lines().count(),
+        3,
+        "one summary line per cycle:\n{}",
+        stdout(&out)
+    );
+    let state: Value =
+        serde_json::from_slice(&std::fs::read(w.join("watch.json")).unwrap()).unwrap();
+    assert!(state["last_delivered"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+
+    // A restart does not re-send the delivered drift.
+    let out = watch(
+        w,
+        &source.url,
+        &target.url,
+        &[&push[..], &["--cycles", "1"]].concat(),
+    );
+    assert_eq!(code(&out), 0);
+    assert_eq!(rx.requests().len(), 2);
+
+    // A changed drift is sent (once the interval since the last push passed).
+    set_config(&target, json!({"maxFilterValues": 77}));
+    std::thread::sleep(Duration::from_millis(1100));
+    let out = watch(
+        w,
+        &source.url,
+        &target.url,
+        &[&push[..], &["--cycles", "1"]].concat(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let got = rx.requests();
+    assert_eq!(got.len(), 3);
+    assert!(got[2].1.contains("77"));
+}
+
+#[test]
+fn push_form_sends_the_json_parameter() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    let rx = Receiver::start();
+    let work = tempfile::tempdir().unwrap();
+    let out = watch(
+        work.path(),
+        &source.url,
+        &target.url,
+        &["--push-url", &rx.url, "--push-form", "--cycles", "2"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let got = rx.requests();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1].0, "application/x-www-form-urlencoded");
+    let fields: Vec<(String, String)> = serde_urlencoded::from_str(&got[1].1).unwrap();
+    assert_eq!(fields[0].0, "json");
+    let report: Value = serde_json::from_str(&fields[0].1).unwrap();
+    assert!(report["changes"].as_array().unwrap().len() > 5);
+}
+
+#[test]
+fn apply_repairs_drift_made_on_the_target() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let out = watch(
+        w,
+        &source.url,
+        &target.url,
+        &["--apply", "--prune", "--cycles", "1"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("repaired"), "{}", stdout(&out));
+    let diff = tsm_in(
+        w,
+        &[
+            "diff",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--exit-code",
+        ],
+    );
+    assert_eq!(code(&diff), 0, "{}", stdout(&diff));
+    // New drift on the target is repaired at the next cycle.
+    set_config(&target, json!({"samlConfiguration.enabled": false}));
+    let out = watch(w, &source.url, &target.url, &["--apply", "--cycles", "1"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        target.state()["configinfo"]["samlConfiguration"]["enabled"],
+        json!(true)
+    );
+}
+
+#[test]
+fn a_cluster_that_is_down_is_reported_and_watch_goes_on() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let work = tempfile::tempdir().unwrap();
+    let out = watch(work.path(), &source.url, &down, &["--cycles", "2"]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        stderr(&out)
+            .matches("retrying at the next interval")
+            .count(),
+        2,
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn sigterm_ends_it_cleanly() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args([
+            "watch",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--interval",
+            "1h",
+        ])
+        .current_dir(work.path())
+        .env("TS_USERNAME", "admin")
+        .env("TS_PASSWORD", "admin")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("Plan:"), "{line}");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "watch did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
