@@ -20,6 +20,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profiles file (default: $TSMIGRATE_CONFIG, then ./tsmigrate.toml)
     #[arg(long, global = true, value_name = "FILE")]
@@ -82,8 +83,11 @@ pub enum Command {
     /// Write a snapshot directory
     #[command(after_help = "Example:\n  tsmigrate export --cluster prod --out snapshots/prod")]
     Export {
+        /// Profile, URL or snapshot directory
+
         #[arg(long, value_name = "REF")]
         cluster: String,
+        /// Snapshot directory to write (new, empty, or an earlier snapshot)
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
@@ -92,8 +96,12 @@ pub enum Command {
         after_help = "Example:\n  tsmigrate diff --source dev --target prod --format text --exit-code"
     )]
     Diff {
+        /// Where the configuration comes from: profile, URL or snapshot directory
+
         #[arg(long, value_name = "REF")]
         source: String,
+        /// The cluster to compare with or change: profile, URL (or snapshot directory, read-only)
+
         #[arg(long, value_name = "REF")]
         target: String,
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
@@ -107,10 +115,15 @@ pub enum Command {
         after_help = "Example:\n  tsmigrate plan --source snapshots/dev --target prod --out prod.plan.json"
     )]
     Plan {
+        /// Where the configuration comes from: profile, URL or snapshot directory
+
         #[arg(long, value_name = "REF")]
         source: String,
+        /// The cluster to compare with or change: profile, URL (or snapshot directory, read-only)
+
         #[arg(long, value_name = "REF")]
         target: String,
+        /// Plan file to write
         #[arg(long, value_name = "PLAN")]
         out: PathBuf,
         /// Exit 2 when the plan changes something, 0 when it is empty
@@ -127,8 +140,11 @@ pub enum Command {
         after_help = "Example:\n  tsmigrate rollback --journal .tsmigrate/journals/1700000000000-4242.jsonl --target prod"
     )]
     Rollback {
+        /// Journal printed by the failed or interrupted apply
         #[arg(long, value_name = "FILE")]
         journal: PathBuf,
+        /// The cluster to compare with or change: profile, URL (or snapshot directory, read-only)
+
         #[arg(long, value_name = "REF")]
         target: String,
     },
@@ -137,8 +153,12 @@ pub enum Command {
         after_help = "Example:\n  tsmigrate validate --source dev --target prod --map maps/prod.json"
     )]
     Validate {
+        /// Where the configuration comes from: profile, URL or snapshot directory
+
         #[arg(long, value_name = "REF")]
         source: String,
+        /// The cluster to compare with or change: profile, URL (or snapshot directory, read-only)
+
         #[arg(long, value_name = "REF")]
         target: String,
         /// Drop associations to objects missing on the target (with a warning)
@@ -153,12 +173,28 @@ pub enum Command {
     /// Run the whole flow on two built-in simulated clusters
     #[command(after_help = "Example:\n  tsmigrate demo")]
     Demo,
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  tsmigrate completions bash > ~/.local/share/bash-completion/completions/tsmigrate\n  tsmigrate completions zsh > ~/.zfunc/_tsmigrate"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff)
+    #[command(
+        after_help = "Example:\n  tsmigrate manpage > /usr/local/share/man/man1/tsmigrate.1"
+    )]
+    Manpage,
 }
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// The cluster to compare with or change: profile, URL (or snapshot directory, read-only)
+
     #[arg(long, value_name = "REF")]
     pub target: String,
+    /// Plan file written by `tsmigrate plan` (its guards are checked first)
     #[arg(
         long,
         value_name = "PLAN",
@@ -166,6 +202,8 @@ pub struct ApplyArgs {
         required_unless_present = "source"
     )]
     pub plan: Option<PathBuf>,
+    /// Where the configuration comes from: profile, URL or snapshot directory
+
     #[arg(long, value_name = "REF")]
     pub source: Option<String>,
     /// Apply without asking
@@ -190,8 +228,12 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {
+    /// Where the configuration comes from: profile, URL or snapshot directory
+
     #[arg(long, value_name = "REF")]
     pub source: String,
+    /// The cluster to compare with or change: profile, URL (or snapshot directory, read-only)
+
     #[arg(long, value_name = "REF")]
     pub target: String,
     /// Time between two diffs, and the least time between two pushes (30s, 5m, 1h)

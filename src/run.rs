@@ -102,8 +102,24 @@ fn color_enabled(choice: ColorChoice) -> bool {
 
 async fn execute(cli: Cli) -> Result<u8, Error> {
     let g = &cli.global;
-    if let Command::Sim(args) = cli.command {
-        return run_sim(args, g.verbose > 0).await;
+    match cli.command {
+        Command::Sim(args) => return run_sim(args, g.verbose > 0).await,
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "tsmigrate", &mut out);
+            print_stdout(&String::from_utf8_lossy(&out))?;
+            return Ok(0);
+        }
+        Command::Manpage => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            print_stdout(&String::from_utf8_lossy(&out))?;
+            return Ok(0);
+        }
+        _ => {}
     }
     let opts = GlobalOptions {
         config: g.config.clone(),
@@ -119,7 +135,9 @@ async fn execute(cli: Cli) -> Result<u8, Error> {
         quiet: g.quiet,
     };
     match cli.command {
-        Command::Sim(_) => unreachable!("handled above"),
+        Command::Sim(_) | Command::Completions { .. } | Command::Manpage => {
+            unreachable!("handled above")
+        }
         Command::Show { cluster } => show(&ctx, &cluster).await,
         Command::Export { cluster, out } => export(&ctx, &cluster, &out).await,
         Command::Diff {

@@ -1,0 +1,68 @@
+//! The command line itself: help texts (pinned), version, completions, man page.
+
+use crate::snap;
+use crate::support::*;
+
+#[test]
+fn help_texts_are_pinned_and_carry_examples() {
+    let work = tempfile::tempdir().unwrap();
+    let commands = [
+        "",
+        "sim",
+        "show",
+        "export",
+        "diff",
+        "plan",
+        "apply",
+        "rollback",
+        "validate",
+        "watch",
+        "demo",
+        "completions",
+        "manpage",
+    ];
+    for cmd in commands {
+        let mut args: Vec<&str> = cmd.split_whitespace().collect();
+        args.push("--help");
+        let out = tsm_in(work.path(), &args);
+        assert_eq!(code(&out), 0, "{cmd}");
+        let text = stdout(&out);
+        if !cmd.is_empty() {
+            assert!(text.contains("Example"), "`{cmd} --help` shows an example");
+        }
+        let name = if cmd.is_empty() {
+            "help".to_string()
+        } else {
+            format!("help_{cmd}")
+        };
+        snap!(name.as_str(), text);
+    }
+}
+
+#[test]
+fn version_completions_and_man_page() {
+    let work = tempfile::tempdir().unwrap();
+    let out = tsm_in(work.path(), &["--version"]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        stdout(&out),
+        format!("tsmigrate {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = tsm_in(work.path(), &["completions", shell]);
+        assert_eq!(code(&out), 0, "{shell}");
+        assert!(
+            stdout(&out).contains("rollback"),
+            "{shell} completions know the commands"
+        );
+    }
+    let out = tsm_in(work.path(), &["manpage"]);
+    assert_eq!(code(&out), 0);
+    assert!(
+        stdout(&out).starts_with(".ie") || stdout(&out).contains(".TH tsmigrate"),
+        "{}",
+        &stdout(&out)[..200]
+    );
+    let out = tsm_in(work.path(), &["completions", "tcsh"]);
+    assert_eq!(code(&out), 1, "an unknown shell is a usage error");
+}
