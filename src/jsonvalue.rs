@@ -1,7 +1,8 @@
 //! A faster `serde_json::Value` deserializer for our own files: objects
 //! are built from all their entries at once (a bulk build, linear for the
-//! sorted keys we write) instead of one B-tree insertion per key. On
-//! duplicate keys the last one wins, as with serde_json.
+//! sorted keys we write) instead of one B-tree insertion per key. A key
+//! given twice in one object is an error: a hand-edited file that says two
+//! things must not silently mean one of them.
 
 use std::fmt;
 
@@ -60,6 +61,14 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some((k, FastValue(v))) = map.next_entry::<String, FastValue>()? {
             entries.push((k, v));
         }
+        let sorted = entries.windows(2).all(|w| w[0].0 < w[1].0);
+        if !sorted {
+            let mut keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+            keys.sort_unstable();
+            if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
+                return Err(serde::de::Error::custom(format!("the key {:?} appears twice in one object", w[0])));
+            }
+        }
         Ok(Value::Object(
             entries.into_iter().collect::<Map<String, Value>>(),
         ))
@@ -72,9 +81,17 @@ mod tests {
 
     #[test]
     fn same_as_serde_json() {
-        let text = r#"{"b": [1, -2, 3.5, "x", null, true, {"z": {}, "a": []}], "a": {"k": "v"}, "a": 2, "big": 18446744073709551615}"#;
+        let text = r#"{"b": [1, -2, 3.5, "x", null, true, {"z": {}, "a": []}], "a": {"k": "v"}, "big": 18446744073709551615}"#;
         let fast: FastValue = serde_json::from_str(text).unwrap();
         let slow: Value = serde_json::from_str(text).unwrap();
         assert_eq!(fast.0, slow);
+    }
+
+    #[test]
+    fn duplicate_keys_and_huge_numbers_are_errors() {
+        let err = serde_json::from_str::<FastValue>(r#"{"b": 1, "a": {"x": 1, "x": 2}}"#).err().unwrap();
+        assert!(err.to_string().contains("\"x\" appears twice"), "{err}");
+        assert!(serde_json::from_str::<FastValue>("[1e400]").is_err());
+        assert!(serde_json::from_str::<FastValue>(&"[".repeat(10_000)).is_err());
     }
 }

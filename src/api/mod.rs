@@ -104,7 +104,7 @@ impl Client {
         let mut builder = reqwest::Client::builder()
             .cookie_store(true)
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(120))
+            .timeout(request_timeout())
             .user_agent(concat!("tsmigrate/", env!("CARGO_PKG_VERSION")));
         if endpoint.insecure_tls {
             builder = builder.tls_danger_accept_invalid_certs(true);
@@ -350,6 +350,13 @@ impl Client {
                 .await;
         }
     }
+}
+
+/// Longest time one request may take, body included (a slow endless
+/// answer is cut off): `TSMIGRATE_HTTP_TIMEOUT` seconds, default 120.
+fn request_timeout() -> Duration {
+    let secs = std::env::var("TSMIGRATE_HTTP_TIMEOUT").ok().and_then(|v| v.parse::<u64>().ok()).filter(|s| *s > 0);
+    Duration::from_secs(secs.unwrap_or(120))
 }
 
 fn is_loopback_url(url: &str) -> bool {

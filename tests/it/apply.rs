@@ -38,10 +38,12 @@ fn migrates_end_to_end_then_reapply_sends_nothing() {
             "--source",
             &source.url,
             "--yes",
+            "-vv",
         ],
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stdout(&out).contains("verified"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("DEBUG"), "-vv logs every request");
     assert_no_secrets("apply output", &(stdout(&out) + &stderr(&out)));
     // Secrets travel between live clusters.
     let t = target.state();

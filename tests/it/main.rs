@@ -4,6 +4,7 @@ mod apply;
 mod cli;
 mod diff;
 mod environments;
+mod hostile;
 mod props;
 mod read;
 mod sim;
