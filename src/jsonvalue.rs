@@ -66,7 +66,10 @@ impl<'de> Visitor<'de> for ValueVisitor {
             let mut keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
             keys.sort_unstable();
             if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
-                return Err(serde::de::Error::custom(format!("the key {:?} appears twice in one object", w[0])));
+                return Err(serde::de::Error::custom(format!(
+                    "the key {:?} appears twice in one object",
+                    w[0]
+                )));
             }
         }
         Ok(Value::Object(
@@ -89,7 +92,9 @@ mod tests {
 
     #[test]
     fn duplicate_keys_and_huge_numbers_are_errors() {
-        let err = serde_json::from_str::<FastValue>(r#"{"b": 1, "a": {"x": 1, "x": 2}}"#).err().unwrap();
+        let err = serde_json::from_str::<FastValue>(r#"{"b": 1, "a": {"x": 1, "x": 2}}"#)
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("\"x\" appears twice"), "{err}");
         assert!(serde_json::from_str::<FastValue>("[1e400]").is_err());
         assert!(serde_json::from_str::<FastValue>(&"[".repeat(10_000)).is_err());

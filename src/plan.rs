@@ -123,7 +123,12 @@ pub fn build(
 
 pub fn read(path: &Path) -> Result<Plan, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let raw: Value = crate::jsonfile::parse(&bytes, path)?;
+    parse(&bytes, path)
+}
+
+/// A plan file's content, checked: format, version, operations, no secrets.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Plan, Error> {
+    let raw: Value = crate::jsonfile::parse(bytes, path)?;
     match raw.get("format").and_then(Value::as_str) {
         Some(FORMAT) => {}
         _ => {
@@ -143,7 +148,7 @@ pub fn read(path: &Path) -> Result<Plan, Error> {
         }
         None => return Err(Error::input(path.display(), "at /version: expected a number")),
     }
-    let plan: Plan = crate::jsonfile::parse(&bytes, path)?;
+    let plan: Plan = crate::jsonfile::parse(bytes, path)?;
     for (i, op) in plan.patch.iter().enumerate() {
         let valid = serde_json::from_value::<json_patch::PatchOperation>(op.clone());
         if let Err(e) = valid {

@@ -205,27 +205,7 @@ pub fn read(dir: &Path) -> Result<(Value, String), Error> {
         paths.sort();
         for path in paths {
             let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-            let action = match jsonfile::parse::<crate::jsonvalue::FastValue>(&bytes, &path)?.0 {
-                Value::Object(m) => m,
-                _ => return Err(Error::input(path.display(), "at /: expected an object")),
-            };
-            let name = match action.get("name") {
-                Some(Value::String(n)) if !n.is_empty() => n.clone(),
-                _ => {
-                    return Err(Error::input(
-                        path.display(),
-                        "at /name: an action needs a non-empty string name",
-                    ))
-                }
-            };
-            if let Some(detail) = action.get("detail") {
-                if !detail.is_object() {
-                    return Err(Error::input(
-                        path.display(),
-                        "at /detail: expected an object",
-                    ));
-                }
-            }
+            let (name, action) = parse_action(&bytes, &path)?;
             if let Some(other) = files_by_name.get(&name) {
                 return Err(Error::input(
                     path.display(),
@@ -240,6 +220,40 @@ pub fn read(dir: &Path) -> Result<(Value, String), Error> {
         }
     }
     Ok((crate::document::assemble(config, actions), source))
+}
+
+/// A snapshot's `config.json`.
+pub fn parse_config(bytes: &[u8], path: &Path) -> Result<Map<String, Value>, Error> {
+    match jsonfile::parse::<crate::jsonvalue::FastValue>(bytes, path)?.0 {
+        Value::Object(m) => Ok(m),
+        _ => Err(Error::input(path.display(), "at /: expected an object")),
+    }
+}
+
+/// One `actions/*.json` file: its name and content.
+pub fn parse_action(bytes: &[u8], path: &Path) -> Result<(String, Map<String, Value>), Error> {
+    let action = match jsonfile::parse::<crate::jsonvalue::FastValue>(bytes, path)?.0 {
+        Value::Object(m) => m,
+        _ => return Err(Error::input(path.display(), "at /: expected an object")),
+    };
+    let name = match action.get("name") {
+        Some(Value::String(n)) if !n.is_empty() => n.clone(),
+        _ => {
+            return Err(Error::input(
+                path.display(),
+                "at /name: an action needs a non-empty string name",
+            ))
+        }
+    };
+    if let Some(detail) = action.get("detail") {
+        if !detail.is_object() {
+            return Err(Error::input(
+                path.display(),
+                "at /detail: expected an object",
+            ));
+        }
+    }
+    Ok((name, action))
 }
 
 #[cfg(test)]

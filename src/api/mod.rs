@@ -355,7 +355,10 @@ impl Client {
 /// Longest time one request may take, body included (a slow endless
 /// answer is cut off): `TSMIGRATE_HTTP_TIMEOUT` seconds, default 120.
 fn request_timeout() -> Duration {
-    let secs = std::env::var("TSMIGRATE_HTTP_TIMEOUT").ok().and_then(|v| v.parse::<u64>().ok()).filter(|s| *s > 0);
+    let secs = std::env::var("TSMIGRATE_HTTP_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0);
     Duration::from_secs(secs.unwrap_or(120))
 }
 
