@@ -81,24 +81,13 @@ fn check_config(
                         segs.extend(path.iter().cloned());
                         out.push(Problem {
                             pointer: pointer::join(&segs),
-                            message: why,
+                            message: format!("the target's overrides say: {why}"),
                         });
                     }
                 }
             }
         }
         path.pop();
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -115,19 +104,17 @@ pub fn check_against_meta(v: &Value, meta: &Value) -> Result<(), String> {
     };
     if !ok {
         return Err(format!(
-            "the target's dataType is {data_type}, the source has {}",
-            kind(v)
+            "dataType is {data_type}, the value is {}",
+            crate::jsonfile::kind_of(v)
         ));
     }
     if let (Some(pattern), Some(text)) = (meta.get("regex").and_then(Value::as_str), v.as_str()) {
         match Regex::new(&format!("^(?:{pattern})$")) {
             Ok(re) if !re.is_match(text) => {
-                return Err(format!(
-                    "{text:?} does not match the target's regex {pattern}"
-                ))
+                return Err(format!("{text:?} does not match the regex {pattern}"))
             }
             Ok(_) => {}
-            Err(_) => return Err(format!("the target's regex {pattern} does not compile")),
+            Err(_) => return Err(format!("the regex {pattern} does not compile")),
         }
     }
     Ok(())

@@ -414,14 +414,7 @@ fn parse_body(body: &[u8], path: &str) -> Result<Value, ApiError> {
 }
 
 fn bad_shape(path: &str, expected: &str, got: &Value) -> ApiError {
-    let kind = match got {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    };
+    let kind = crate::jsonfile::kind_of(got);
     ApiError {
         kind: ErrorKind::BadResponse,
         status: None,

@@ -332,13 +332,14 @@ pub async fn execute(
             before: ch.config_before.clone(),
             after: ch.config.clone(),
         };
-        let seq = journal
-            .before_write(entry)
-            .await
-            .map_err(|e| vec![e.to_string()])?;
-        let r = client.update_config(&ch.config).await;
-        settle(journal, seq, &r, None).await;
-        r.map_err(|e| vec![format!("admin/configinfo/update: {e}")])?;
+        journaled(
+            journal,
+            entry,
+            client.update_config(&ch.config),
+            "admin/configinfo/update",
+        )
+        .await
+        .map_err(|e| vec![e])?;
         progress.wrote("config");
     }
     let parallel = parallel.max(1);
@@ -418,17 +419,18 @@ async fn run_task(
         Task::Create { name, body } => create(client, journal, name, body).await,
         Task::Update(u) => update(client, journal, u, progress).await,
         Task::Delete { name, id, before } => {
-            let seq = journal
-                .before_write(Entry::Delete {
-                    name: name.into(),
-                    id: id.into(),
-                    before: before.clone(),
-                })
-                .await
-                .map_err(|e| e.to_string())?;
-            let r = client.delete_action(id).await;
-            settle(journal, seq, &r, None).await;
-            r.map_err(|e| format!("delete action {name:?}: {e}"))
+            let entry = Entry::Delete {
+                name: name.into(),
+                id: id.into(),
+                before: before.clone(),
+            };
+            journaled(
+                journal,
+                entry,
+                client.delete_action(id),
+                &format!("delete action {name:?}"),
+            )
+            .await
         }
     };
     match &result {
@@ -489,60 +491,74 @@ async fn create(
     }
 }
 
+/// Records `entry`, then sends the write, then records its outcome.
+/// (`call` is lazy: nothing is sent before the journal line is on disk.)
+async fn journaled(
+    journal: &Journal,
+    entry: Entry,
+    call: impl std::future::Future<Output = Result<(), crate::api::ApiError>>,
+    what: &str,
+) -> Result<(), String> {
+    let seq = journal
+        .before_write(entry)
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = call.await;
+    settle(journal, seq, &r, None).await;
+    r.map_err(|e| format!("{what}: {e}"))
+}
+
 async fn update(
     client: &Client,
     journal: &Journal,
     u: &ActionUpdate,
     progress: &dyn Progress,
 ) -> Result<(), String> {
+    let (name, id) = (u.name.clone(), u.id.clone());
     if let Some(put) = &u.put {
-        let seq = journal
-            .before_write(Entry::Update {
-                name: u.name.clone(),
-                id: u.id.clone(),
-                before: u.before.clone(),
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-        let r = client.update_action(&u.id, put).await;
-        settle(journal, seq, &r, None).await;
-        r.map_err(|e| format!("update action {:?}: {e}", u.name))?;
-        progress.wrote(&u.name);
+        let entry = Entry::Update {
+            name: name.clone(),
+            id: id.clone(),
+            before: u.before.clone(),
+        };
+        journaled(
+            journal,
+            entry,
+            client.update_action(&u.id, put),
+            &format!("update action {name:?}"),
+        )
+        .await?;
+        progress.wrote(&name);
     }
     if !u.assoc_add.is_empty() {
+        let map = Value::Object(u.assoc_add.clone());
+        let replaced = Value::Object(u.assoc_replaced.clone());
         let entry = Entry::AssocAdd {
-            name: u.name.clone(),
-            id: u.id.clone(),
-            map: Value::Object(u.assoc_add.clone()),
-            replaced: Value::Object(u.assoc_replaced.clone()),
+            name: name.clone(),
+            id: id.clone(),
+            map: map.clone(),
+            replaced,
         };
-        let seq = journal
-            .before_write(entry)
-            .await
-            .map_err(|e| e.to_string())?;
-        let r = client
-            .change_associations(&u.id, &Value::Object(u.assoc_add.clone()), true)
-            .await;
-        settle(journal, seq, &r, None).await;
-        r.map_err(|e| format!("associate action {:?}: {e}", u.name))?;
-        progress.wrote(&u.name);
+        let call = client.change_associations(&u.id, &map, true);
+        journaled(journal, entry, call, &format!("associate action {name:?}")).await?;
+        progress.wrote(&name);
     }
     if !u.assoc_remove.is_empty() {
+        let map = Value::Object(u.assoc_remove.clone());
         let entry = Entry::AssocRemove {
-            name: u.name.clone(),
-            id: u.id.clone(),
-            map: Value::Object(u.assoc_remove.clone()),
+            name: name.clone(),
+            id,
+            map: map.clone(),
         };
-        let seq = journal
-            .before_write(entry)
-            .await
-            .map_err(|e| e.to_string())?;
-        let r = client
-            .change_associations(&u.id, &Value::Object(u.assoc_remove.clone()), false)
-            .await;
-        settle(journal, seq, &r, None).await;
-        r.map_err(|e| format!("remove associations of action {:?}: {e}", u.name))?;
-        progress.wrote(&u.name);
+        let call = client.change_associations(&u.id, &map, false);
+        journaled(
+            journal,
+            entry,
+            call,
+            &format!("remove associations of action {name:?}"),
+        )
+        .await?;
+        progress.wrote(&name);
     }
     Ok(())
 }

@@ -406,34 +406,34 @@ fn association_param(body: &Bytes, parse_status: u16) -> Result<Value, SimError>
         .ok_or_else(|| fail("actionassociation must hold an actionAssociationMap".into()))
 }
 
-async fn add_associations(
-    State(sim): State<Arc<Sim>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let old = current_name(&sim, &id).await?;
-        let map = association_param(&body, 500)?;
-        admit_write(&sim, &[old]).await?;
-        sim.write(|s| s.add_associations(&id, &map)).await
-    }
-    .await;
-    match result {
-        Ok(v) => json_ok(&v),
-        Err(e) => error(e),
-    }
+async fn add_associations(sim: State<Arc<Sim>>, id: Path<String>, body: Bytes) -> Response {
+    change_associations(sim, id, body, true).await
 }
 
-async fn remove_associations(
+async fn remove_associations(sim: State<Arc<Sim>>, id: Path<String>, body: Bytes) -> Response {
+    change_associations(sim, id, body, false).await
+}
+
+/// POST appends associations, DELETE removes them. A malformed payload is
+/// the page's 500 "Request parsing error" on POST and 400 on DELETE.
+async fn change_associations(
     State(sim): State<Arc<Sim>>,
     Path(id): Path<String>,
     body: Bytes,
+    add: bool,
 ) -> Response {
     let result = async {
         let old = current_name(&sim, &id).await?;
-        let map = association_param(&body, 400)?;
+        let map = association_param(&body, if add { 500 } else { 400 })?;
         admit_write(&sim, &[old]).await?;
-        sim.write(|s| s.remove_associations(&id, &map)).await
+        sim.write(|s| {
+            if add {
+                s.add_associations(&id, &map)
+            } else {
+                s.remove_associations(&id, &map)
+            }
+        })
+        .await
     }
     .await;
     match result {

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use rand::Rng;
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -152,34 +151,19 @@ impl SimState {
     fn check_value(&self, key: &str, current: &Value, value: &Value) -> Result<(), String> {
         let Some(meta) = self.overrides.get(key).and_then(Value::as_object) else {
             // Without metadata the cluster still keeps the key's JSON type.
-            return if current.is_null() || same_kind(current, value) {
+            return if current.is_null()
+                || crate::jsonfile::kind_of(current) == crate::jsonfile::kind_of(value)
+            {
                 Ok(())
             } else {
-                Err(format!("expected {}, got {}", kind(current), kind(value)))
+                Err(format!(
+                    "expected {}, got {}",
+                    crate::jsonfile::kind_of(current),
+                    crate::jsonfile::kind_of(value)
+                ))
             };
         };
-        let data_type = meta.get("dataType").and_then(Value::as_str).unwrap_or("");
-        let ok = match data_type {
-            "BOOLEAN" => value.is_boolean(),
-            "INTEGER" | "LONG" => value.is_i64() || value.is_u64(),
-            "DOUBLE" | "FLOAT" => value.is_number(),
-            "STRING" => value.is_string(),
-            "ARRAYLIST" => value.is_array(),
-            _ => true,
-        };
-        if !ok {
-            return Err(format!("dataType is {data_type}, got {}", kind(value)));
-        }
-        if let (Some(pattern), Some(text)) =
-            (meta.get("regex").and_then(Value::as_str), value.as_str())
-        {
-            let re = Regex::new(&format!("^(?:{pattern})$"))
-                .map_err(|e| format!("the key's regex does not compile: {e}"))?;
-            if !re.is_match(text) {
-                return Err(format!("value does not match regex {pattern}"));
-            }
-        }
-        Ok(())
+        crate::validate::check_against_meta(value, &Value::Object(meta.clone()))
     }
 
     pub fn action_index(&self, id: &str) -> Result<usize, SimError> {
@@ -429,21 +413,6 @@ fn lookup_key_mut<'a>(config: &'a mut Map<String, Value>, key: &str) -> Option<&
     Some(cur)
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn same_kind(a: &Value, b: &Value) -> bool {
-    kind(a) == kind(b)
-}
-
 /// A random version-4 GUID, formatted as ThoughtSpot shows them.
 pub fn new_guid() -> String {
     let b: [u8; 16] = rand::rng().random();
@@ -461,6 +430,7 @@ pub fn new_guid() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use regex::Regex;
 
     #[test]
     fn example_parses_and_validates() {
