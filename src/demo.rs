@@ -97,7 +97,7 @@ pub async fn run(ctx: &Context) -> Result<u8, Error> {
 
     step(
         4,
-        "apply --plan --prune: journaled, concurrent writes, then verification",
+        "apply --prune: the plan's guards checked, then journaled concurrent writes and verification",
     );
     let plan = plan::read(&plan_file)?;
     let target = pair.target;

@@ -689,30 +689,33 @@ pub async fn run(
     }
     let record = journal::read(&journal.path)?;
     let undo_failures = rollback::undo(client, &journal, &record).await;
-    let restored = undo_failures.is_empty() && restored_to(client, current, rules).await.is_ok();
-    if restored {
+    // Only worth reading back when every undo went through.
+    let check = if undo_failures.is_empty() {
+        restored_to(client, current, rules).await
+    } else {
+        Err(String::new())
+    };
+    if check.is_ok() {
         journal.finish("rolled back").await?;
         let _ = std::fs::remove_file(&journal.path);
-        Err(Error::ApplyRestored(format!(
+        return Err(Error::ApplyRestored(format!(
             "apply failed; the target was restored to its state before the apply.\n  {failure}"
-        )))
-    } else {
-        let mut message =
-            format!("apply failed and the target could NOT be fully restored.\n  {failure}");
-        for f in &undo_failures {
-            message.push_str(&format!("\n  undo: {f}"));
-        }
-        if let (true, Err(rem)) = (
-            undo_failures.is_empty(),
-            restored_to(client, current, rules).await,
-        ) {
-            message.push_str(&format!("\n  still different from before: {rem}"));
-        }
-        Err(Error::ApplyNotRestored {
-            message,
-            journal: journal.path.clone(),
-        })
+        )));
     }
+    let mut message =
+        format!("apply failed and the target could NOT be fully restored.\n  {failure}");
+    for f in &undo_failures {
+        message.push_str(&format!("\n  undo: {f}"));
+    }
+    if let Err(remainder) = &check {
+        if !remainder.is_empty() {
+            message.push_str(&format!("\n  still different from before: {remainder}"));
+        }
+    }
+    Err(Error::ApplyNotRestored {
+        message,
+        journal: journal.path.clone(),
+    })
 }
 
 async fn reread(client: &Client, rules: &[IgnoreRule]) -> Result<Value, String> {
