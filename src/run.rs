@@ -542,12 +542,16 @@ fn report_limits(ctx: &Context, ch: &Changes) {
 }
 
 pub fn applied_line(ch: &Changes, writes: u64, elapsed: Duration) -> String {
+    let n = |count: usize, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
     format!(
-        "Applied: {} config keys, {} actions created, {} updated, {} deleted; {writes} writes in {:.2}s; verified.",
-        ch.config.len(),
-        ch.creates.len(),
+        "Applied: {}, {} created, {} updated, {} deleted; {} in {:.2}s; verified.",
+        n(ch.config.len(), "config key", "config keys"),
+        n(ch.creates.len(), "action", "actions"),
         ch.updates.len(),
         ch.deletes.len(),
+        n(writes as usize, "write", "writes"),
         elapsed.as_secs_f64()
     )
 }
