@@ -5,6 +5,7 @@ mod cli;
 mod diff;
 mod environments;
 mod hostile;
+mod inputs;
 mod props;
 mod read;
 mod sim;
