@@ -102,14 +102,30 @@ fn color_enabled(choice: ColorChoice) -> bool {
 
 async fn execute(cli: Cli) -> Result<u8, Error> {
     let g = &cli.global;
+    // Settings (profiles, map, secrets) are read only by commands that use them.
+    let ctx = || -> Result<Context, Error> {
+        let opts = GlobalOptions {
+            config: g.config.clone(),
+            map: g.map.clone(),
+            ignore: g.ignore.clone(),
+            secrets: g.secrets.clone(),
+            allow_http: g.allow_http,
+            no_default_ignores: g.no_default_ignores,
+        };
+        Ok(Context {
+            settings: Settings::load(&opts)?,
+            color: color_enabled(g.color),
+            quiet: g.quiet,
+        })
+    };
     match cli.command {
-        Command::Sim(args) => return run_sim(args, g.verbose > 0).await,
+        Command::Sim(args) => run_sim(args, g.verbose > 0).await,
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut cmd, "tsmigrate", &mut out);
             print_stdout(&String::from_utf8_lossy(&out))?;
-            return Ok(0);
+            Ok(0)
         }
         Command::Manpage => {
             let mut out = Vec::new();
@@ -117,49 +133,30 @@ async fn execute(cli: Cli) -> Result<u8, Error> {
                 .render(&mut out)
                 .map_err(|e| Error::Internal(e.to_string()))?;
             print_stdout(&String::from_utf8_lossy(&out))?;
-            return Ok(0);
+            Ok(0)
         }
-        _ => {}
-    }
-    let opts = GlobalOptions {
-        config: g.config.clone(),
-        map: g.map.clone(),
-        ignore: g.ignore.clone(),
-        secrets: g.secrets.clone(),
-        allow_http: g.allow_http,
-        no_default_ignores: g.no_default_ignores,
-    };
-    let ctx = Context {
-        settings: Settings::load(&opts)?,
-        color: color_enabled(g.color),
-        quiet: g.quiet,
-    };
-    match cli.command {
-        Command::Sim(_) | Command::Completions { .. } | Command::Manpage => {
-            unreachable!("handled above")
-        }
-        Command::Show { cluster } => show(&ctx, &cluster).await,
-        Command::Export { cluster, out } => export(&ctx, &cluster, &out).await,
+        Command::Show { cluster } => show(&ctx()?, &cluster).await,
+        Command::Export { cluster, out } => export(&ctx()?, &cluster, &out).await,
         Command::Diff {
             source,
             target,
             format,
             exit_code,
-        } => diff_cmd(&ctx, &source, &target, format, exit_code).await,
+        } => diff_cmd(&ctx()?, &source, &target, format, exit_code).await,
         Command::Plan {
             source,
             target,
             out,
             exit_code,
-        } => plan_cmd(&ctx, &source, &target, &out, exit_code).await,
-        Command::Apply(args) => apply_cmd(&ctx, args).await,
-        Command::Rollback { journal, target } => rollback_cmd(&ctx, &journal, &target).await,
+        } => plan_cmd(&ctx()?, &source, &target, &out, exit_code).await,
+        Command::Apply(args) => apply_cmd(&ctx()?, args).await,
+        Command::Rollback { journal, target } => rollback_cmd(&ctx()?, &journal, &target).await,
         Command::Validate {
             source,
             target,
             skip_missing_associations,
-        } => validate_cmd(&ctx, &source, &target, skip_missing_associations).await,
-        Command::Demo => crate::demo::run(&ctx).await,
+        } => validate_cmd(&ctx()?, &source, &target, skip_missing_associations).await,
+        Command::Demo => crate::demo::run(&ctx()?).await,
         Command::Watch(args) => {
             let opts = crate::watch::WatchOptions {
                 source: args.source,
@@ -173,7 +170,7 @@ async fn execute(cli: Cli) -> Result<u8, Error> {
                 cycles: args.cycles,
                 parallel: usize::from(args.parallel),
             };
-            crate::watch::run(&ctx, opts).await
+            crate::watch::run(&ctx()?, opts).await
         }
     }
 }
