@@ -104,6 +104,26 @@ pub async fn read_live(
     Ok((canonical, overrides, objects))
 }
 
+/// Reads only the canonical document (configinfo and actions): enough to
+/// verify an apply.
+pub async fn read_document(client: &Client) -> Result<Canonical, Error> {
+    let (config, actions) = tokio::try_join!(
+        async {
+            client
+                .configinfo()
+                .await
+                .map_err(|e| cluster_error(client, "admin/configinfo", e))
+        },
+        async {
+            client
+                .actions()
+                .await
+                .map_err(|e| cluster_error(client, "admin/embed/actions", e))
+        },
+    )?;
+    document::from_api(&client.endpoint.label, config, actions)
+}
+
 /// Loads a side; ignored paths are removed.
 pub async fn load(r: &ClusterRef, settings: &Settings) -> Result<Side, Error> {
     let mut side = match r {

@@ -719,7 +719,7 @@ pub async fn run(
 }
 
 async fn reread(client: &Client, rules: &[IgnoreRule]) -> Result<Value, String> {
-    let (canonical, _, _) = crate::cluster::read_live(client)
+    let canonical = crate::cluster::read_document(client)
         .await
         .map_err(|e| e.to_string())?;
     let mut doc = canonical.doc;

@@ -193,7 +193,8 @@ async fn persist_loop(sim: Arc<Sim>, tx: watch::Sender<Persisted>) {
         sim.persist_wanted.notified().await;
         let (generation, bytes) = {
             let guard = sim.state.lock().await;
-            (guard.generation, serde_json::to_vec_pretty(&guard.state))
+            // Compact: this runs for every group of writes (pretty would be slower).
+            (guard.generation, serde_json::to_vec(&guard.state))
         };
         let path = sim.opts.state_file.clone();
         let result = match bytes {
