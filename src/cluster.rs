@@ -74,13 +74,8 @@ pub async fn connect(r: &ClusterRef) -> Result<Client, Error> {
 pub async fn read_live(
     client: &Client,
 ) -> Result<(Canonical, Map<String, Value>, Vec<Value>), Error> {
-    let (config, overrides, actions, objects) = tokio::try_join!(
-        async {
-            client
-                .configinfo()
-                .await
-                .map_err(|e| cluster_error(client, "admin/configinfo", e))
-        },
+    let (canonical, overrides, objects) = tokio::try_join!(
+        read_document(client),
         async {
             client
                 .overrides()
@@ -89,18 +84,11 @@ pub async fn read_live(
         },
         async {
             client
-                .actions()
-                .await
-                .map_err(|e| cluster_error(client, "admin/embed/actions", e))
-        },
-        async {
-            client
                 .object_headers()
                 .await
                 .map_err(|e| cluster_error(client, "metadata/listobjectheaders", e))
         },
     )?;
-    let canonical = document::from_api(&client.endpoint.label, config, actions)?;
     Ok((canonical, overrides, objects))
 }
 

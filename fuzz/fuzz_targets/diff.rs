@@ -12,17 +12,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let ops = tsmigrate::diff::diff(&target, &source);
-    let raw: Vec<Value> = ops
-        .iter()
-        .map(|o| {
-            let mut j = serde_json::json!({"op": o.kind.name(), "path": o.pointer()});
-            if let Some(v) = &o.value {
-                j["value"] = v.clone();
-            }
-            j
-        })
-        .collect();
-    let patch: json_patch::Patch = serde_json::from_value(Value::Array(raw)).unwrap();
+    let patch: json_patch::Patch = serde_json::from_value(tsmigrate::diff::patch_json_unmasked(&ops)).unwrap();
     let mut doc = target.clone();
     json_patch::patch(&mut doc, &patch).unwrap();
     assert_eq!(doc, source);

@@ -405,6 +405,21 @@ fn intern(old: &[Value], new: &[Value]) -> (Vec<u32>, Vec<u32>) {
     (o, n)
 }
 
+/// The RFC 6902 array of `ops` with real values: for in-process use
+/// (tests, fuzzing), never for output.
+pub fn patch_json_unmasked(ops: &[Op]) -> Value {
+    let ops = ops.iter().map(|o| {
+        let mut m = Map::new();
+        m.insert("op".into(), json!(o.kind.name()));
+        m.insert("path".into(), json!(o.pointer()));
+        if let Some(v) = &o.value {
+            m.insert("value".into(), v.clone());
+        }
+        Value::Object(m)
+    });
+    Value::Array(ops.collect())
+}
+
 /// The RFC 6902 array of `ops`, secrets masked.
 pub fn patch_json(ops: &[Op]) -> Value {
     Value::Array(ops.iter().map(Op::to_json_masked).collect())
@@ -416,18 +431,7 @@ mod tests {
 
     fn check(target: Value, source: Value) -> Vec<Op> {
         let ops = diff(&target, &source);
-        let patch: json_patch::Patch = serde_json::from_value(Value::Array(
-            ops.iter()
-                .map(|o| {
-                    let mut j = json!({"op": o.kind.name(), "path": o.pointer()});
-                    if let Some(v) = &o.value {
-                        j["value"] = v.clone();
-                    }
-                    j
-                })
-                .collect(),
-        ))
-        .unwrap();
+        let patch: json_patch::Patch = serde_json::from_value(patch_json_unmasked(&ops)).unwrap();
         let mut doc = target.clone();
         json_patch::patch(&mut doc, &patch).unwrap();
         assert_eq!(doc, source);

@@ -53,18 +53,7 @@ fn doc() -> impl Strategy<Value = Value> {
 }
 
 fn apply_ops(target: &Value, ops: &[diff::Op]) -> Value {
-    let patch: json_patch::Patch = serde_json::from_value(Value::Array(
-        ops.iter()
-            .map(|o| {
-                let mut j = json!({"op": o.kind.name(), "path": o.pointer()});
-                if let Some(v) = &o.value {
-                    j["value"] = v.clone();
-                }
-                j
-            })
-            .collect(),
-    ))
-    .unwrap();
+    let patch: json_patch::Patch = serde_json::from_value(diff::patch_json_unmasked(ops)).unwrap();
     let mut out = target.clone();
     json_patch::patch(&mut out, &patch).unwrap();
     out
