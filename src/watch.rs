@@ -100,8 +100,15 @@ pub async fn run(ctx: &Context, opts: WatchOptions) -> Result<u8, Error> {
     ctx.settings.resolve(&opts.source)?;
     ctx.settings.resolve(&opts.target)?;
     let mut state = WatchState::load(&opts.state_file)?;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
+    let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(30));
+    if opts
+        .push_url
+        .as_deref()
+        .is_some_and(crate::api::is_loopback_url)
+    {
+        builder = builder.no_proxy();
+    }
+    let http = builder
         .build()
         .map_err(|e| Error::Internal(e.to_string()))?;
 

@@ -362,7 +362,7 @@ fn request_timeout() -> Duration {
     Duration::from_secs(secs.unwrap_or(120))
 }
 
-fn is_loopback_url(url: &str) -> bool {
+pub(crate) fn is_loopback_url(url: &str) -> bool {
     reqwest::Url::parse(url)
         .ok()
         .and_then(|u| u.host().map(|h| h.to_string()))
