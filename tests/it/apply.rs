@@ -29,18 +29,7 @@ fn migrates_end_to_end_then_reapply_sends_nothing() {
     let target = TestSim::start(None, Faults::default());
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
-    let out = tsm_in(
-        w,
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--yes",
-            "-vv",
-        ],
-    );
+    let out = apply_in(w, &target, &source, &["--yes", "-vv"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stdout(&out).contains("verified"), "{}", stdout(&out));
     assert!(stderr(&out).contains("DEBUG"), "-vv logs every request");
@@ -80,17 +69,7 @@ fn migrates_end_to_end_then_reapply_sends_nothing() {
         fail_after: Some(0),
         ..Faults::default()
     });
-    let out = tsm_in(
-        w,
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--yes",
-        ],
-    );
+    let out = apply_in(w, &target, &source, &["--yes"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stdout(&out).starts_with("No changes"), "{}", stdout(&out));
 }
@@ -101,30 +80,9 @@ fn prune_deletes_last_and_diff_is_empty_after() {
     let target = TestSim::start(None, Faults::default());
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
-    let out = tsm_in(
-        w,
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--yes",
-            "--prune",
-        ],
-    );
+    let out = apply_in(w, &target, &source, &["--yes", "--prune"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let out = tsm_in(
-        w,
-        &[
-            "diff",
-            "--source",
-            &source.url,
-            "--target",
-            &target.url,
-            "--exit-code",
-        ],
-    );
+    let out = compare_in(w, "diff", &source.url, &target.url, &["--exit-code"]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     let names: Vec<String> = target.state()["actions"]
         .as_array()
@@ -141,18 +99,7 @@ fn dry_run_prints_requests_masked_and_sends_none() {
     let target = TestSim::start(None, Faults::default());
     let work = tempfile::tempdir().unwrap();
     let before = target.state();
-    let out = tsm_in(
-        work.path(),
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--prune",
-            "--dry-run",
-        ],
-    );
+    let out = apply_in(work.path(), &target, &source, &["--prune", "--dry-run"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_no_secrets("dry run", &stdout(&out));
     assert_eq!(target.state(), before);
@@ -174,10 +121,7 @@ fn refuses_without_yes_off_a_terminal() {
     let target = TestSim::start(None, Faults::default());
     let work = tempfile::tempdir().unwrap();
     let before = target.state();
-    let out = tsm_in(
-        work.path(),
-        &["apply", "--target", &target.url, "--source", &source.url],
-    );
+    let out = apply_in(work.path(), &target, &source, &[]);
     assert_eq!(code(&out), 1);
     assert!(stderr(&out).contains("--yes"));
     assert_eq!(target.state(), before);
@@ -190,17 +134,12 @@ fn plan_then_apply_with_secrets_file() {
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     assert_eq!(
-        code(&tsm_in(
+        code(&compare_in(
             w,
-            &[
-                "plan",
-                "--source",
-                &source.url,
-                "--target",
-                &target.url,
-                "--out",
-                "p.json"
-            ]
+            "plan",
+            &source.url,
+            &target.url,
+            &["--out", "p.json"]
         )),
         0
     );
@@ -260,29 +199,14 @@ fn converges_under_fail_and_throttle_rates() {
         },
     );
     let work = tempfile::tempdir().unwrap();
-    let out = tsm_in(
-        work.path(),
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--yes",
-            "--prune",
-        ],
-    );
+    let out = apply_in(work.path(), &target, &source, &["--yes", "--prune"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let out = tsm_in(
+    let out = compare_in(
         work.path(),
-        &[
-            "diff",
-            "--source",
-            &source.url,
-            "--target",
-            &target.url,
-            "--exit-code",
-        ],
+        "diff",
+        &source.url,
+        &target.url,
+        &["--exit-code"],
     );
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
@@ -319,19 +243,7 @@ fn rejected_action_exits_4_with_target_exactly_as_before() {
     );
     let work = tempfile::tempdir().unwrap();
     let before = target.state();
-    let out = tsm_in(
-        work.path(),
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--yes",
-            "--parallel",
-            "4",
-        ],
-    );
+    let out = apply_in(work.path(), &target, &source, &["--yes", "--parallel", "4"]);
     assert_eq!(code(&out), 4, "{}", stderr(&out));
     assert!(stderr(&out).contains("bulk 007"), "{}", stderr(&out));
     assert_eq!(target.state(), before, "restored exactly");
@@ -351,20 +263,11 @@ fn fail_after_exits_5_and_rollback_restores_twice_safely() {
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     let before = target.state();
-    let out = tsm_in(
+    let out = apply_in(
         w,
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--yes",
-            "--parallel",
-            "2",
-            "--journal",
-            "j.jsonl",
-        ],
+        &target,
+        &source,
+        &["--yes", "--parallel", "2", "--journal", "j.jsonl"],
     );
     assert_eq!(code(&out), 5, "{}", stderr(&out));
     assert!(stderr(&out).contains("j.jsonl"), "{}", stderr(&out));

@@ -30,17 +30,12 @@ fn every_format_on_the_example_clusters() {
         ("json", "diff_json"),
         ("summary", "diff_summary"),
     ] {
-        let out = tsm_in(
+        let out = compare_in(
             w,
-            &[
-                "diff",
-                "--source",
-                &p.source.url,
-                "--target",
-                &p.target.url,
-                "--format",
-                format,
-            ],
+            "diff",
+            &p.source.url,
+            &p.target.url,
+            &["--format", format],
         );
         assert_eq!(code(&out), 0, "{}", stderr(&out));
         assert_no_secrets(format, &stdout(&out));
@@ -56,23 +51,15 @@ fn every_format_on_the_example_clusters() {
 fn colour_follows_the_flag() {
     let p = pair();
     let w = p.work.path();
-    let out = tsm_in(
+    let out = compare_in(
         w,
-        &[
-            "diff",
-            "--source",
-            &p.source.url,
-            "--target",
-            &p.target.url,
-            "--color",
-            "always",
-        ],
+        "diff",
+        &p.source.url,
+        &p.target.url,
+        &["--color", "always"],
     );
     assert!(stdout(&out).contains("\u{1b}["), "colour forced on");
-    let out = tsm_in(
-        w,
-        &["diff", "--source", &p.source.url, "--target", &p.target.url],
-    );
+    let out = compare_in(w, "diff", &p.source.url, &p.target.url, &[]);
     assert!(
         !stdout(&out).contains("\u{1b}["),
         "no colour off a terminal"
@@ -83,17 +70,12 @@ fn colour_follows_the_flag() {
 fn patch_turns_target_into_source_with_any_implementation() {
     let p = pair();
     let w = p.work.path();
-    let patch: Value = serde_json::from_str(&stdout(&tsm_in(
+    let patch: Value = serde_json::from_str(&stdout(&compare_in(
         w,
-        &[
-            "diff",
-            "--source",
-            &p.source.url,
-            "--target",
-            &p.target.url,
-            "--format",
-            "patch",
-        ],
+        "diff",
+        &p.source.url,
+        &p.target.url,
+        &["--format", "patch"],
     )))
     .unwrap();
     let mut target: Value =
@@ -109,43 +91,17 @@ fn patch_turns_target_into_source_with_any_implementation() {
 fn exit_codes() {
     let p = pair();
     let w = p.work.path();
-    let out = tsm_in(
-        w,
-        &[
-            "diff",
-            "--source",
-            &p.source.url,
-            "--target",
-            &p.target.url,
-            "--exit-code",
-        ],
-    );
+    let out = compare_in(w, "diff", &p.source.url, &p.target.url, &["--exit-code"]);
     assert_eq!(code(&out), 2);
-    let out = tsm_in(
-        w,
-        &[
-            "diff",
-            "--source",
-            &p.target.url,
-            "--target",
-            &p.target.url,
-            "--exit-code",
-        ],
-    );
+    let out = compare_in(w, "diff", &p.target.url, &p.target.url, &["--exit-code"]);
     assert_eq!(code(&out), 0);
     assert_eq!(stdout(&out), "No differences.\n");
-    let out = tsm_in(
+    let out = compare_in(
         w,
-        &[
-            "plan",
-            "--source",
-            &p.source.url,
-            "--target",
-            &p.target.url,
-            "--out",
-            "p.json",
-            "--exit-code",
-        ],
+        "plan",
+        &p.source.url,
+        &p.target.url,
+        &["--out", "p.json", "--exit-code"],
     );
     assert_eq!(code(&out), 2);
     let out = tsm_in(
@@ -173,17 +129,12 @@ fn snapshots_diff_like_live_clusters() {
         )),
         0
     );
-    let live = tsm_in(
+    let live = compare_in(
         w,
-        &[
-            "diff",
-            "--source",
-            &p.source.url,
-            "--target",
-            &p.target.url,
-            "--format",
-            "summary",
-        ],
+        "diff",
+        &p.source.url,
+        &p.target.url,
+        &["--format", "summary"],
     );
     let snap = tsm_in(
         w,
@@ -226,17 +177,12 @@ fn snapshots_diff_like_live_clusters() {
 fn plan_file_guards_and_staleness() {
     let p = pair();
     let w = p.work.path();
-    let out = tsm_in(
+    let out = compare_in(
         w,
-        &[
-            "plan",
-            "--source",
-            &p.source.url,
-            "--target",
-            &p.target.url,
-            "--out",
-            "prod.plan.json",
-        ],
+        "plan",
+        &p.source.url,
+        &p.target.url,
+        &["--out", "prod.plan.json"],
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = std::fs::read_to_string(w.join("prod.plan.json")).unwrap();

@@ -55,19 +55,11 @@ fn complete_map_migrates_associations_groups_and_strings() {
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     std::fs::write(w.join("map.json"), full_map().to_string()).unwrap();
-    let out = tsm_in(
+    let out = apply_in(
         w,
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--map",
-            "map.json",
-            "--yes",
-            "--prune",
-        ],
+        &target,
+        &source,
+        &["--map", "map.json", "--yes", "--prune"],
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let t = target.state();
@@ -99,18 +91,12 @@ fn complete_map_migrates_associations_groups_and_strings() {
             .unwrap(),
         "aaaaaaaa-0000-4000-8000-000000000003"
     );
-    let out = tsm_in(
+    let out = compare_in(
         w,
-        &[
-            "diff",
-            "--source",
-            &source.url,
-            "--target",
-            &target.url,
-            "--map",
-            "map.json",
-            "--exit-code",
-        ],
+        "diff",
+        &source.url,
+        &target.url,
+        &["--map", "map.json", "--exit-code"],
     );
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
@@ -128,19 +114,7 @@ fn incomplete_map_is_refused_before_writing() {
         .remove("0a7e9c35-d2b4-4f16-8e3a-5b1c7d9f0e62");
     std::fs::write(w.join("map.json"), map.to_string()).unwrap();
     let before = target.state();
-    let out = tsm_in(
-        w,
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--map",
-            "map.json",
-            "--yes",
-        ],
-    );
+    let out = apply_in(w, &target, &source, &["--map", "map.json", "--yes"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert_eq!(target.state(), before);
     snap!(
@@ -148,19 +122,11 @@ fn incomplete_map_is_refused_before_writing() {
         normalize(&stderr(&out), &[&source.url, &target.url], &[w])
     );
     // --skip-missing-associations drops it with a warning instead.
-    let out = tsm_in(
+    let out = apply_in(
         w,
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--map",
-            "map.json",
-            "--yes",
-            "--skip-missing-associations",
-        ],
+        &target,
+        &source,
+        &["--map", "map.json", "--yes", "--skip-missing-associations"],
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stderr(&out).contains("0a7e9c35-d2b4-4f16-8e3a-5b1c7d9f0e62"));
@@ -193,35 +159,23 @@ fn ignored_paths_survive_apply() {
         "[migrate]\nignore = [\"/config/samlConfiguration/groupMapping\"]\n",
     )
     .unwrap();
-    let out = tsm_in(
+    let out = compare_in(
         w,
-        &[
-            "diff",
-            "--source",
-            &source.url,
-            "--target",
-            &target.url,
-            "--ignore",
-            "/actions/*/detail/link",
-        ],
+        "diff",
+        &source.url,
+        &target.url,
+        &["--ignore", "/actions/*/detail/link"],
     );
     assert!(
         !stdout(&out).contains("groupMapping") && !stdout(&out).contains("detail.link"),
         "{}",
         stdout(&out)
     );
-    let out = tsm_in(
+    let out = apply_in(
         w,
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--ignore",
-            "/actions/*/detail/link",
-            "--yes",
-        ],
+        &target,
+        &source,
+        &["--ignore", "/actions/*/detail/link", "--yes"],
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let t = target.state();
@@ -264,31 +218,15 @@ fn bad_values_are_refused_before_writing() {
     let target = TestSim::start(None, Faults::default());
     let work = tempfile::tempdir().unwrap();
     let before = target.state();
-    let out = tsm_in(
-        work.path(),
-        &[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--yes",
-        ],
-    );
+    let out = apply_in(work.path(), &target, &source, &["--yes"]);
     assert_eq!(code(&out), 1);
     assert_eq!(target.state(), before);
     snap!(
         "validation_report",
         normalize(&stderr(&out), &[&source.url, &target.url], &[])
     );
-    let out = tsm_in(
-        work.path(),
-        &["validate", "--source", &source.url, "--target", &target.url],
-    );
+    let out = compare_in(work.path(), "validate", &source.url, &target.url, &[]);
     assert_eq!(code(&out), 1);
-    let out = tsm_in(
-        work.path(),
-        &["validate", "--source", &target.url, "--target", &target.url],
-    );
+    let out = compare_in(work.path(), "validate", &target.url, &target.url, &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }

@@ -244,3 +244,24 @@ pub fn login(c: &reqwest::blocking::Client, sim: &TestSim) {
         .unwrap();
     assert_eq!(r.status(), 204);
 }
+
+/// `tsmigrate apply --target TARGET --source SOURCE EXTRA…` in `dir`.
+pub fn apply_in(dir: &Path, target: &TestSim, source: &TestSim, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "apply",
+        "--target",
+        target.url.as_str(),
+        "--source",
+        source.url.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    tsm_in(dir, &args)
+}
+
+/// `tsmigrate VERB --source SOURCE --target TARGET EXTRA…` in `dir`
+/// (diff, plan, validate).
+pub fn compare_in(dir: &Path, verb: &str, source: &str, target: &str, extra: &[&str]) -> Output {
+    let mut args = vec![verb, "--source", source, "--target", target];
+    args.extend_from_slice(extra);
+    tsm_in(dir, &args)
+}

@@ -189,17 +189,7 @@ fn apply_repairs_drift_made_on_the_target() {
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stdout(&out).contains("repaired"), "{}", stdout(&out));
-    let diff = tsm_in(
-        w,
-        &[
-            "diff",
-            "--source",
-            &source.url,
-            "--target",
-            &target.url,
-            "--exit-code",
-        ],
-    );
+    let diff = compare_in(w, "diff", &source.url, &target.url, &["--exit-code"]);
     assert_eq!(code(&diff), 0, "{}", stdout(&diff));
     // New drift on the target is repaired at the next cycle.
     set_config(&target, json!({"samlConfiguration.enabled": false}));
