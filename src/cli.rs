@@ -1,5 +1,5 @@
-//! Command-line arguments (clap derive). Turned into checked settings in
-//! `run.rs`; no clap type goes deeper.
+//! Command-line arguments (clap derive). `commands/` turns them into plain
+//! options; no clap type goes deeper.
 
 use std::path::PathBuf;
 
@@ -22,8 +22,14 @@ pub struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// Profiles file (default: $TSMIGRATE_CONFIG, then ./tsmigrate.toml)
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Profiles file (default: ./tsmigrate.toml)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "TSMIGRATE_CONFIG",
+        hide_env_values = true
+    )]
     pub config: Option<PathBuf>,
     /// Mapping file: {"guids": {...}, "replace": {...}}
     #[arg(long, global = true, value_name = "FILE")]
@@ -49,6 +55,27 @@ pub struct GlobalArgs {
     /// Allow plain http:// to hosts that are not loopback
     #[arg(long, global = true)]
     pub allow_http: bool,
+    /// Longest time one request may take, in seconds or with a unit (default 120s)
+    #[arg(long, global = true, value_name = "DUR", env = "TSMIGRATE_HTTP_TIMEOUT", hide_env_values = true, value_parser = parse_seconds)]
+    pub http_timeout: Option<std::time::Duration>,
+    /// First wait before a retry, in milliseconds (default 200)
+    #[arg(
+        long,
+        global = true,
+        value_name = "MS",
+        env = "TSMIGRATE_RETRY_BASE_MS",
+        hide_env_values = true
+    )]
+    pub retry_base_ms: Option<u64>,
+}
+
+/// A duration: plain seconds (`120`) or with a unit (`2m`, `500ms`).
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("must be longer than zero".into()),
+        Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(s.trim()).map_err(|e| e.to_string()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -137,17 +164,9 @@ pub enum Command {
     Apply(ApplyArgs),
     /// Undo an interrupted or failed apply from its journal
     #[command(
-        after_help = "Example:\n  tsmigrate rollback --journal .tsmigrate/journals/1700000000000-4242.jsonl --target prod"
+        after_help = "Example:\n  tsmigrate rollback --journal ~/.local/state/tsmigrate/journals/1700000000000-4242.jsonl"
     )]
-    Rollback {
-        /// Journal printed by the failed or interrupted apply
-        #[arg(long, value_name = "FILE")]
-        journal: PathBuf,
-        /// The cluster to compare with or change: profile, URL (or snapshot directory, read-only)
-
-        #[arg(long, value_name = "REF")]
-        target: String,
-    },
+    Rollback(RollbackArgs),
     /// Check a source against a target before writing anything
     #[command(
         after_help = "Example:\n  tsmigrate validate --source dev --target prod --map maps/prod.json"
@@ -215,15 +234,44 @@ pub struct ApplyArgs {
     /// Delete actions the source does not have
     #[arg(long)]
     pub prune: bool,
-    /// Concurrent writes (default: the profile's `parallel`, else 8)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// Concurrent writes (default: the profile's `parallel`, else [migrate] parallel, else 8)
+    #[arg(long, value_name = "N", env = "TSMIGRATE_PARALLEL", hide_env_values = true, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallel: Option<u16>,
-    /// Journal file (default: .tsmigrate/journals/<time>-<pid>.jsonl)
+    /// Journal file (default: $XDG_STATE_HOME/tsmigrate/journals/<time>-<pid>.jsonl)
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
-    /// Drop associations to objects missing on the target (with a warning)
+    /// Do not add associations to objects missing on the target (with a warning)
     #[arg(long)]
     pub skip_missing_associations: bool,
+    /// Wait this long for another apply to the same target to end (default: refuse at once)
+    #[arg(long, value_name = "DUR", value_parser = parse_seconds_or_zero)]
+    pub lock_timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Journal printed by the failed or interrupted apply
+    #[arg(long, value_name = "FILE")]
+    pub journal: PathBuf,
+    /// The cluster (default: the one the journal was written for)
+    #[arg(long, value_name = "REF")]
+    pub target: Option<String>,
+    /// Also undo values someone changed since the apply
+    #[arg(long)]
+    pub force: bool,
+    /// Concurrent writes
+    #[arg(long, value_name = "N", env = "TSMIGRATE_PARALLEL", hide_env_values = true, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel: Option<u16>,
+    /// Wait this long for an apply to the same target to end (default: refuse at once)
+    #[arg(long, value_name = "DUR", value_parser = parse_seconds_or_zero)]
+    pub lock_timeout: Option<std::time::Duration>,
+}
+
+fn parse_seconds_or_zero(s: &str) -> Result<std::time::Duration, String> {
+    if s.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    parse_seconds(s)
 }
 
 #[derive(Debug, Args)]
@@ -257,9 +305,9 @@ pub struct WatchArgs {
     /// Stop after N cycles (for cron jobs); default: until SIGINT/SIGTERM
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub cycles: Option<u64>,
-    /// Concurrent writes of --apply
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub parallel: u16,
+    /// Concurrent writes of --apply (default: the profile's `parallel`, else [migrate] parallel, else 8)
+    #[arg(long, value_name = "N", env = "TSMIGRATE_PARALLEL", hide_env_values = true, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -303,4 +351,21 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("{v} is not between 0 and 1"))
     }
+}
+
+/// Parses the command line; `Err` carries the exit code after clap has
+/// printed its message (0 for help and version, 1 for bad usage: never 2,
+/// which means "differences").
+pub fn parse<I, T>(args: I) -> Result<Cli, u8>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    <Cli as Parser>::try_parse_from(args).map_err(|e| {
+        let _ = e.print();
+        match e.kind() {
+            clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+            _ => 1,
+        }
+    })
 }

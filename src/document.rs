@@ -11,24 +11,19 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
+use crate::model::ACTION_LIST_KEY;
 
-pub const ACTION_LIST_KEY: &str = "embedActionConfigList";
+/// Action name → GUID on one cluster.
+pub type ActionIds = BTreeMap<String, String>;
 
-/// A canonical document and the GUIDs of its actions on the cluster.
-#[derive(Debug, Clone)]
-pub struct Canonical {
-    pub doc: Value,
-    /// Action name → GUID on this cluster (empty for snapshots).
-    pub action_ids: BTreeMap<String, String>,
-}
-
-/// Builds the canonical document from `GET admin/configinfo` and
-/// `GET admin/embed/actions`. `label` names the cluster in errors.
+/// Builds the canonical document from `GET admin/configinfo` and the
+/// actions (with ids, associations and groups), and returns it with the
+/// actions' GUIDs. `label` names the cluster in errors.
 pub fn from_api(
     label: &str,
     mut configinfo: Map<String, Value>,
     actions: Vec<Value>,
-) -> Result<Canonical, Error> {
+) -> Result<(Value, ActionIds), Error> {
     configinfo.remove(ACTION_LIST_KEY);
     let mut by_name = Map::new();
     let mut action_ids = BTreeMap::new();
@@ -70,8 +65,7 @@ pub fn from_api(
         action_ids.insert(name.clone(), id);
         by_name.insert(name, Value::Object(action));
     }
-    let doc = assemble(configinfo, by_name);
-    Ok(Canonical { doc, action_ids })
+    Ok((assemble(configinfo, by_name), action_ids))
 }
 
 /// `{"config": ..., "actions": ...}` without copying (`json!` would
@@ -93,6 +87,15 @@ fn parse_headers(action: &mut Map<String, Value>) {
     if let Ok(parsed @ Value::Object(_)) = serde_json::from_str::<Value>(raw) {
         detail.insert("additionalUrlHeaders".into(), parsed);
     }
+}
+
+/// An action in API form back in canonical form (headers as an object).
+pub fn action_from_api(body: &Value) -> Value {
+    let mut v = body.clone();
+    if let Some(o) = v.as_object_mut() {
+        parse_headers(o);
+    }
+    v
 }
 
 /// The action as the API takes it (`embedaction`): headers back to a string.
@@ -141,14 +144,14 @@ mod tests {
         let actions = vec![
             json!({"id": "g1", "name": "n", "detail": {"additionalUrlHeaders": "{\"h\":{\"key\":\"k\",\"value\":\"v\"}}"}}),
         ];
-        let c = from_api("c", cfg, actions).unwrap();
-        assert_eq!(c.doc["config"], json!({"a": 1}));
+        let (doc, ids) = from_api("c", cfg, actions).unwrap();
+        assert_eq!(doc["config"], json!({"a": 1}));
         assert_eq!(
-            c.doc["actions"]["n"]["detail"]["additionalUrlHeaders"]["h"]["value"],
+            doc["actions"]["n"]["detail"]["additionalUrlHeaders"]["h"]["value"],
             json!("v")
         );
-        assert_eq!(c.action_ids["n"], "g1");
-        let back = action_to_api(&c.doc["actions"]["n"], Some("g1"));
+        assert_eq!(ids["n"], "g1");
+        let back = action_to_api(&doc["actions"]["n"], Some("g1"));
         assert_eq!(back["id"], json!("g1"));
         assert!(back["detail"]["additionalUrlHeaders"].is_string());
     }

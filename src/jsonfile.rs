@@ -83,19 +83,6 @@ fn strip_position(msg: &str) -> String {
     }
 }
 
-/// "a string", "an object", ...: a value's JSON type, for messages.
-pub fn kind_of(v: &serde_json::Value) -> &'static str {
-    use serde_json::Value;
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// Pretty JSON as every file we write has it: sorted keys (serde_json's
 /// map is ordered), two-space indent, trailing newline.
 pub fn to_pretty(value: &impl serde::Serialize) -> Result<Vec<u8>, Error> {

@@ -1,32 +1,43 @@
 //! tsmigrate: migrate the configuration of a ThoughtSpot cluster.
 //!
 //! Data flows one way: arguments → config → fetch → canonical document →
-//! diff → plan → apply → verify. `run::run` is the whole program.
+//! diff → plan → apply → verify. `commands::run` runs one command; the
+//! modules made public here are those the binary, the tests, the
+//! benchmarks and the fuzz targets use.
 
-pub mod api;
-pub mod apply;
+// Primitives: the API's vocabulary, documents, diffs, secrets.
 #[doc(hidden)]
 pub mod benchdata;
-pub mod cli;
-pub mod cluster;
-pub mod config;
-pub mod demo;
 pub mod diff;
 pub mod document;
 pub mod error;
-pub mod fsutil;
-pub mod ignore;
-pub mod jsonfile;
-pub mod jsonvalue;
-pub mod mapping;
+pub mod model;
 pub mod plan;
 pub mod pointer;
-pub mod run;
 pub mod secrets;
-pub mod signals;
-pub mod sim;
 pub mod snapshot;
-pub mod validate;
-pub mod watch;
+
+// The edge: command line, output, settings, commands.
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod output;
+
+// The simulated cluster (tests, benchmarks, `demo`).
+pub mod sim;
+
+// The pipeline, used through the commands.
+pub(crate) mod api;
+pub(crate) mod apply;
+pub(crate) mod compare;
+pub(crate) mod fetch;
+pub(crate) mod fsutil;
+pub(crate) mod ignore;
+pub(crate) mod jsonfile;
+pub(crate) mod jsonvalue;
+pub(crate) mod mapping;
+pub(crate) mod net;
+pub(crate) mod signals;
+pub(crate) mod validate;
 
 pub use error::Error;

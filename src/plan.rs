@@ -247,6 +247,6 @@ pub fn desired(
     let mut doc = target.clone();
     json_patch::patch(&mut doc, &patch)
         .map_err(|e| Error::Stale(format!("the plan no longer applies to the target: {e}")))?;
-    let unresolved = secrets::reconcile(&mut doc, target, values);
+    let unresolved = secrets::reconcile(&mut doc, target, values)?;
     Ok((doc, unresolved))
 }

@@ -1,11 +1,16 @@
 //! Which paths of the canonical document are secret, how they are masked
-//! (`${secret:<pointer>}`), and how placeholders are resolved at apply.
-//! Decided by path and key name only, never by looking at values.
+//! (`${secret:<pointer>}`), how placeholders are resolved at apply, and the
+//! process-wide mask that keeps known secret values out of every message.
+//! Secret paths are decided by path and key name only, never by values.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::RwLock;
 
+use aho_corasick::AhoCorasick;
 use serde_json::Value;
 
+use crate::error::Error;
 use crate::pointer;
 
 const PREFIX: &str = "${secret:";
@@ -41,8 +46,12 @@ pub fn key_names_secret(key: &str) -> bool {
     k.len() >= 5 && k[k.len() - 5..].eq_ignore_ascii_case(b"token")
 }
 
-/// Whether the value at `segs` (canonical document) is a secret.
+/// Whether the value at `segs` (canonical document) is a secret. An empty
+/// string is not: there is nothing to hide, and nothing to ask for.
 pub fn is_secret<S: AsRef<str>>(segs: &[S], value: &Value) -> bool {
+    if value.as_str() == Some("") {
+        return false;
+    }
     let at = |i: usize| segs.get(i).map(|s| s.as_ref());
     if at(0) == Some("actions") && at(2) == Some("detail") {
         match (segs.len(), at(3)) {
@@ -135,31 +144,54 @@ fn redact_in_place(base: &mut Vec<String>, value: &mut Value) {
     }
 }
 
-/// Values for placeholders: `--secrets FILE` first, then the environment
-/// (`TSMIGRATE_SECRET_` + the pointer upper-cased, non-alphanumerics as `_`).
+/// Values for placeholders: `--secrets FILE` first, then the variables
+/// `TSMIGRATE_SECRET_<POINTER>` (see `env_name`), read once at start-up.
 #[derive(Debug, Clone, Default)]
 pub struct SecretValues {
     file: BTreeMap<String, String>,
+    /// Name of the file, for messages.
+    file_name: Option<String>,
+    env: BTreeMap<String, String>,
 }
 
 impl SecretValues {
-    pub fn from_file(path: &std::path::Path) -> Result<Self, crate::error::Error> {
-        let bytes = std::fs::read(path).map_err(|e| crate::error::Error::io(path, e))?;
-        let file: BTreeMap<String, String> = crate::jsonfile::parse(&bytes, path)?;
-        for key in file.keys() {
-            if pointer::split(key).is_none() {
-                return Err(crate::error::Error::input(
-                    path.display(),
-                    format!(
-                        "at /{}: keys must be JSON Pointers such as /actions/Name/detail/authToken",
-                        pointer::escape(key)
-                    ),
-                ));
+    /// `env` holds the `TSMIGRATE_SECRET_*` variables of the environment.
+    pub fn new(
+        file: Option<&std::path::Path>,
+        env: BTreeMap<String, String>,
+    ) -> Result<Self, Error> {
+        let mut values = SecretValues {
+            env,
+            ..SecretValues::default()
+        };
+        if let Some(path) = file {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let map: BTreeMap<String, String> = crate::jsonfile::parse(&bytes, path)?;
+            for key in map.keys() {
+                if pointer::split(key).is_none() {
+                    return Err(Error::input(
+                        path.display(),
+                        format!(
+                            "at /{}: keys must be JSON Pointers such as /actions/Name/detail/authToken",
+                            pointer::escape(key)
+                        ),
+                    ));
+                }
             }
+            values.file = map;
+            values.file_name = Some(path.display().to_string());
         }
-        Ok(SecretValues { file })
+        for v in values.file.values().chain(values.env.values()) {
+            remember(v);
+        }
+        Ok(values)
     }
 
+    /// The variable that carries the value of `pointer`: the pointer
+    /// upper-cased, every other character `_`, after `TSMIGRATE_SECRET`
+    /// (`/actions/Open in CRM/detail/authToken` →
+    /// `TSMIGRATE_SECRET_ACTIONS_OPEN_IN_CRM_DETAIL_AUTHTOKEN`). Several
+    /// pointers can share a name; `check_unambiguous` refuses that.
     pub fn env_name(pointer: &str) -> String {
         let mut name = String::from("TSMIGRATE_SECRET");
         for c in pointer.chars() {
@@ -175,15 +207,57 @@ impl SecretValues {
     pub fn get(&self, pointer: &str) -> Option<String> {
         self.file
             .get(pointer)
+            .or_else(|| self.env.get(&Self::env_name(pointer)))
             .cloned()
-            .or_else(|| std::env::var(Self::env_name(pointer)).ok())
+    }
+
+    /// Entries of the secrets file, for the "matched nothing" report.
+    pub fn file_pointers(&self) -> impl Iterator<Item = &String> {
+        self.file.keys()
+    }
+
+    pub fn file_name(&self) -> Option<&str> {
+        self.file_name.as_deref()
+    }
+
+    /// Refuses a variable that is set and would serve two pointers of
+    /// this run (`Foo` and `foo` share one name): the value must not be
+    /// applied to an action it was not meant for.
+    pub fn check_unambiguous<'a>(
+        &self,
+        pointers: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), Error> {
+        let mut by_name: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for p in pointers {
+            if self.file.contains_key(p) {
+                continue;
+            }
+            let name = Self::env_name(p);
+            if self.env.contains_key(&name) {
+                let list = by_name.entry(name).or_default();
+                if !list.contains(&p) {
+                    list.push(p);
+                }
+            }
+        }
+        match by_name.into_iter().find(|(_, ps)| ps.len() > 1) {
+            None => Ok(()),
+            Some((name, ps)) => Err(Error::Usage(format!(
+                "${name} would be the value of {}; it is ambiguous, so it is not used. Give each value in --secrets FILE (JSON: pointer → value) instead",
+                ps.join(" and ")
+            ))),
+        }
     }
 }
 
 /// Makes the secrets of `source` comparable with `target`: placeholders are
 /// resolved, or else take the target's value (left untouched at apply).
 /// Returns the pointers that stayed unresolved.
-pub fn reconcile(source: &mut Value, target: &Value, values: &SecretValues) -> Vec<String> {
+pub fn reconcile(
+    source: &mut Value,
+    target: &Value,
+    values: &SecretValues,
+) -> Result<Vec<String>, Error> {
     let (s, t) = (secret_paths(source), secret_paths(target));
     reconcile_at(source, target, &s, &t, values)
 }
@@ -205,24 +279,25 @@ pub fn reconcile_at(
     source_paths: &[Vec<String>],
     target_paths: &[Vec<String>],
     values: &SecretValues,
-) -> Vec<String> {
+) -> Result<Vec<String>, Error> {
+    let placeholders: Vec<(&Vec<String>, String)> = source_paths
+        .iter()
+        .filter_map(|segs| {
+            let text = pointer::get(source, segs)?.as_str()?;
+            Some((segs, placeholder_pointer(text)?.to_string()))
+        })
+        .collect();
+    values.check_unambiguous(placeholders.iter().map(|(_, p)| p.as_str()))?;
     let mut unresolved = Vec::new();
-    for segs in source_paths {
-        let Some(value) = pointer::get(source, segs) else {
-            continue;
-        };
-        let Some(text) = value.as_str() else { continue };
-        let Some(ptr) = placeholder_pointer(text) else {
-            continue;
-        };
-        let ptr = ptr.to_string();
+    for (segs, ptr) in placeholders {
         let replacement = match values.get(&ptr) {
             Some(v) => Value::String(v),
             None => {
                 unresolved.push(ptr);
                 match pointer::get(target, segs) {
                     Some(t) => t.clone(),
-                    // Nothing to keep on the target: never send the placeholder.
+                    // Nothing to keep on the target: an empty value, which
+                    // apply refuses to create with (it names the pointer).
                     None => Value::String(String::new()),
                 }
             }
@@ -242,7 +317,95 @@ pub fn reconcile_at(
             }
         }
     }
-    unresolved
+    Ok(unresolved)
+}
+
+/// Secret values shorter than this are not masked in free text: they
+/// would hide ordinary words (they are still masked by path everywhere).
+const MASK_MIN_LEN: usize = 6;
+
+struct Known {
+    values: Vec<String>,
+    matcher: Option<AhoCorasick>,
+}
+
+static KNOWN: RwLock<Known> = RwLock::new(Known {
+    values: Vec::new(),
+    matcher: None,
+});
+
+/// Remembers a secret value (and its URL- and JSON-encoded forms) so that
+/// no message of this process can print it.
+pub fn remember(value: &str) {
+    if value.len() < MASK_MIN_LEN {
+        return;
+    }
+    let forms = [
+        value.to_string(),
+        serde_urlencoded::to_string([("", value)])
+            .map(|s| s.trim_start_matches('=').to_string())
+            .unwrap_or_default(),
+        serde_json::to_string(value)
+            .map(|s| s.trim_matches('"').to_string())
+            .unwrap_or_default(),
+    ];
+    let Ok(mut known) = KNOWN.write() else { return };
+    let mut changed = false;
+    for f in forms {
+        if f.len() >= MASK_MIN_LEN && !known.values.contains(&f) {
+            known.values.push(f);
+            changed = true;
+        }
+    }
+    if changed {
+        // Longest first, so a value that contains another is masked whole.
+        known.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        known.matcher = AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&known.values)
+            .ok();
+    }
+}
+
+/// Remembers every secret value of a document.
+pub fn remember_all(doc: &Value) {
+    visit(&mut Vec::new(), doc, &mut |_, v| {
+        if let Some(s) = v.as_str() {
+            if placeholder_pointer(s).is_none() {
+                remember(s);
+            }
+        }
+    });
+}
+
+/// `text` with every remembered secret value replaced by `***`.
+pub fn mask_known(text: &str) -> Cow<'_, str> {
+    let Ok(known) = KNOWN.read() else {
+        return Cow::Borrowed(text);
+    };
+    match &known.matcher {
+        Some(m) if m.is_match(text) => {
+            Cow::Owned(m.replace_all(text, &vec!["***"; known.values.len()]))
+        }
+        _ => Cow::Borrowed(text),
+    }
+}
+
+/// Text that came from a cluster (an error message may echo the request):
+/// values of keys that name a secret, and remembered values, masked.
+pub fn mask_cluster_text(text: &str) -> String {
+    static KEYED: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let re = KEYED.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?i)((?:\\?")[^"\\]*(?:password|passwd|secret|privatekey|private_key|token|apivalue|value)(?:\\?")\s*:\s*(?:\\?"))((?:[^"\\]|\\[^"])*)"#,
+        )
+        .ok()
+    });
+    let keyed = match re {
+        Some(re) => re.replace_all(text, "${1}***").into_owned(),
+        None => text.to_string(),
+    };
+    mask_known(&keyed).into_owned()
 }
 
 /// The secret values inside `value`, which sits at `base` in the document.
@@ -315,9 +478,51 @@ mod tests {
         let mut src = json!({"actions": {"a": {"detail": {"authToken": "${secret:/actions/a/detail/authToken}"}},
                                          "b": {"detail": {"authToken": "${secret:/actions/b/detail/authToken}"}}}});
         let tgt = json!({"actions": {"a": {"detail": {"authToken": "real"}}}});
-        let un = reconcile(&mut src, &tgt, &SecretValues::default());
+        let un = reconcile(&mut src, &tgt, &SecretValues::default()).unwrap();
         assert_eq!(src["actions"]["a"]["detail"]["authToken"], json!("real"));
         assert_eq!(src["actions"]["b"]["detail"]["authToken"], json!(""));
         assert_eq!(un.len(), 2);
+    }
+
+    #[test]
+    fn empty_values_are_not_secrets() {
+        let doc = json!({"actions": {"a": {"detail": {"authToken": "", "apiValue": "x"}}}});
+        let r = redact(&doc);
+        assert_eq!(r["actions"]["a"]["detail"]["authToken"], json!(""));
+        assert_eq!(secrets_of(&doc).len(), 1);
+    }
+
+    #[test]
+    fn known_values_and_echoed_keys_are_masked() {
+        remember("S3CRET-unit-test-71c2");
+        assert_eq!(mask_known("x S3CRET-unit-test-71c2 y"), "x *** y");
+        assert_eq!(mask_known("url: S3CRET-unit-test-71c2"), "url: ***");
+        let echoed = r#"bad value in {"ldapConfiguration.bindPassword":"pw-not-remembered","maxFilterValues":5}"#;
+        let masked = mask_cluster_text(echoed);
+        assert!(!masked.contains("pw-not-remembered"), "{masked}");
+        assert!(masked.contains("maxFilterValues"), "{masked}");
+        let escaped = r#"{\"authToken\":\"tok-not-remembered\"}"#;
+        assert!(!mask_cluster_text(escaped).contains("tok-not-remembered"));
+    }
+
+    #[test]
+    fn a_variable_serving_two_pointers_is_refused() {
+        let env = [(
+            SecretValues::env_name("/actions/foo/detail/authToken"),
+            "v".to_string(),
+        )]
+        .into();
+        let values = SecretValues::new(None, env).unwrap();
+        assert!(values
+            .check_unambiguous(["/actions/foo/detail/authToken"])
+            .is_ok());
+        let err = values
+            .check_unambiguous([
+                "/actions/foo/detail/authToken",
+                "/actions/Foo/detail/authToken",
+            ])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/actions/Foo/detail/authToken"), "{err}");
     }
 }

@@ -1,14 +1,23 @@
 //! Checks before anything is written: the source's config against the
 //! target's overrides metadata, the actions' own rules, and that every
-//! associated object exists on the target. All problems are reported at once.
+//! object an action would newly be associated with (or shown to) exists on
+//! the target, looked up by kind. All problems are reported at once.
+//!
+//! An object that cannot be looked up is never a reason to delete: a
+//! VISUALIZATION association is not checked at all, and
+//! `--skip-missing-associations` only declines to add what it cannot find.
 
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 
-use regex::Regex;
 use serde_json::{Map, Value};
 
+use crate::api::Cluster;
 use crate::document;
+use crate::error::Error;
+use crate::model::{self, AssociationKind, ObjectQuery};
 use crate::pointer;
+use crate::secrets;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
@@ -22,17 +31,65 @@ impl fmt::Display for Problem {
     }
 }
 
-pub const ACTION_TYPES: &[&str] = &["URL", "CALLBACK", "APP"];
-pub const AVAILABILITY: &[&str] = &["GLOBAL", "LOCAL"];
-pub const CONTEXTS: &[&str] = &["NONE", "PRIMARY", "MENU", "CONTEXT_MENU"];
-
 /// What is known of the target.
 pub struct TargetFacts<'a> {
-    pub config: &'a Map<String, Value>,
+    /// The target's canonical document.
+    pub doc: &'a Value,
     pub overrides: Option<&'a Map<String, Value>>,
-    pub objects: Option<&'a [Value]>,
 }
 
+/// The outcome of a validation that found nothing blocking.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Associations and groups left out because their object was not
+    /// found (with `--skip-missing-associations`).
+    pub skipped: Vec<Missing>,
+    /// Pointers of VISUALIZATION associations, which cannot be looked up.
+    pub unchecked: Vec<String>,
+}
+
+/// Everything checked before writing; with `skip_missing`, associations to
+/// objects the target lacks are taken out of `desired` (unless the target
+/// already has them). Problems are an `Error::Input` naming each pointer.
+pub async fn validate(
+    desired: &mut Value,
+    target: &TargetFacts<'_>,
+    cluster: Option<&Cluster>,
+    target_label: &str,
+    skip_missing: bool,
+) -> Result<Report, Error> {
+    let mut report = Report::default();
+    let wanted = new_references(desired, target.doc);
+    report.unchecked = wanted.unchecked.clone();
+    let mut problems = check(desired, target);
+    let missing = match cluster {
+        Some(c) => missing_objects(c, &wanted).await?,
+        None => Vec::new(),
+    };
+    if skip_missing {
+        drop_missing(desired, &missing);
+        report.skipped = missing;
+    } else {
+        problems.extend(missing.iter().map(Missing::problem));
+    }
+    if problems.is_empty() {
+        return Ok(report);
+    }
+    Err(problems_error(target_label, &problems))
+}
+
+pub fn problems_error(target_label: &str, problems: &[Problem]) -> Error {
+    let mut message = format!(
+        "{} problem(s) found before writing; nothing was written:",
+        problems.len()
+    );
+    for p in problems {
+        message.push_str(&format!("\n  {p}"));
+    }
+    Error::input(target_label, message)
+}
+
+/// The rules that need no look-up.
 pub fn check(source: &Value, target: &TargetFacts) -> Vec<Problem> {
     let mut problems = Vec::new();
     check_config(
@@ -44,11 +101,6 @@ pub fn check(source: &Value, target: &TargetFacts) -> Vec<Problem> {
     for (name, action) in document::actions(source) {
         check_action(name, action, &mut problems);
     }
-    problems.extend(
-        missing_objects(source, target.objects)
-            .into_iter()
-            .map(|m| m.problem()),
-    );
     problems
 }
 
@@ -58,27 +110,39 @@ fn check_config(
     path: &mut Vec<String>,
     out: &mut Vec<Problem>,
 ) {
+    let target_config = document::config(target.doc);
     for (k, v) in cfg {
         path.push(k.clone());
         let key = path.join(".");
-        let target_value = crate::sim::state::lookup_key(target.config, &key);
+        let target_value = model::lookup_key(target_config, &key);
+        let ptr = || {
+            let mut segs = vec!["config".to_string()];
+            segs.extend(path.iter().cloned());
+            segs
+        };
         match (v, target_value) {
             (Value::Object(m), Some(Value::Object(_))) if !m.is_empty() => {
                 check_config(m, target, path, out)
             }
             (_, None) => {
-                let mut segs = vec!["config".to_string()];
-                segs.extend(path.iter().cloned());
                 out.push(Problem {
-                    pointer: pointer::join(&segs),
+                    pointer: pointer::join(&ptr()),
                     message: format!("the target has no configuration key {key}"),
                 });
             }
             (_, Some(_)) => {
                 if let Some(meta) = target.overrides.and_then(|o| o.get(&key)) {
-                    if let Err(why) = check_against_meta(v, meta) {
-                        let mut segs = vec!["config".to_string()];
-                        segs.extend(path.iter().cloned());
+                    if let Err(why) = model::check_against_meta(v, meta) {
+                        let segs = ptr();
+                        // The value is shown unless it is a secret.
+                        let why = match v {
+                            Value::String(s)
+                                if !secrets::is_secret(&segs, v) && why.starts_with("does not") =>
+                            {
+                                format!("{s:?} {why}")
+                            }
+                            _ => why,
+                        };
                         out.push(Problem {
                             pointer: pointer::join(&segs),
                             message: format!("the target's overrides say: {why}"),
@@ -89,35 +153,6 @@ fn check_config(
         }
         path.pop();
     }
-}
-
-/// A value against `{dataType, regex}` of the overrides metadata.
-pub fn check_against_meta(v: &Value, meta: &Value) -> Result<(), String> {
-    let data_type = meta.get("dataType").and_then(Value::as_str).unwrap_or("");
-    let ok = match data_type {
-        "BOOLEAN" => v.is_boolean(),
-        "INTEGER" | "LONG" => v.is_i64() || v.is_u64(),
-        "DOUBLE" | "FLOAT" => v.is_number(),
-        "STRING" => v.is_string(),
-        "ARRAYLIST" => v.is_array(),
-        _ => true,
-    };
-    if !ok {
-        return Err(format!(
-            "dataType is {data_type}, the value is {}",
-            crate::jsonfile::kind_of(v)
-        ));
-    }
-    if let (Some(pattern), Some(text)) = (meta.get("regex").and_then(Value::as_str), v.as_str()) {
-        match Regex::new(&format!("^(?:{pattern})$")) {
-            Ok(re) if !re.is_match(text) => {
-                return Err(format!("{text:?} does not match the regex {pattern}"))
-            }
-            Ok(_) => {}
-            Err(_) => return Err(format!("the regex {pattern} does not compile")),
-        }
-    }
-    Ok(())
 }
 
 fn check_action(name: &str, action: &Value, out: &mut Vec<Problem>) {
@@ -137,10 +172,10 @@ fn check_action(name: &str, action: &Value, out: &mut Vec<Problem>) {
     }
     let t = action.get("type").and_then(Value::as_str);
     match t {
-        Some(t) if ACTION_TYPES.contains(&t) => {}
+        Some(t) if model::ACTION_TYPES.contains(&t) => {}
         _ => push(
             at(&["type"]),
-            format!("must be one of {}", ACTION_TYPES.join(", ")),
+            format!("must be one of {}", model::ACTION_TYPES.join(", ")),
         ),
     }
     // An absent link is one an ignore rule keeps as the target has it.
@@ -159,46 +194,55 @@ fn check_action(name: &str, action: &Value, out: &mut Vec<Problem>) {
     if let Some(av) = action.get("availability") {
         let ok = av.as_array().is_some_and(|a| {
             a.iter()
-                .all(|x| x.as_str().is_some_and(|s| AVAILABILITY.contains(&s)))
+                .all(|x| x.as_str().is_some_and(|s| model::AVAILABILITY.contains(&s)))
         });
         if !ok {
             push(
                 at(&["availability"]),
-                format!("must be a list of {}", AVAILABILITY.join(", ")),
+                format!("must be a list of {}", model::AVAILABILITY.join(", ")),
             );
         }
     }
     if let Some(ctx) = action.get("context") {
-        if !ctx.as_str().is_some_and(|s| CONTEXTS.contains(&s)) {
+        if !ctx.as_str().is_some_and(|s| model::CONTEXTS.contains(&s)) {
             push(
                 at(&["context"]),
-                format!("must be one of {}", CONTEXTS.join(", ")),
+                format!("must be one of {}", model::CONTEXTS.join(", ")),
             );
         }
     }
-    for (kind, objs) in action
-        .get("actionAssociationMap")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
-        for (guid, entry) in objs.as_object().into_iter().flatten() {
-            if let Some(ctx) = entry.get("context") {
-                if !ctx.as_str().is_some_and(|s| CONTEXTS.contains(&s)) {
-                    push(
-                        at(&["actionAssociationMap", kind, guid, "context"]),
-                        format!("must be one of {}", CONTEXTS.join(", ")),
-                    );
-                }
+    for (kind, guid, entry) in associations(action) {
+        if let Some(ctx) = entry.get("context") {
+            if !ctx.as_str().is_some_and(|s| model::CONTEXTS.contains(&s)) {
+                push(
+                    at(&[model::ASSOCIATION_MAP, kind, guid, "context"]),
+                    format!("must be one of {}", model::CONTEXTS.join(", ")),
+                );
             }
         }
     }
+}
+
+/// The (kind, guid, entry) triples of an action's association map.
+pub fn associations(action: &Value) -> impl Iterator<Item = (&str, &str, &Value)> {
+    action
+        .get(model::ASSOCIATION_MAP)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .flat_map(|(kind, objs)| {
+            objs.as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(guid, entry)| (kind.as_str(), guid.as_str(), entry))
+        })
 }
 
 /// An association (or user group) whose object the target does not have.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Missing {
     pub action: String,
+    /// `ANSWER`, `WORKSHEET` or `USER_GROUP`.
     pub kind: String,
     pub guid: String,
     pub pointer: String,
@@ -216,63 +260,109 @@ impl Missing {
     }
 }
 
-pub fn missing_objects(source: &Value, objects: Option<&[Value]>) -> Vec<Missing> {
-    let Some(objects) = objects else {
-        return Vec::new();
-    };
-    let known: std::collections::HashSet<&str> = objects
-        .iter()
-        .filter_map(|o| o.get("id").and_then(Value::as_str))
-        .collect();
-    let mut out = Vec::new();
-    for (name, action) in document::actions(source) {
-        for (kind, objs) in action
-            .get("actionAssociationMap")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            for guid in objs.as_object().into_iter().flatten().map(|(g, _)| g) {
-                if !known.contains(guid.as_str()) {
-                    out.push(Missing {
+/// References `desired` would add on the target, grouped by look-up.
+#[derive(Debug, Default)]
+struct References {
+    by_query: BTreeMap<&'static str, (ObjectQuery, Vec<Missing>)>,
+    unchecked: Vec<String>,
+}
+
+/// The associations and groups of `desired` that the target's action of
+/// the same name does not already have.
+fn new_references(desired: &Value, target: &Value) -> References {
+    let mut refs = References::default();
+    let current = document::actions(target);
+    for (name, action) in document::actions(desired) {
+        let have = current.get(name);
+        for (kind, guid, _) in associations(action) {
+            let pointer = pointer::join(&["actions", name, model::ASSOCIATION_MAP, kind, guid]);
+            let exists = have
+                .and_then(|a| a.get(model::ASSOCIATION_MAP))
+                .and_then(|m| m.get(kind))
+                .and_then(|o| o.get(guid))
+                .is_some();
+            let query = match AssociationKind::parse(kind) {
+                Some(k) => k.lookup(),
+                None => None,
+            };
+            match query {
+                None => refs.unchecked.push(pointer),
+                Some(_) if exists => {}
+                Some(q) => refs
+                    .by_query
+                    .entry(q.object_type)
+                    .or_insert((q, Vec::new()))
+                    .1
+                    .push(Missing {
                         action: name.clone(),
-                        kind: kind.clone(),
-                        guid: guid.clone(),
-                        pointer: pointer::join(&[
-                            "actions",
-                            name,
-                            "actionAssociationMap",
-                            kind,
-                            guid,
-                        ]),
-                    });
-                }
+                        kind: kind.to_string(),
+                        guid: guid.to_string(),
+                        pointer,
+                    }),
             }
         }
+        let had_groups: HashSet<&str> = have
+            .and_then(|a| a.get(model::USER_GROUPS))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         for (i, g) in action
-            .get("userGroupList")
+            .get(model::USER_GROUPS)
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .enumerate()
         {
-            if let Some(guid) = g.as_str() {
-                if !known.contains(guid) {
-                    out.push(Missing {
-                        action: name.clone(),
-                        kind: "USER_GROUP".into(),
-                        guid: guid.to_string(),
-                        pointer: pointer::join(&["actions", name, "userGroupList", &i.to_string()]),
-                    });
-                }
+            let Some(guid) = g.as_str() else { continue };
+            if had_groups.contains(guid) {
+                continue;
             }
+            let q = ObjectQuery::USER_GROUPS;
+            refs.by_query
+                .entry(q.object_type)
+                .or_insert((q, Vec::new()))
+                .1
+                .push(Missing {
+                    action: name.clone(),
+                    kind: "USER_GROUP".into(),
+                    guid: guid.to_string(),
+                    pointer: pointer::join(&["actions", name, model::USER_GROUPS, &i.to_string()]),
+                });
         }
     }
-    out
+    refs
 }
 
-/// Drops the missing associations and groups from `source`.
-pub fn drop_missing(source: &mut Value, missing: &[Missing]) {
+/// The references whose object the cluster does not show, one look-up per
+/// kind for only the GUIDs referenced.
+async fn missing_objects(cluster: &Cluster, refs: &References) -> Result<Vec<Missing>, Error> {
+    let lookups = refs.by_query.values().map(|(query, list)| async move {
+        let guids: Vec<String> = list
+            .iter()
+            .map(|m| m.guid.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let found = crate::fetch::find_objects(cluster, *query, &guids).await?;
+        Ok::<_, Error>(
+            list.iter()
+                .filter(|m| !found.contains(&m.guid))
+                .cloned()
+                .collect::<Vec<_>>(),
+        )
+    });
+    let mut out = Vec::new();
+    for missing in futures::future::try_join_all(lookups).await? {
+        out.extend(missing);
+    }
+    out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    Ok(out)
+}
+
+/// Takes the missing associations and groups out of `source`.
+fn drop_missing(source: &mut Value, missing: &[Missing]) {
     let Some(actions) = source.get_mut("actions").and_then(Value::as_object_mut) else {
         return;
     };
@@ -282,13 +372,13 @@ pub fn drop_missing(source: &mut Value, missing: &[Missing]) {
         };
         if m.kind == "USER_GROUP" {
             if let Some(list) = action
-                .get_mut("userGroupList")
+                .get_mut(model::USER_GROUPS)
                 .and_then(Value::as_array_mut)
             {
                 list.retain(|g| g.as_str() != Some(m.guid.as_str()));
             }
         } else if let Some(objs) = action
-            .get_mut("actionAssociationMap")
+            .get_mut(model::ASSOCIATION_MAP)
             .and_then(|a| a.get_mut(&m.kind))
             .and_then(Value::as_object_mut)
         {
@@ -306,16 +396,14 @@ mod tests {
     fn reports_every_problem_with_pointers() {
         let source = json!({
             "config": {"maxFilterValues": "many", "nope": 1, "sec": {"t": "25:00PM"}},
-            "actions": {"a": {"name": "a", "type": "URL", "detail": {"link": "not a url"}, "context": "WEIRD",
-                              "actionAssociationMap": {"ANSWER": {"g-missing": {"context": "MENU"}}}}}
+            "actions": {"a": {"name": "a", "type": "URL", "detail": {"link": "not a url"}, "context": "WEIRD"}}
         });
-        let target_cfg = json!({"maxFilterValues": 1, "sec": {"t": "08:00PM"}});
+        let target =
+            json!({"config": {"maxFilterValues": 1, "sec": {"t": "08:00PM"}}, "actions": {}});
         let overrides = json!({"maxFilterValues": {"dataType": "INTEGER"}, "sec.t": {"dataType": "STRING", "regex": "^(0[1-9]|1[0-2]):[0-5][0-9](AM|PM)$"}});
-        let objects = vec![json!({"id": "g-other", "type": "ANSWER"})];
         let facts = TargetFacts {
-            config: target_cfg.as_object().unwrap(),
+            doc: &target,
             overrides: overrides.as_object(),
-            objects: Some(&objects),
         };
         let problems: Vec<String> = check(&source, &facts)
             .iter()
@@ -329,8 +417,47 @@ mod tests {
                 "/config/sec/t",
                 "/actions/a/detail/link",
                 "/actions/a/context",
-                "/actions/a/actionAssociationMap/ANSWER/g-missing"
             ]
         );
+    }
+
+    #[test]
+    fn only_new_references_are_looked_up_and_visualizations_never() {
+        let desired = json!({"actions": {"a": {
+            "actionAssociationMap": {"ANSWER": {"old": {}, "new": {}}, "WORKSHEET": {"w": {}}, "VISUALIZATION": {"v": {}}},
+            "userGroupList": ["g1", "g2"]}}});
+        let target = json!({"actions": {"a": {"actionAssociationMap": {"ANSWER": {"old": {}}}, "userGroupList": ["g1"]}}});
+        let refs = new_references(&desired, &target);
+        let looked: Vec<(&str, Vec<&str>)> = refs
+            .by_query
+            .values()
+            .map(|(q, l)| (q.object_type, l.iter().map(|m| m.guid.as_str()).collect()))
+            .collect();
+        assert_eq!(
+            looked,
+            vec![
+                ("LOGICAL_TABLE", vec!["w"]),
+                ("QUESTION_ANSWER_BOOK", vec!["new"]),
+                ("USER_GROUP", vec!["g2"]),
+            ]
+        );
+        assert_eq!(
+            refs.unchecked,
+            vec!["/actions/a/actionAssociationMap/VISUALIZATION/v"]
+        );
+    }
+
+    #[test]
+    fn secret_values_are_not_echoed_by_the_regex_check() {
+        let source =
+            json!({"config": {"ldap": {"bindPassword": "hunter2-very-secret"}}, "actions": {}});
+        let target = json!({"config": {"ldap": {"bindPassword": "x"}}, "actions": {}});
+        let overrides = json!({"ldap.bindPassword": {"dataType": "STRING", "regex": "[a-z]+"}});
+        let facts = TargetFacts {
+            doc: &target,
+            overrides: overrides.as_object(),
+        };
+        let text = check(&source, &facts)[0].to_string();
+        assert!(!text.contains("hunter2"), "{text}");
     }
 }

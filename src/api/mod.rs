@@ -1,27 +1,42 @@
-//! The HTTP client of the ThoughtSpot v1 API: authentication (session or
-//! bearer), the headers every call needs, bounded bodies, and retries.
+//! The HTTP client of the ThoughtSpot APIs. A `Host` is one cluster URL:
+//! the connection pool and what all requests to it share (the pause after a
+//! 429, the request pacing, counters). A `Session` is one login on a host,
+//! with its own cookies, so several Orgs of one cluster can be open at once;
+//! it logs in again when the cluster forgets it. `Cluster` (cluster.rs) has
+//! the typed calls.
 
+pub mod cluster;
+pub mod pace;
 pub mod retry;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+pub use cluster::Cluster;
 pub use retry::{PoolPause, RetryPolicy};
 
-/// The API's base path under the cluster URL.
-pub const API_PREFIX: &str = "/callosum/v1/tspublic/v1";
+use crate::model;
+use crate::signals::Abort;
+
 /// Largest answer we read; a larger one is an error, never a partial document.
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 
 #[derive(Clone)]
 pub enum Credentials {
     None,
-    Token(String),
-    Password { username: String, password: String },
+    /// A bearer token and where it came from (`$TS_TOKEN`), for messages.
+    Token {
+        token: String,
+        source: String,
+    },
+    Password {
+        username: String,
+        password: String,
+    },
 }
 
 impl std::fmt::Debug for Credentials {
@@ -29,7 +44,7 @@ impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credentials::None => write!(f, "none"),
-            Credentials::Token(_) => write!(f, "bearer token"),
+            Credentials::Token { source, .. } => write!(f, "bearer token from {source}"),
             Credentials::Password { username, .. } => write!(f, "password of {username}"),
         }
     }
@@ -40,7 +55,7 @@ impl std::fmt::Debug for Credentials {
 pub struct Endpoint {
     /// What the user called it (profile name or URL), for messages.
     pub label: String,
-    /// `scheme://host[:port]`, without the API prefix.
+    /// `scheme://host[:port][/path]`, without the API base path.
     pub url: String,
     pub credentials: Credentials,
     pub insecure_tls: bool,
@@ -48,10 +63,29 @@ pub struct Endpoint {
     pub credentials_hint: String,
 }
 
+/// Network settings of every request.
+#[derive(Debug, Clone)]
+pub struct NetOptions {
+    /// Longest time one request may take, body included.
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl Default for NetOptions {
+    fn default() -> Self {
+        NetOptions {
+            timeout: Duration::from_secs(120),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// Could not connect, timed out, or the server was overloaded (5xx, 429).
+    /// Could not connect, timed out, 429, 502, 503, 504: worth another try.
     Transient,
+    /// 500: the cluster's own answer, often deterministic; two more tries.
+    Server,
     /// 401/403: credentials refused.
     Refused,
     /// Any other 4xx: the cluster will not do this, retries do not help.
@@ -64,7 +98,27 @@ pub enum ErrorKind {
 pub struct ApiError {
     pub kind: ErrorKind,
     pub status: Option<u16>,
+    /// The cluster's message, secrets masked.
     pub message: String,
+    /// How many times the request was sent (a 404 on a retried DELETE
+    /// means an earlier attempt did it).
+    pub attempts: u32,
+}
+
+impl ApiError {
+    fn new(kind: ErrorKind, status: Option<u16>, message: impl Into<String>) -> ApiError {
+        ApiError {
+            kind,
+            status,
+            message: message.into(),
+            attempts: 1,
+        }
+    }
+
+    /// Whether the cluster answered that the thing asked for is not there.
+    pub fn is_not_found(&self) -> bool {
+        self.status == Some(404)
+    }
 }
 
 impl std::fmt::Display for ApiError {
@@ -76,297 +130,416 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-/// Whether a failed call may simply be sent again.
+/// Which failures a call may simply send again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
     Transient,
-    /// The outcome of a create is unknown after a transport failure: the
-    /// caller must look before sending it again. 429 is still retried, as
-    /// it promises the request was not processed.
+    /// A create whose outcome is unknown after a transport failure: the
+    /// caller looks before sending it again. 429 promises the request was
+    /// not processed, so it is still retried.
     OnlyThrottled,
 }
 
-pub struct Client {
-    http: reqwest::Client,
-    pub endpoint: Endpoint,
-    api: String,
-    pub policy: RetryPolicy,
-    pause: PoolPause,
-    writes: Arc<AtomicU64>,
+pub enum Body<'a> {
+    None,
+    Form(&'a [(&'a str, String)]),
+    Json(&'a Value),
 }
 
-pub type Form<'a> = &'a [(&'a str, String)];
+/// One API call.
+pub struct Request<'a> {
+    pub method: Method,
+    /// Path under the cluster URL, base path included.
+    pub path: &'a str,
+    pub query: &'a [(&'a str, String)],
+    pub body: Body<'a>,
+    pub retry: Retry,
+}
 
-impl Client {
-    /// Builds the client and, for password credentials, logs in.
-    pub async fn connect(endpoint: Endpoint) -> Result<Client, ApiError> {
-        let url = endpoint.url.trim_end_matches('/').to_string();
+impl<'a> Request<'a> {
+    pub fn get(path: &'a str) -> Request<'a> {
+        Request {
+            method: Method::GET,
+            path,
+            query: &[],
+            body: Body::None,
+            retry: Retry::Transient,
+        }
+    }
+
+    /// Whether the request changes the cluster (sessions do not count).
+    pub fn is_write(&self) -> bool {
+        self.method != Method::GET
+            && !self.path.contains("/session/")
+            && !self.path.contains("/auth/")
+    }
+}
+
+/// Counters of one host, for reports and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Logical writes (a retried write counts once).
+    pub writes: AtomicU64,
+    /// Every request sent, retries included.
+    pub requests: AtomicU64,
+    /// Requests answered 429.
+    pub throttled: AtomicU64,
+}
+
+/// One cluster URL: the pool, and what every request to it shares.
+pub struct Host {
+    http: reqwest::Client,
+    /// The cluster URL without a trailing slash.
+    pub url: String,
+    pause: PoolPause,
+    pacer: pace::Pacer,
+    pub stats: Stats,
+}
+
+impl Host {
+    pub fn new(url: &str, insecure_tls: bool, net: &NetOptions) -> Result<Arc<Host>, ApiError> {
+        let url = url.trim_end_matches('/').to_string();
         let mut builder = reqwest::Client::builder()
-            .cookie_store(true)
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(request_timeout())
+            .connect_timeout(Duration::from_secs(10).min(net.timeout))
+            .timeout(net.timeout)
             .user_agent(concat!("tsmigrate/", env!("CARGO_PKG_VERSION")));
-        if endpoint.insecure_tls {
+        if insecure_tls {
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
-        if is_loopback_url(&url) {
+        if reqwest::Url::parse(&url).is_ok_and(|u| crate::net::is_loopback(&u)) {
             builder = builder.no_proxy();
         }
-        let http = builder.build().map_err(|e| ApiError {
-            kind: ErrorKind::BadResponse,
-            status: None,
-            message: format!("cannot build an HTTP client: {e}"),
+        let http = builder.build().map_err(|e| {
+            ApiError::new(
+                ErrorKind::BadResponse,
+                None,
+                format!("cannot build an HTTP client: {e}"),
+            )
         })?;
-        let client = Client {
+        Ok(Arc::new(Host {
             http,
-            api: format!("{url}{API_PREFIX}"),
-            endpoint,
-            policy: RetryPolicy::default(),
+            url,
             pause: PoolPause::default(),
-            writes: Arc::new(AtomicU64::new(0)),
-        };
-        if let Credentials::Password { username, password } = &client.endpoint.credentials {
-            let form = [
-                ("username", username.clone()),
-                ("password", password.clone()),
-                ("rememberme", "false".to_string()),
-            ];
-            client
-                .call(
-                    Method::POST,
-                    "/session/login",
-                    Some(&form),
-                    &[],
-                    Retry::Transient,
-                )
-                .await?;
+            pacer: pace::Pacer::default(),
+            stats: Stats::default(),
+        }))
+    }
+}
+
+/// Cookies of one login.
+#[derive(Debug, Default)]
+struct Auth {
+    cookies: Vec<(String, String)>,
+    /// Bumped by every login, so that concurrent 401s log in only once.
+    generation: u64,
+    logged_in: bool,
+}
+
+/// One login on a host. Cheap to share (`Arc`).
+pub struct Session {
+    pub host: Arc<Host>,
+    pub endpoint: Endpoint,
+    policy: RetryPolicy,
+    auth: tokio::sync::Mutex<Auth>,
+    cookie_header: Mutex<Option<String>>,
+    generation: AtomicU64,
+    /// Runs after every login (switching to the Org): `Cluster` sets it.
+    after_login: Mutex<Option<AfterLogin>>,
+}
+
+type AfterLogin = Arc<
+    dyn Fn(Arc<Session>) -> futures::future::BoxFuture<'static, Result<(), ApiError>> + Send + Sync,
+>;
+
+impl Session {
+    /// A session on `host`; for password credentials, logs in.
+    pub async fn open(
+        host: Arc<Host>,
+        endpoint: Endpoint,
+        net: &NetOptions,
+    ) -> Result<Arc<Session>, ApiError> {
+        let session = Arc::new(Session {
+            host,
+            endpoint,
+            policy: net.retry.clone(),
+            auth: tokio::sync::Mutex::new(Auth::default()),
+            cookie_header: Mutex::new(None),
+            generation: AtomicU64::new(0),
+            after_login: Mutex::new(None),
+        });
+        if matches!(session.endpoint.credentials, Credentials::Password { .. }) {
+            session.login(0).await?;
         }
-        Ok(client)
+        Ok(session)
     }
 
-    /// Writes sent so far (requests that change the cluster).
-    pub fn writes_sent(&self) -> u64 {
-        self.writes.load(Ordering::Relaxed)
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
     }
 
-    /// One API call with retries; returns the body of a 2xx answer.
+    /// Sets what runs after each login (and runs it once now).
+    pub async fn set_after_login(self: &Arc<Self>, hook: AfterLogin) -> Result<(), ApiError> {
+        if let Ok(mut slot) = self.after_login.lock() {
+            *slot = Some(hook.clone());
+        }
+        hook(self.clone()).await
+    }
+
+    /// Logs in unless another task did since `seen_generation`.
+    async fn login(self: &Arc<Self>, seen_generation: u64) -> Result<(), ApiError> {
+        let mut auth = self.auth.lock().await;
+        if auth.generation != seen_generation {
+            return Ok(());
+        }
+        let Credentials::Password { username, password } = &self.endpoint.credentials else {
+            return Ok(());
+        };
+        let form = [
+            ("username", username.clone()),
+            ("password", password.clone()),
+            ("rememberme", "false".to_string()),
+        ];
+        let path = format!("{}/session/login", model::V1_BASE);
+        let req = Request {
+            method: Method::POST,
+            path: &path,
+            query: &[],
+            body: Body::Form(&form),
+            retry: Retry::Transient,
+        };
+        let resp = self.send_with_retries(&req, None, false).await?;
+        auth.cookies = resp.cookies;
+        auth.generation += 1;
+        auth.logged_in = true;
+        let header = cookie_header(&auth.cookies);
+        if let Ok(mut slot) = self.cookie_header.lock() {
+            *slot = header;
+        }
+        self.generation.store(auth.generation, Ordering::SeqCst);
+        drop(auth);
+        let hook = self.after_login.lock().ok().and_then(|h| h.clone());
+        if let Some(hook) = hook {
+            hook(self.clone()).await?;
+        }
+        Ok(())
+    }
+
+    /// One API call with retries and, when the session has expired and we
+    /// hold a password, a new login; returns the body of a 2xx answer.
     pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        form: Option<Form<'_>>,
-        query: &[(&str, String)],
-        retry: Retry,
+        self: &Arc<Self>,
+        req: &Request<'_>,
+        abort: Option<&Abort>,
     ) -> Result<bytes::Bytes, ApiError> {
+        if req.is_write() {
+            self.host.stats.writes.fetch_add(1, Ordering::Relaxed);
+        }
+        self.send_with_retries(req, abort, true)
+            .await
+            .map(|r| r.body)
+    }
+
+    async fn send_with_retries(
+        self: &Arc<Self>,
+        req: &Request<'_>,
+        abort: Option<&Abort>,
+        may_relogin: bool,
+    ) -> Result<Answer, ApiError> {
         let started = Instant::now();
-        let is_write = method != Method::GET && !path.starts_with("/session/");
+        let mut delays = self.policy.delays();
         let mut attempt = 0u32;
+        let mut relogins = 0u32;
         loop {
             attempt += 1;
-            self.pause.wait().await;
-            if is_write {
-                self.writes.fetch_add(1, Ordering::Relaxed);
-            }
-            let result = self.send_once(&method, path, form, query).await;
-            let err = match result {
-                Ok(body) => return Ok(body),
+            self.host.pause.wait().await;
+            let sent = self.host.pacer.wait().await;
+            let generation = self.generation.load(Ordering::SeqCst);
+            let result = self.send_once(req).await;
+            let mut err = match result {
+                Ok(answer) => {
+                    self.host.pacer.succeeded();
+                    return Ok(answer);
+                }
                 Err(e) => e,
             };
-            let retriable = match (err.kind, retry) {
-                (ErrorKind::Transient, Retry::Transient) => true,
-                (ErrorKind::Transient, Retry::OnlyThrottled) => err.status == Some(429),
-                _ => false,
+            err.attempts = attempt;
+            if err.status == Some(429) {
+                self.host.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                self.host.pacer.throttled(sent);
+            }
+            let expired = err.status == Some(401)
+                && may_relogin
+                && relogins < 2
+                && matches!(self.endpoint.credentials, Credentials::Password { .. });
+            if expired {
+                relogins += 1;
+                tracing::info!(
+                    "{}: the session expired; logging in again",
+                    self.endpoint.label
+                );
+                Box::pin(self.login(generation)).await?;
+                attempt -= 1;
+                continue;
+            }
+            let budget = match (err.kind, req.retry) {
+                (ErrorKind::Transient, Retry::Transient) => self.policy.max_attempts,
+                (ErrorKind::Transient, Retry::OnlyThrottled) if err.status == Some(429) => {
+                    self.policy.max_attempts
+                }
+                (ErrorKind::Server, Retry::Transient) => self.policy.max_attempts_500,
+                _ => 1,
             };
-            if !retriable
-                || attempt >= self.policy.max_attempts
-                || started.elapsed() >= self.policy.max_total
-            {
+            let aborted = abort.is_some_and(Abort::is_set);
+            if attempt >= budget || started.elapsed() >= self.policy.max_total || aborted {
                 return Err(err);
             }
-            let wait = self.policy.delay(attempt);
-            tracing::debug!("{method} {path}: {err}; retry {attempt} in {wait:?}");
-            tokio::time::sleep(wait).await;
+            let wait = delays.next().unwrap_or(self.policy.max_delay);
+            tracing::debug!(
+                "{} {}: {err}; retry {attempt} in {wait:?}",
+                req.method,
+                req.path
+            );
+            match abort {
+                Some(a) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = a.wait() => return Err(err),
+                    }
+                }
+                None => tokio::time::sleep(wait).await,
+            }
         }
     }
 
-    async fn send_once(
-        &self,
-        method: &Method,
-        path: &str,
-        form: Option<Form<'_>>,
-        query: &[(&str, String)],
-    ) -> Result<bytes::Bytes, ApiError> {
-        let mut req = self
+    async fn send_once(&self, req: &Request<'_>) -> Result<Answer, ApiError> {
+        self.host.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let url = format!("{}{}", self.host.url, req.path);
+        let mut builder = self
+            .host
             .http
-            .request(method.clone(), format!("{}{path}", self.api))
+            .request(req.method.clone(), url)
             .header("Accept", "application/json")
-            .header("X-Requested-By", "ThoughtSpot");
-        if !query.is_empty() {
-            req = req.query(query);
+            .header(model::REQUESTED_BY.0, model::REQUESTED_BY.1);
+        if !req.query.is_empty() {
+            builder = builder.query(req.query);
         }
-        if let Some(form) = form {
-            req = req.form(form);
+        builder = match &req.body {
+            Body::None => builder,
+            Body::Form(form) => builder.form(form),
+            Body::Json(v) => builder.json(v),
+        };
+        if let Credentials::Token { token, .. } = &self.endpoint.credentials {
+            builder = builder.bearer_auth(token);
         }
-        if let Credentials::Token(token) = &self.endpoint.credentials {
-            req = req.bearer_auth(token);
+        let cookies = self.cookie_header.lock().ok().and_then(|c| c.clone());
+        if let Some(c) = cookies {
+            builder = builder.header(reqwest::header::COOKIE, c);
         }
-        tracing::debug!("{method} {path}");
-        let mut resp = req.send().await.map_err(|e| ApiError {
-            kind: ErrorKind::Transient,
-            status: None,
-            message: describe_transport(&e),
-        })?;
+        tracing::debug!("{} {}", req.method, req.path);
+        let mut resp = builder
+            .send()
+            .await
+            .map_err(|e| ApiError::new(ErrorKind::Transient, None, describe_transport(&e)))?;
         let status = resp.status();
         if status == StatusCode::TOO_MANY_REQUESTS {
             let wait = resp
                 .headers()
-                .get("retry-after")
+                .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(1);
-            self.pause
-                .extend(Instant::now() + Duration::from_secs(wait.min(300)));
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            if let Some(secs) = wait {
+                self.host
+                    .pause
+                    .extend(Instant::now() + Duration::from_secs(secs.min(300)));
+            }
         }
+        let cookies = set_cookies(resp.headers());
         let body = read_bounded(&mut resp).await?;
         if status.is_success() {
-            return Ok(body);
+            return Ok(Answer { body, cookies });
         }
-        let kind = if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            ErrorKind::Transient
-        } else if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            ErrorKind::Refused
-        } else {
-            ErrorKind::Rejected
+        let kind = match status.as_u16() {
+            429 | 502 | 503 | 504 => ErrorKind::Transient,
+            500 => ErrorKind::Server,
+            401 | 403 => ErrorKind::Refused,
+            s if s >= 500 => ErrorKind::Transient,
+            _ => ErrorKind::Rejected,
         };
-        Err(ApiError {
+        Err(ApiError::new(
             kind,
-            status: Some(status.as_u16()),
-            message: error_message(&body),
+            Some(status.as_u16()),
+            error_message(&body),
+        ))
+    }
+
+    /// Ends the session on the cluster (best effort) if we opened one.
+    pub async fn close(&self) {
+        let mut auth = self.auth.lock().await;
+        if !auth.logged_in {
+            return;
+        }
+        auth.logged_in = false;
+        let path = format!("{}/session/logout", model::V1_BASE);
+        let req = Request {
+            method: Method::POST,
+            path: &path,
+            query: &[],
+            body: Body::None,
+            retry: Retry::Transient,
+        };
+        let _ = self.send_once(&req).await;
+    }
+}
+
+struct Answer {
+    body: bytes::Bytes,
+    cookies: Vec<(String, String)>,
+}
+
+fn set_cookies(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| {
+            let pair = v.split(';').next()?;
+            let (name, value) = pair.split_once('=')?;
+            Some((name.trim().to_string(), value.trim().to_string()))
         })
-    }
-
-    async fn get_json(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ApiError> {
-        let body = self
-            .call(Method::GET, path, None, query, Retry::Transient)
-            .await?;
-        parse_body(&body, path)
-    }
-
-    pub async fn configinfo(&self) -> Result<Map<String, Value>, ApiError> {
-        match self.get_json("/admin/configinfo", &[]).await? {
-            Value::Object(m) => Ok(m),
-            other => Err(bad_shape("/admin/configinfo", "an object", &other)),
-        }
-    }
-
-    pub async fn overrides(&self) -> Result<Map<String, Value>, ApiError> {
-        match self.get_json("/admin/configinfo/overrides", &[]).await? {
-            Value::Object(m) => Ok(m),
-            other => Err(bad_shape(
-                "/admin/configinfo/overrides",
-                "an object",
-                &other,
-            )),
-        }
-    }
-
-    pub async fn actions(&self) -> Result<Vec<Value>, ApiError> {
-        match self.get_json("/admin/embed/actions", &[]).await? {
-            Value::Array(a) => Ok(a),
-            other => Err(bad_shape("/admin/embed/actions", "an array", &other)),
-        }
-    }
-
-    pub async fn object_headers(&self) -> Result<Vec<Value>, ApiError> {
-        match self.get_json("/metadata/listobjectheaders", &[]).await? {
-            Value::Array(a) => Ok(a),
-            other => Err(bad_shape("/metadata/listobjectheaders", "an array", &other)),
-        }
-    }
-
-    pub async fn update_config(&self, changes: &Map<String, Value>) -> Result<(), ApiError> {
-        let form = [("configchanges", Value::Object(changes.clone()).to_string())];
-        self.call(
-            Method::POST,
-            "/admin/configinfo/update",
-            Some(&form),
-            &[],
-            Retry::Transient,
-        )
-        .await
-        .map(|_| ())
-    }
-
-    /// Creates an action; on a transport failure the caller must look the
-    /// name up before sending it again.
-    pub async fn create_action(&self, action: &Value) -> Result<Value, ApiError> {
-        let form = [("embedaction", action.to_string())];
-        let body = self
-            .call(
-                Method::POST,
-                "/admin/embed/actions",
-                Some(&form),
-                &[],
-                Retry::OnlyThrottled,
-            )
-            .await?;
-        parse_body(&body, "/admin/embed/actions")
-    }
-
-    pub async fn update_action(&self, id: &str, action: &Value) -> Result<(), ApiError> {
-        let form = [("embedaction", action.to_string())];
-        let path = format!("/admin/embed/actions/{id}");
-        self.call(Method::PUT, &path, Some(&form), &[], Retry::Transient)
-            .await
-            .map(|_| ())
-    }
-
-    pub async fn delete_action(&self, id: &str) -> Result<(), ApiError> {
-        let path = format!("/admin/embed/actions/{id}");
-        self.call(Method::DELETE, &path, None, &[], Retry::Transient)
-            .await
-            .map(|_| ())
-    }
-
-    pub async fn change_associations(
-        &self,
-        id: &str,
-        map: &Value,
-        add: bool,
-    ) -> Result<(), ApiError> {
-        let wrapper = serde_json::json!({ "actionAssociationMap": map });
-        let form = [("actionassociation", wrapper.to_string())];
-        let path = format!("/admin/embed/actions/{id}/associations");
-        let method = if add { Method::POST } else { Method::DELETE };
-        self.call(method, &path, Some(&form), &[], Retry::Transient)
-            .await
-            .map(|_| ())
-    }
-
-    pub async fn logout(&self) {
-        if matches!(self.endpoint.credentials, Credentials::Password { .. }) {
-            let _ = self
-                .send_once(&Method::POST, "/session/logout", None, &[])
-                .await;
-        }
-    }
+        .collect()
 }
 
-/// Longest time one request may take, body included (a slow endless
-/// answer is cut off): `TSMIGRATE_HTTP_TIMEOUT` seconds, default 120.
-fn request_timeout() -> Duration {
-    let secs = std::env::var("TSMIGRATE_HTTP_TIMEOUT")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .filter(|s| *s > 0);
-    Duration::from_secs(secs.unwrap_or(120))
+fn cookie_header(cookies: &[(String, String)]) -> Option<String> {
+    if cookies.is_empty() {
+        return None;
+    }
+    Some(
+        cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
 }
 
-pub(crate) fn is_loopback_url(url: &str) -> bool {
-    reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_string()))
-        .is_some_and(|h| h == "localhost" || h == "[::1]" || h.starts_with("127."))
+/// The sessions a command opened; all are closed when it ends.
+#[derive(Default)]
+pub struct Sessions(Mutex<Vec<Arc<Session>>>);
+
+impl Sessions {
+    pub fn register(&self, s: &Arc<Session>) {
+        if let Ok(mut list) = self.0.lock() {
+            list.push(s.clone());
+        }
+    }
+
+    pub async fn close_all(&self) {
+        let list: Vec<Arc<Session>> = match self.0.lock() {
+            Ok(mut l) => std::mem::take(&mut *l),
+            Err(_) => return,
+        };
+        futures::future::join_all(list.iter().map(|s| s.close())).await;
+    }
 }
 
 async fn read_bounded(resp: &mut reqwest::Response) -> Result<bytes::Bytes, ApiError> {
@@ -387,55 +560,80 @@ async fn read_bounded(resp: &mut reqwest::Response) -> Result<bytes::Bytes, ApiE
             }
             Ok(None) => return Ok(buf.freeze()),
             Err(e) => {
-                return Err(ApiError {
-                    kind: ErrorKind::Transient,
-                    status: Some(resp.status().as_u16()),
-                    message: format!("the answer broke off: {}", describe_transport(&e)),
-                })
+                return Err(ApiError::new(
+                    ErrorKind::Transient,
+                    Some(resp.status().as_u16()),
+                    format!("the answer broke off: {}", describe_transport(&e)),
+                ))
             }
         }
     }
 }
 
 fn too_large() -> ApiError {
-    ApiError {
-        kind: ErrorKind::BadResponse,
-        status: None,
-        message: format!("the answer is larger than {} MiB", MAX_RESPONSE_BYTES >> 20),
-    }
+    ApiError::new(
+        ErrorKind::BadResponse,
+        None,
+        format!("the answer is larger than {} MiB", MAX_RESPONSE_BYTES >> 20),
+    )
 }
 
-fn parse_body(body: &[u8], path: &str) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError {
-        kind: ErrorKind::BadResponse,
-        status: None,
-        message: format!("{path} answered something that is not the JSON the API documents ({e})"),
+pub(crate) fn parse_body(body: &[u8], path: &str) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorKind::BadResponse,
+            None,
+            format!("{path} answered something that is not the JSON the API documents ({e})"),
+        )
     })
 }
 
-fn bad_shape(path: &str, expected: &str, got: &Value) -> ApiError {
-    let kind = crate::jsonfile::kind_of(got);
-    ApiError {
-        kind: ErrorKind::BadResponse,
-        status: None,
-        message: format!("{path} answered {kind} where the API documents {expected}"),
-    }
+pub(crate) fn bad_shape(path: &str, expected: &str, got: &Value) -> ApiError {
+    ApiError::new(
+        ErrorKind::BadResponse,
+        None,
+        format!(
+            "{path} answered {} where the API documents {expected}",
+            model::kind_of(got)
+        ),
+    )
 }
 
+/// The message of an error answer (v1 `{"message"}`, v2
+/// `{"error": {"message": {...}}}`, or text), secrets masked.
 fn error_message(body: &[u8]) -> String {
-    if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        for key in ["message", "description", "debug", "error"] {
-            if let Some(m) = v.get(key).and_then(Value::as_str) {
-                return m.to_string();
+    let text = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => json_message(&v),
+        Err(_) => None,
+    };
+    let text = text.unwrap_or_else(|| {
+        let raw = String::from_utf8_lossy(body);
+        let raw = raw.trim();
+        if raw.is_empty() {
+            "no details in the answer".into()
+        } else {
+            raw.chars().take(300).collect()
+        }
+    });
+    crate::secrets::mask_cluster_text(&text)
+}
+
+fn json_message(v: &Value) -> Option<String> {
+    for key in ["message", "description", "debug"] {
+        match v.get(key) {
+            Some(Value::String(m)) => return Some(m.clone()),
+            Some(inner @ Value::Object(_)) => {
+                if let Some(m) = json_message(inner) {
+                    return Some(m);
+                }
             }
+            _ => {}
         }
     }
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        "no details in the answer".into()
-    } else {
-        text.chars().take(200).collect()
+    match v.get("error") {
+        Some(Value::String(m)) => Some(m.clone()),
+        Some(inner @ Value::Object(_)) => json_message(inner),
+        _ => None,
     }
 }
 
@@ -454,5 +652,32 @@ fn describe_transport(e: &reqwest::Error) -> String {
         msg
     } else {
         e.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn messages_of_v1_and_v2_errors() {
+        let v1 = json!({"code": 400, "message": "bad"});
+        assert_eq!(json_message(&v1).unwrap(), "bad");
+        let v2 = json!({"error": {"message": {"code": 10002, "debug": "Invalid parameter"}}});
+        assert_eq!(json_message(&v2).unwrap(), "Invalid parameter");
+        assert_eq!(error_message(b""), "no details in the answer");
+    }
+
+    #[test]
+    fn cookies_round_trip() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.append(
+            reqwest::header::SET_COOKIE,
+            "JSESSIONID=abc; Path=/; HttpOnly".parse().unwrap(),
+        );
+        h.append(reqwest::header::SET_COOKIE, "clientId=x".parse().unwrap());
+        let c = set_cookies(&h);
+        assert_eq!(cookie_header(&c).unwrap(), "JSESSIONID=abc; clientId=x");
     }
 }

@@ -1,50 +1,59 @@
-//! Retry policy for cluster calls: exponential backoff with full jitter,
-//! bounded in attempts and in total time; `Retry-After` pauses the whole pool.
+//! When a failed call is sent again: the backoff (exponential with jitter,
+//! from `backon`), the budget in attempts and in time, and the pause that a
+//! `Retry-After` puts on every request to the cluster, not only the one
+//! that got it.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rand::Rng;
+use backon::{BackoffBuilder, ExponentialBuilder};
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
+    /// Attempts for a transient failure (connection, 429, 502/503/504).
     pub max_attempts: u32,
+    /// Attempts for a 500: it is the cluster's answer, so two more at most.
+    pub max_attempts_500: u32,
     pub base: Duration,
     pub max_delay: Duration,
     /// No retry starts later than this after the first attempt.
     pub max_total: Duration,
 }
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        // TSMIGRATE_RETRY_BASE_MS shortens the waits (tests, benchmarks).
-        let base_ms = std::env::var("TSMIGRATE_RETRY_BASE_MS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(200);
+impl RetryPolicy {
+    /// The policy with `base` as the first wait (tests and benchmarks
+    /// shorten it; the default is 200 ms).
+    pub fn with_base(base: Duration) -> RetryPolicy {
         RetryPolicy {
             max_attempts: 8,
-            base: Duration::from_millis(base_ms),
-            max_delay: Duration::from_millis(base_ms.saturating_mul(40))
-                .max(Duration::from_millis(1)),
+            max_attempts_500: 3,
+            base,
+            max_delay: base.saturating_mul(40).max(Duration::from_millis(1)),
             max_total: Duration::from_secs(120),
         }
     }
-}
 
-impl RetryPolicy {
-    /// The wait before attempt `attempt` (1-based retries), with full jitter.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self.base.saturating_mul(1u32 << attempt.min(16));
-        let cap = exp.min(self.max_delay);
-        let ms = cap.as_millis() as u64;
-        let half = ms / 2;
-        Duration::from_millis(half + rand::rng().random_range(0..=ms - half))
+    /// The waits between attempts, in order: `base`, doubling, with jitter,
+    /// capped at `max_delay`.
+    pub fn delays(&self) -> impl Iterator<Item = Duration> {
+        ExponentialBuilder::new()
+            .with_min_delay(self.base)
+            .with_max_delay(self.max_delay)
+            .with_factor(2.0)
+            .with_jitter()
+            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
+            .build()
     }
 }
 
-/// A pause shared by every request of one client: a 429 with `Retry-After`
-/// holds back the whole pool, not just the request that got it.
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::with_base(Duration::from_millis(200))
+    }
+}
+
+/// A pause shared by every request to one cluster: a 429 with
+/// `Retry-After` holds back the whole pool, not just the request that got it.
 #[derive(Debug, Clone, Default)]
 pub struct PoolPause(Arc<Mutex<Option<Instant>>>);
 
@@ -73,20 +82,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn delays_grow_and_stay_capped() {
+    fn delays_grow_stay_capped_and_end() {
         let p = RetryPolicy {
             max_attempts: 5,
+            max_attempts_500: 3,
             base: Duration::from_millis(100),
             max_delay: Duration::from_millis(1000),
             max_total: Duration::from_secs(10),
         };
-        let d1 = p.delay(1);
-        assert!(
-            d1 >= Duration::from_millis(100) && d1 <= Duration::from_millis(200),
-            "{d1:?}"
-        );
-        for a in 1..30 {
-            assert!(p.delay(a) <= Duration::from_millis(1000));
-        }
+        let d: Vec<Duration> = p.delays().collect();
+        assert_eq!(d.len(), 4, "one wait between each two of 5 attempts");
+        assert!(d[0] >= Duration::from_millis(100) && d[0] <= Duration::from_millis(200));
+        assert!(d.iter().all(|x| *x <= Duration::from_millis(2000)));
     }
 }

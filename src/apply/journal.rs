@@ -1,9 +1,14 @@
-//! The apply journal: one JSON line per write, fsynced before the write is
-//! sent, holding what it replaces. Mode 0600: it may hold secrets needed
-//! for the undo. Concurrent writers share fsyncs (group commit).
+//! The apply journal: one JSON line per changed object (the config, an
+//! action), fsynced before its first request is sent, with its value
+//! before and after; then the GUIDs of created actions and the requests the
+//! cluster refused outright. Rollback needs nothing else: it compares each
+//! object's live value with both. Mode 0600 in a 0700 directory outside
+//! the working tree: it holds the secrets an undo may need. Concurrent
+//! writers share fsyncs (group commit).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -11,46 +16,33 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::changes::ActionOp;
 use crate::error::Error;
 
 pub const FORMAT: &str = "tsmigrate-journal";
+pub const VERSION: u64 = 2;
 
-/// One write, as recorded before it is sent.
+/// One object as recorded before it is written.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Entry {
-    /// `configinfo/update`: dotted keys and their values before.
+    /// `configinfo/update`: dotted keys and their values before and after.
     Config {
         before: Map<String, Value>,
         after: Map<String, Value>,
     },
-    Create {
+    /// An action; `before`/`after` in API form without id (`None` where
+    /// it does not exist). `put` says whether a PUT is among the requests
+    /// (a PUT may reset the associations).
+    Action {
+        action: ActionOp,
         name: String,
-        action: Value,
-    },
-    /// PUT of a whole action; `before` is the live action (API form, with id).
-    Update {
-        name: String,
-        id: String,
-        before: Value,
-    },
-    /// Associations POSTed; `replaced` holds entries that existed before.
-    AssocAdd {
-        name: String,
-        id: String,
-        map: Value,
-        replaced: Value,
-    },
-    AssocRemove {
-        name: String,
-        id: String,
-        map: Value,
-    },
-    /// DELETE; `before` is the live action with its associations.
-    Delete {
-        name: String,
-        id: String,
-        before: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        before: Option<Value>,
+        after: Option<Value>,
+        #[serde(default)]
+        put: bool,
     },
 }
 
@@ -60,23 +52,36 @@ pub enum Line {
     Header {
         journal: String,
         version: u64,
+        /// The cluster URL.
         target: String,
+        #[serde(default)]
+        label: String,
+        #[serde(default)]
+        tool: String,
     },
     Write {
         seq: u64,
         #[serde(flatten)]
         entry: Entry,
     },
-    Done {
-        seq: u64,
-        done: bool,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        id: Option<String>,
+    /// The GUID a create got.
+    Created {
+        created: u64,
+        id: String,
     },
-    /// The cluster refused the write (4xx): nothing changed, nothing to undo.
+    /// Request `call` of write `refused` changed nothing (the cluster
+    /// refused it on its first attempt): rollback leaves what it covers.
     Refused {
-        seq: u64,
-        refused: bool,
+        refused: u64,
+        call: usize,
+    },
+    Done {
+        done: u64,
+    },
+    /// An undo re-created a deleted action under this GUID.
+    Recreated {
+        recreated: u64,
+        id: String,
     },
     Undone {
         undone: u64,
@@ -94,11 +99,23 @@ pub struct Journal {
     next_seq: AtomicU64,
 }
 
+/// Makes `dir` (mode 0700 when we create it).
+pub fn make_private_dir(dir: &Path) -> Result<(), Error> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| Error::io(dir, e))
+}
+
 impl Journal {
-    /// Creates a new journal (mode 0600) for `target`.
-    pub fn create(path: &Path, target: &str) -> Result<Journal, Error> {
+    /// Creates a new journal (mode 0600) for the cluster at `url`.
+    pub fn create(path: &Path, url: &str, label: &str) -> Result<Journal, Error> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            make_private_dir(dir)?;
         }
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
@@ -111,18 +128,32 @@ impl Journal {
         let j = Journal::from_file(path, file, 1);
         j.append_sync(&Line::Header {
             journal: FORMAT.into(),
-            version: 1,
-            target: target.into(),
+            version: VERSION,
+            target: url.into(),
+            label: label.into(),
+            tool: format!("tsmigrate {}", env!("CARGO_PKG_VERSION")),
         })?;
         Ok(j)
     }
 
-    /// Opens an existing journal to append (rollback).
+    /// Opens an existing journal to append (rollback); a record cut short
+    /// by a crash is closed first, so new records start on a fresh line.
     pub fn reopen(path: &Path, next_seq: u64) -> Result<Journal, Error> {
-        let file = std::fs::OpenOptions::new()
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
             .append(true)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
+        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        if len > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1))
+                .and_then(|_| file.read_exact(&mut last))
+                .map_err(|e| Error::io(path, e))?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n").map_err(|e| Error::io(path, e))?;
+            }
+        }
         Ok(Journal::from_file(path, file, next_seq))
     }
 
@@ -139,8 +170,8 @@ impl Journal {
     fn append(&self, line: &Line) -> Result<u64, Error> {
         let mut text = serde_json::to_string(line).map_err(|e| Error::Internal(e.to_string()))?;
         text.push('\n');
-        // One write(2) per line with O_APPEND semantics of a single writer
-        // handle: lines never interleave.
+        // One write(2) per record through one append handle: records never
+        // interleave; a crash can only cut the last one short.
         (&*self.file)
             .write_all(text.as_bytes())
             .map_err(|e| Error::io(&self.path, e))?;
@@ -152,7 +183,7 @@ impl Journal {
         self.file.sync_data().map_err(|e| Error::io(&self.path, e))
     }
 
-    /// Records a write and waits until it is on disk; returns its number.
+    /// Records an object and waits until it is on disk; returns its number.
     pub async fn before_write(&self, entry: Entry) -> Result<u64, Error> {
         let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
         let n = self.append(&Line::Write { seq, entry })?;
@@ -160,25 +191,34 @@ impl Journal {
         Ok(seq)
     }
 
-    /// Marks a write as answered; not fsynced (rollback treats an unmarked
-    /// write as possibly done and undoes it idempotently).
-    pub fn done(&self, seq: u64, id: Option<String>) -> Result<(), Error> {
-        self.append(&Line::Done {
-            seq,
-            done: true,
-            id,
-        })
-        .map(|_| ())
-    }
-
-    /// Marks a write the cluster refused outright (nothing to undo).
-    pub async fn refused(&self, seq: u64) -> Result<(), Error> {
-        let n = self.append(&Line::Refused { seq, refused: true })?;
+    /// Records a create's GUID (on disk before the next request for it).
+    pub async fn created(&self, seq: u64, id: &str) -> Result<(), Error> {
+        let n = self.append(&Line::Created {
+            created: seq,
+            id: id.to_string(),
+        })?;
         self.sync_until(n).await
     }
 
-    pub async fn undone(&self, seq: u64) -> Result<(), Error> {
-        let n = self.append(&Line::Undone { undone: seq })?;
+    pub async fn refused(&self, seq: u64, call: usize) -> Result<(), Error> {
+        let n = self.append(&Line::Refused { refused: seq, call })?;
+        self.sync_until(n).await
+    }
+
+    /// Informational: not fsynced (rollback reads the cluster, not this).
+    pub fn done(&self, seq: u64) {
+        let _ = self.append(&Line::Done { done: seq });
+    }
+
+    pub fn undone(&self, seq: u64) {
+        let _ = self.append(&Line::Undone { undone: seq });
+    }
+
+    pub async fn recreated(&self, seq: u64, id: &str) -> Result<(), Error> {
+        let n = self.append(&Line::Recreated {
+            recreated: seq,
+            id: id.to_string(),
+        })?;
         self.sync_until(n).await
     }
 
@@ -205,35 +245,59 @@ impl Journal {
     }
 }
 
-/// A journal read back for rollback.
-#[derive(Debug, Default)]
+/// A journal read back.
+#[derive(Debug, Default, Clone)]
 pub struct Record {
+    /// The cluster URL it was written for.
     pub target: String,
-    /// Writes in the order they were recorded, with whether they were answered.
-    pub writes: Vec<(u64, Entry, Option<String>)>,
-    pub undone: std::collections::BTreeSet<u64>,
+    pub label: String,
+    /// Objects in the order they were recorded.
+    pub entries: Vec<(u64, Entry)>,
+    pub created: BTreeMap<u64, String>,
+    pub recreated: BTreeMap<u64, String>,
+    /// (write, call) pairs the cluster refused on their first attempt.
+    pub refused: BTreeSet<(u64, usize)>,
     pub finished: Option<String>,
+    /// Lines that could not be read (cut short by a crash), skipped.
+    pub skipped: Vec<usize>,
+}
+
+impl Record {
+    pub fn next_seq(&self) -> u64 {
+        self.entries.iter().map(|(s, _)| *s).max().unwrap_or(0) + 1
+    }
 }
 
 pub fn read(path: &Path) -> Result<Record, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8_lossy(&bytes);
     let mut rec = Record::default();
-    let mut done_ids: std::collections::BTreeMap<u64, Option<String>> = Default::default();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let parsed: Result<Line, _> = serde_json::from_str(line);
-        let parsed = match parsed {
-            Ok(l) => l,
-            // A process killed mid-line leaves a torn last line: that write
-            // was never sent (the line is synced before sending).
-            Err(_) if i + 1 == text.lines().count() => break,
-            Err(e) => return Err(Error::input(path.display(), format!("line {}: {e}", i + 1))),
+        let parsed = match serde_json::from_str::<Value>(line) {
+            Ok(v) => v,
+            // Not JSON: a record a crash cut short. A write record is
+            // synced before its request is sent, so that request never was.
+            Err(_) => {
+                rec.skipped.push(i + 1);
+                continue;
+            }
         };
+        let parsed: Line = serde_json::from_value(parsed).map_err(|e| {
+            Error::input(
+                path.display(),
+                format!("line {}: not a journal record ({e})", i + 1),
+            )
+        })?;
         match parsed {
             Line::Header {
-                journal, target, ..
+                journal,
+                version,
+                target,
+                label,
+                ..
             } => {
                 if journal != FORMAT {
                     return Err(Error::input(
@@ -241,18 +305,26 @@ pub fn read(path: &Path) -> Result<Record, Error> {
                         "line 1: not a tsmigrate journal",
                     ));
                 }
+                if version != VERSION {
+                    return Err(Error::input(
+                        path.display(),
+                        format!("line 1: journal format {version} is not supported (this tsmigrate reads version {VERSION}); use the tsmigrate that wrote it"),
+                    ));
+                }
                 rec.target = target;
+                rec.label = label;
             }
-            Line::Write { seq, entry } => rec.writes.push((seq, entry, None)),
-            Line::Done { seq, id, .. } => {
-                done_ids.insert(seq, id);
+            Line::Write { seq, entry } => rec.entries.push((seq, entry)),
+            Line::Created { created, id } => {
+                rec.created.insert(created, id);
             }
-            Line::Undone { undone } => {
-                rec.undone.insert(undone);
+            Line::Recreated { recreated, id } => {
+                rec.recreated.insert(recreated, id);
             }
-            Line::Refused { seq, .. } => {
-                rec.undone.insert(seq);
+            Line::Refused { refused, call } => {
+                rec.refused.insert((refused, call));
             }
+            Line::Done { .. } | Line::Undone { .. } => {}
             Line::Finished { finished } => rec.finished = Some(finished),
         }
     }
@@ -262,10 +334,43 @@ pub fn read(path: &Path) -> Result<Record, Error> {
             "line 1: not a tsmigrate journal (no header)",
         ));
     }
-    for (seq, _, id) in rec.writes.iter_mut() {
-        if let Some(done) = done_ids.remove(seq) {
-            *id = done.or_else(|| Some(String::new()));
-        }
-    }
     Ok(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn torn_records_are_skipped_and_appends_start_on_a_fresh_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let j = Journal::create(&path, "http://127.0.0.1:1", "t").unwrap();
+        let seq = j
+            .before_write(Entry::Config {
+                before: Map::new(),
+                after: Map::new(),
+            })
+            .await
+            .unwrap();
+        drop(j);
+        // A crash cuts the next record short.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(br#"{"seq":2,"op":"act"#).unwrap();
+        drop(f);
+        let rec = read(&path).unwrap();
+        assert_eq!(rec.entries.len(), 1);
+        assert_eq!(rec.skipped, vec![3]);
+        let j = Journal::reopen(&path, rec.next_seq()).unwrap();
+        j.finish("rolled back").await.unwrap();
+        j.undone(seq);
+        let rec = read(&path).unwrap();
+        assert_eq!(rec.finished.as_deref(), Some("rolled back"));
+        assert_eq!(rec.skipped, vec![3], "later records are intact");
+        let rec = read(&path).unwrap();
+        assert_eq!(rec.entries.len(), 1);
+    }
 }

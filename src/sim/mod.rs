@@ -152,20 +152,6 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, Error> {
     })
 }
 
-/// `tsmigrate sim`: serve until SIGINT/SIGTERM.
-pub async fn serve(opts: SimOptions) -> Result<(), Error> {
-    let running = start(opts).await?;
-    {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "listening on http://{}", running.addr);
-        let _ = out.flush();
-    }
-    crate::signals::shutdown_requested().await;
-    running.stop().await;
-    Ok(())
-}
-
 fn load_or_create(path: &Path) -> Result<SimState, Error> {
     match std::fs::read(path) {
         Ok(bytes) => {

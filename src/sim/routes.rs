@@ -17,7 +17,8 @@ use super::faults::Injected;
 use super::state::SimError;
 use super::Sim;
 
-const BASE: &str = "/callosum/v1/tspublic/v1";
+use crate::model::V1_BASE as BASE;
+
 const LOGIN: &str = "/callosum/v1/tspublic/v1/session/login";
 /// Largest request body the simulator reads.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -55,15 +56,21 @@ pub(crate) fn router(sim: Arc<Sim>) -> Router {
         .with_state(sim)
 }
 
+impl IntoResponse for SimError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = json!({"code": self.status, "message": self.message});
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+}
+
 fn error(e: SimError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = json!({"code": e.status, "message": e.message});
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    e.into_response()
 }
 
 fn json_ok(v: &Value) -> Response {
@@ -471,9 +478,24 @@ async fn list_object_headers(
         (Err(e), _) | (_, Err(e)) => return error(e),
     };
     let kind = param("type");
-    let headers = sim
-        .read(|s| s.object_headers(kind.as_deref(), ids.as_deref()))
-        .await;
+    let subtypes = match param("subtypes") {
+        None => None,
+        Some(raw) => match serde_json::from_str::<Vec<String>>(&raw) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                return error(SimError::bad_request(format!(
+                    "subtypes must be a JSON array of strings: {e}"
+                )))
+            }
+        },
+    };
+    let headers = match sim
+        .read(|s| s.object_headers(kind.as_deref(), subtypes.as_deref(), ids.as_deref()))
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => return error(e),
+    };
     let page: Vec<Value> = headers
         .into_iter()
         .skip(offset)

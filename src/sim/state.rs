@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+
+use crate::model::{self, lookup_key, lookup_key_mut, ACTION_LIST_KEY as CONFIG_ACTION_LIST};
 
 /// The state file of DESIGN.md ("The simulator").
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,9 +51,6 @@ impl SimError {
         }
     }
 }
-
-const CONFIG_ACTION_LIST: &str = "embedActionConfigList";
-const ACTION_TYPES: [&str; 3] = ["URL", "CALLBACK", "APP"];
 
 /// The built-in example cluster (values our own, shapes from the API page).
 pub const EXAMPLE_CLUSTER: &str = include_str!("../../fixtures/example-cluster.json");
@@ -151,19 +149,17 @@ impl SimState {
     fn check_value(&self, key: &str, current: &Value, value: &Value) -> Result<(), String> {
         let Some(meta) = self.overrides.get(key).and_then(Value::as_object) else {
             // Without metadata the cluster still keeps the key's JSON type.
-            return if current.is_null()
-                || crate::jsonfile::kind_of(current) == crate::jsonfile::kind_of(value)
-            {
+            return if current.is_null() || model::kind_of(current) == model::kind_of(value) {
                 Ok(())
             } else {
                 Err(format!(
                     "expected {}, got {}",
-                    crate::jsonfile::kind_of(current),
-                    crate::jsonfile::kind_of(value)
+                    model::kind_of(current),
+                    model::kind_of(value)
                 ))
             };
         };
-        crate::validate::check_against_meta(value, &Value::Object(meta.clone()))
+        model::check_against_meta(value, &Value::Object(meta.clone()))
     }
 
     pub fn action_index(&self, id: &str) -> Result<usize, SimError> {
@@ -203,7 +199,7 @@ impl SimState {
             action.entry(field).or_insert(default);
         }
         if let Some(map) = action.get("actionAssociationMap") {
-            check_association_map(map).map_err(SimError::bad_request)?;
+            model::check_association_map(map).map_err(SimError::bad_request)?;
         }
         action.insert("id".into(), Value::String(new_guid()));
         let stored = Value::Object(action);
@@ -265,7 +261,7 @@ impl SimState {
 
     pub fn add_associations(&mut self, id: &str, map: &Value) -> Result<Value, SimError> {
         let i = self.action_index(id)?;
-        check_association_map(map).map_err(SimError::parse_error)?;
+        model::check_association_map(map).map_err(SimError::parse_error)?;
         let stored = association_map_mut(&mut self.actions[i]);
         for (kind, objects) in map.as_object().into_iter().flatten() {
             let slot = stored.entry(kind.clone()).or_insert_with(|| json!({}));
@@ -280,7 +276,7 @@ impl SimState {
 
     pub fn remove_associations(&mut self, id: &str, map: &Value) -> Result<Value, SimError> {
         let i = self.action_index(id)?;
-        check_association_map(map).map_err(SimError::bad_request)?;
+        model::check_association_map(map).map_err(SimError::bad_request)?;
         let stored = association_map_mut(&mut self.actions[i]);
         // All or nothing: removing an association that is not there is an
         // "Invalid operation" (400) and changes nothing.
@@ -307,10 +303,32 @@ impl SimState {
         Ok(map.clone())
     }
 
-    pub fn object_headers(&self, kind: Option<&str>, ids: Option<&[String]>) -> Vec<Value> {
-        self.objects
+    /// `metadata/listobjectheaders`: one `type` per call (none: Liveboards),
+    /// `subtypes` honoured, headers without their type; an unknown type is
+    /// the cluster's 500.
+    pub fn object_headers(
+        &self,
+        kind: Option<&str>,
+        subtypes: Option<&[String]>,
+        ids: Option<&[String]>,
+    ) -> Result<Vec<Value>, SimError> {
+        let kind = kind.unwrap_or(model::DEFAULT_OBJECT_TYPE);
+        if !model::OBJECT_TYPES.contains(&kind) {
+            return Err(SimError {
+                status: 500,
+                message: format!("Invalid metadata type: {kind}"),
+            });
+        }
+        Ok(self
+            .objects
             .iter()
-            .filter(|o| kind.is_none_or(|k| o.get("type").and_then(Value::as_str) == Some(k)))
+            .filter(|o| {
+                let (t, sub) = object_kind(o);
+                t == kind
+                    && subtypes
+                        .filter(|s| !s.is_empty())
+                        .is_none_or(|s| sub.is_some_and(|sub| s.iter().any(|x| x == sub)))
+            })
             .filter(|o| {
                 ids.is_none_or(|ids| {
                     o.get("id")
@@ -318,8 +336,25 @@ impl SimState {
                         .is_some_and(|id| ids.iter().any(|x| x == id))
                 })
             })
-            .cloned()
-            .collect()
+            .map(|o| {
+                let mut header = o.as_object().cloned().unwrap_or_default();
+                header.remove("type");
+                header.remove("subtype");
+                Value::Object(header)
+            })
+            .collect())
+    }
+}
+
+/// An object's type and subtype as the API names them; older state files
+/// say `ANSWER` and `WORKSHEET`.
+fn object_kind(o: &Value) -> (&str, Option<&str>) {
+    let t = o.get("type").and_then(Value::as_str).unwrap_or("");
+    let sub = o.get("subtype").and_then(Value::as_str);
+    match t {
+        "ANSWER" => ("QUESTION_ANSWER_BOOK", None),
+        "WORKSHEET" => ("LOGICAL_TABLE", Some("WORKSHEET")),
+        other => (other, sub),
     }
 }
 
@@ -350,7 +385,7 @@ fn check_action_body(body: Value) -> Result<Map<String, Value>, SimError> {
         }
     }
     match action.get("type").and_then(Value::as_str) {
-        Some(t) if ACTION_TYPES.contains(&t) => {}
+        Some(t) if model::ACTION_TYPES.contains(&t) => {}
         other => {
             return Err(SimError::bad_request(format!(
                 "embedaction.type must be one of URL, CALLBACK, APP (got {})",
@@ -368,63 +403,9 @@ fn check_action_body(body: Value) -> Result<Map<String, Value>, SimError> {
     Ok(action)
 }
 
-/// `{TYPE: {guid: {...}}}`, each level an object.
-pub fn check_association_map(map: &Value) -> Result<(), String> {
-    let Some(kinds) = map.as_object() else {
-        return Err("actionAssociationMap must be an object".into());
-    };
-    for (kind, objects) in kinds {
-        let Some(objects) = objects.as_object() else {
-            return Err(format!("actionAssociationMap.{kind} must be an object"));
-        };
-        for (guid, entry) in objects {
-            if !entry.is_object() {
-                return Err(format!(
-                    "actionAssociationMap.{kind}.{guid} must be an object"
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A configinfo key: a top-level key, or a dotted path to a nested one.
-pub fn lookup_key<'a>(config: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    if let Some(v) = config.get(key) {
-        return Some(v);
-    }
-    let mut parts = key.split('.');
-    let mut cur = config.get(parts.next()?)?;
-    for part in parts {
-        cur = cur.as_object()?.get(part)?;
-    }
-    Some(cur)
-}
-
-fn lookup_key_mut<'a>(config: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
-    if config.contains_key(key) {
-        return config.get_mut(key);
-    }
-    let mut parts = key.split('.');
-    let mut cur = config.get_mut(parts.next()?)?;
-    for part in parts {
-        cur = cur.as_object_mut()?.get_mut(part)?;
-    }
-    Some(cur)
-}
-
 /// A random version-4 GUID, formatted as ThoughtSpot shows them.
 pub fn new_guid() -> String {
-    let b: [u8; 16] = rand::rng().random();
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
-        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
-        u16::from_be_bytes([b[4], b[5]]),
-        u16::from_be_bytes([b[6], b[7]]) & 0x0fff,
-        8 + (b[8] & 0x3),
-        u16::from_be_bytes([b[9], b[10]]) & 0x0fff,
-        u64::from_be_bytes([0, 0, b[11], b[12], b[13], b[14], b[15], b[0]]) & 0xffff_ffff_ffff,
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 #[cfg(test)]

@@ -149,13 +149,29 @@ fn curl_examples_of_the_api_page_work() {
     assert_eq!(gone["id"], json!(id));
     assert_eq!(get(&format!("/admin/embed/actions/{id}")).status(), 404);
 
-    // Object headers, filtered by type.
-    let all: Value = get("/metadata/listobjectheaders").json().unwrap();
-    assert_eq!(all.as_array().unwrap().len(), 5);
-    let answers: Value = get("/metadata/listobjectheaders?type=ANSWER")
+    // Object headers: one type per call, as a real cluster answers them.
+    // Without a type only Liveboards come back; headers carry no type;
+    // an unknown type is a 500.
+    let liveboards: Value = get("/metadata/listobjectheaders").json().unwrap();
+    assert_eq!(liveboards.as_array().unwrap().len(), 1);
+    assert_eq!(liveboards[0]["name"], json!("Executive overview"));
+    let answers: Value = get("/metadata/listobjectheaders?type=QUESTION_ANSWER_BOOK&batchsize=-1")
         .json()
         .unwrap();
     assert_eq!(answers.as_array().unwrap().len(), 2);
+    assert!(answers[0].get("type").is_none(), "{answers}");
+    let worksheets: Value =
+        get("/metadata/listobjectheaders?type=LOGICAL_TABLE&subtypes=%5B%22WORKSHEET%22%5D")
+            .json()
+            .unwrap();
+    assert_eq!(worksheets[0]["name"], json!("Sales worksheet"));
+    let paged: Value =
+        get("/metadata/listobjectheaders?type=QUESTION_ANSWER_BOOK&batchsize=1&offset=1")
+            .json()
+            .unwrap();
+    assert_eq!(paged.as_array().unwrap().len(), 1);
+    assert_eq!(paged[0], answers[1]);
+    assert_eq!(get("/metadata/listobjectheaders?type=ANSWER").status(), 500);
 
     // Logout ends the session.
     let r = c

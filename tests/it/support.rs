@@ -150,6 +150,7 @@ pub fn tsm_in(cwd: &Path, args: &[&str]) -> Output {
         .env("TS_PASSWORD", "admin")
         .env("TSMIGRATE_RETRY_BASE_MS", "2")
         .env("NO_COLOR", "1")
+        .env("XDG_STATE_HOME", cwd.join(".state"))
         .env_remove("TS_TOKEN")
         .env_remove("TSMIGRATE_CONFIG")
         .stdin(Stdio::null())

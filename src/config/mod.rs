@@ -1,59 +1,43 @@
-//! `tsmigrate.toml` profiles, cluster references (REF), and the checked
-//! settings every command runs with. Nothing from clap reaches below here.
+//! The one layering point of settings (flag, then environment, then
+//! `tsmigrate.toml`, then the default) for every setting and command;
+//! profiles and cluster references (REF); ignore rules, mapping and secret
+//! values. Nothing from clap reaches below here: commands hand over plain
+//! `Options`.
 
-use std::collections::BTreeMap;
+pub mod env;
+pub mod file;
+
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use serde::Deserialize;
+pub use env::Environment;
+pub use file::{ConfigFile, Profile};
 
-use crate::api::{Credentials, Endpoint};
+use crate::api::{Credentials, Endpoint, NetOptions, RetryPolicy};
 use crate::error::Error;
 use crate::ignore::IgnoreRule;
 use crate::mapping::Mapping;
 use crate::secrets::SecretValues;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigFile {
-    #[serde(default)]
-    pub clusters: BTreeMap<String, Profile>,
-    #[serde(default)]
-    pub migrate: MigrateSection,
-}
+/// Default concurrent writes.
+pub const DEFAULT_PARALLEL: usize = 8;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Profile {
-    pub url: String,
-    pub username: Option<String>,
-    pub password_env: Option<String>,
-    pub token_env: Option<String>,
-    #[serde(default)]
-    pub insecure_tls: bool,
-    pub parallel: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MigrateSection {
-    #[serde(default)]
-    pub ignore: Vec<String>,
-    pub map: Option<PathBuf>,
-}
-
-/// Options shared by every command, as given on the command line.
+/// Options shared by every command, as given on the command line (flags,
+/// and the variables clap reads for them).
 #[derive(Debug, Default, Clone)]
-pub struct GlobalOptions {
+pub struct Options {
     pub config: Option<PathBuf>,
     pub map: Option<PathBuf>,
     pub ignore: Vec<String>,
     pub secrets: Option<PathBuf>,
     pub allow_http: bool,
     pub no_default_ignores: bool,
+    pub http_timeout: Option<Duration>,
+    pub retry_base: Option<Duration>,
 }
 
 /// The checked settings.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Settings {
     pub config_path: Option<PathBuf>,
     pub file: ConfigFile,
@@ -61,38 +45,52 @@ pub struct Settings {
     pub mapping: Option<Mapping>,
     pub secrets: SecretValues,
     pub allow_http: bool,
+    pub net: NetOptions,
+    /// Concurrent writes when neither a flag nor a profile says.
+    pub parallel: usize,
+    /// Journals and locks live under here.
+    pub state_dir: PathBuf,
+    pub env: Environment,
+}
+
+/// A live cluster named by a REF.
+#[derive(Debug, Clone)]
+pub struct LiveRef {
+    pub endpoint: Endpoint,
+    /// The profile's `parallel`.
+    pub parallel: Option<usize>,
 }
 
 /// What a REF names.
 #[derive(Debug, Clone)]
 pub enum ClusterRef {
-    Live {
-        endpoint: Endpoint,
-        parallel: Option<usize>,
-    },
+    Live(LiveRef),
     Snapshot(PathBuf),
 }
 
 impl ClusterRef {
     pub fn label(&self) -> String {
         match self {
-            ClusterRef::Live { endpoint, .. } => endpoint.label.clone(),
+            ClusterRef::Live(l) => l.endpoint.label.clone(),
             ClusterRef::Snapshot(p) => p.display().to_string(),
         }
     }
 }
 
 impl Settings {
-    pub fn load(opts: &GlobalOptions) -> Result<Settings, Error> {
+    pub fn load(opts: &Options, env: Environment) -> Result<Settings, Error> {
         let config_path = opts
             .config
             .clone()
-            .or_else(|| std::env::var_os("TSMIGRATE_CONFIG").map(PathBuf::from))
             .or_else(|| Some(PathBuf::from("tsmigrate.toml")).filter(|p| p.is_file()));
         let file = match &config_path {
-            Some(path) => read_config(path)?,
+            Some(path) => file::read(path)?,
             None => ConfigFile::default(),
         };
+        let file_name = config_path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         let base = config_path
             .as_deref()
             .and_then(Path::parent)
@@ -113,18 +111,65 @@ impl Settings {
             Some(p) => Some(Mapping::from_file(&p)?),
             None => None,
         };
-        let secrets = match &opts.secrets {
-            Some(p) => SecretValues::from_file(p)?,
-            None => SecretValues::default(),
+        let secrets = SecretValues::new(opts.secrets.as_deref(), env.secret_vars())?;
+        let duration = |value: &Option<String>, key: &str| -> Result<Option<Duration>, Error> {
+            match value {
+                None => Ok(None),
+                Some(text) => humantime::parse_duration(text).map(Some).map_err(|e| {
+                    Error::input(
+                        &file_name,
+                        format!("migrate.{key}: {text:?} is not a duration ({e})"),
+                    )
+                }),
+            }
         };
+        let timeout = opts
+            .http_timeout
+            .or(duration(&file.migrate.http_timeout, "http_timeout")?)
+            .unwrap_or(Duration::from_secs(120));
+        let retry_base = opts
+            .retry_base
+            .or(duration(&file.migrate.retry_base, "retry_base")?)
+            .unwrap_or(Duration::from_millis(200));
+        if file.migrate.parallel == Some(0) {
+            return Err(Error::input(
+                &file_name,
+                "migrate.parallel: must be at least 1",
+            ));
+        }
         Ok(Settings {
             config_path,
-            file,
             ignore,
             mapping,
             secrets,
             allow_http: opts.allow_http,
+            net: NetOptions {
+                timeout,
+                retry: RetryPolicy::with_base(retry_base),
+            },
+            parallel: file.migrate.parallel.unwrap_or(DEFAULT_PARALLEL),
+            state_dir: env.state_dir(),
+            file,
+            env,
         })
+    }
+
+    /// Concurrent writes for `target`: the flag, else the profile's, else
+    /// `[migrate] parallel`, else 8.
+    pub fn parallel_for(&self, target: &ClusterRef, flag: Option<usize>) -> usize {
+        let profile = match target {
+            ClusterRef::Live(l) => l.parallel,
+            ClusterRef::Snapshot(_) => None,
+        };
+        flag.or(profile).unwrap_or(self.parallel).max(1)
+    }
+
+    pub fn journal_dir(&self) -> PathBuf {
+        self.state_dir.join("journals")
+    }
+
+    pub fn lock_dir(&self) -> PathBuf {
+        self.state_dir.join("locks")
     }
 
     /// Resolves a REF: a profile, a URL, or a snapshot directory.
@@ -133,15 +178,22 @@ impl Settings {
             return self.profile_ref(text, profile);
         }
         if text.starts_with("http://") || text.starts_with("https://") {
-            let credentials = if let Ok(token) = std::env::var("TS_TOKEN") {
-                Credentials::Token(token)
-            } else if let (Ok(username), Ok(password)) =
-                (std::env::var("TS_USERNAME"), std::env::var("TS_PASSWORD"))
+            let credentials = if let Some(token) = self.env.get("TS_TOKEN") {
+                Credentials::Token {
+                    token: token.to_string(),
+                    source: "$TS_TOKEN".into(),
+                }
+            } else if let (Some(username), Some(password)) =
+                (self.env.get("TS_USERNAME"), self.env.get("TS_PASSWORD"))
             {
-                Credentials::Password { username, password }
+                Credentials::Password {
+                    username: username.to_string(),
+                    password: password.to_string(),
+                }
             } else {
                 Credentials::None
             };
+            remember_credentials(&credentials);
             let url = check_url(text, text, self.allow_http)?;
             let endpoint = Endpoint {
                 label: url.clone(),
@@ -150,10 +202,10 @@ impl Settings {
                 insecure_tls: false,
                 credentials_hint: "set TS_TOKEN, or TS_USERNAME and TS_PASSWORD".into(),
             };
-            return Ok(ClusterRef::Live {
+            return Ok(ClusterRef::Live(LiveRef {
                 endpoint,
                 parallel: None,
-            });
+            }));
         }
         let path = PathBuf::from(text);
         if path.is_dir() {
@@ -174,6 +226,18 @@ impl Settings {
         )))
     }
 
+    /// A cluster by its URL (from a journal): the profile with that URL if
+    /// there is one, for its credentials, else the URL itself.
+    pub fn resolve_url(&self, url: &str) -> Result<ClusterRef, Error> {
+        let norm = |u: &str| u.trim_end_matches('/').to_string();
+        for (name, p) in &self.file.clusters {
+            if norm(&p.url) == norm(url) {
+                return self.profile_ref(name, p);
+            }
+        }
+        self.resolve(url)
+    }
+
     fn profile_ref(&self, name: &str, p: &Profile) -> Result<ClusterRef, Error> {
         let file = self
             .config_path
@@ -186,7 +250,7 @@ impl Settings {
             self.allow_http,
         )?;
         let env = |var: &str, field: &str| {
-            std::env::var(var).map_err(|_| {
+            self.env.get(var).map(str::to_string).ok_or_else(|| {
                 Error::input(
                     &file,
                     format!("clusters.{name}.{field}: the environment variable {var} is not set"),
@@ -195,7 +259,10 @@ impl Settings {
         };
         let (credentials, hint) = if let Some(var) = &p.token_env {
             (
-                Credentials::Token(env(var, "token_env")?),
+                Credentials::Token {
+                    token: env(var, "token_env")?,
+                    source: format!("${var}"),
+                },
                 format!("check the token in ${var}"),
             )
         } else if let Some(var) = &p.password_env {
@@ -218,6 +285,7 @@ impl Settings {
                 format!("give clusters.{name} a token_env or username and password_env"),
             )
         };
+        remember_credentials(&credentials);
         if p.insecure_tls {
             tracing::warn!(
                 "profile {name}: insecure_tls = true, the TLS certificate of {url} is NOT verified"
@@ -236,52 +304,42 @@ impl Settings {
             insecure_tls: p.insecure_tls,
             credentials_hint: hint,
         };
-        Ok(ClusterRef::Live {
+        Ok(ClusterRef::Live(LiveRef {
             endpoint,
             parallel: p.parallel,
-        })
+        }))
     }
 }
 
-fn read_config(path: &Path) -> Result<ConfigFile, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let de = toml::Deserializer::parse(&text)
-        .map_err(|e| Error::input(path.display(), e.to_string().trim_end().to_string()))?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let at = e.path().to_string();
-        Error::input(
-            path.display(),
-            format!("at {at}: {}", e.into_inner().message()),
-        )
-    })
+/// Passwords and tokens are secrets of every message too.
+fn remember_credentials(c: &Credentials) {
+    match c {
+        Credentials::Token { token, .. } => crate::secrets::remember(token),
+        Credentials::Password { password, .. } => crate::secrets::remember(password),
+        Credentials::None => {}
+    }
 }
 
-/// Checks a cluster URL; plain http is for loopback unless allowed.
-fn check_url(url: &str, what: &str, allow_http: bool) -> Result<String, Error> {
+/// Checks a cluster URL and returns it without a trailing slash (a path,
+/// for a cluster behind a reverse proxy, is kept); plain http is for
+/// loopback addresses unless allowed.
+pub fn check_url(url: &str, what: &str, allow_http: bool) -> Result<String, Error> {
     let parsed =
         reqwest::Url::parse(url).map_err(|e| Error::Usage(format!("{what}: not a URL ({e})")))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
-        return Err(Error::Usage(format!(
-            "{what}: expected http(s)://host[:port]"
-        )));
-    }
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(Error::Usage(format!(
-            "{what}: credentials do not belong in the URL; use TS_TOKEN, TS_USERNAME/TS_PASSWORD or a profile"
+            "{}: credentials do not belong in the URL; use TS_TOKEN, TS_USERNAME/TS_PASSWORD or a profile",
+            crate::net::display(&parsed)
         )));
     }
-    let host = parsed.host_str().unwrap_or_default();
-    let loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
-    if parsed.scheme() == "http" && !loopback && !allow_http {
+    if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(Error::Usage(format!(
-            "{what}: plain http to {host} would send credentials unencrypted; use https, or --allow-http if you must"
+            "{}: a cluster URL has no query or fragment",
+            crate::net::display(&parsed)
         )));
     }
-    let mut base = format!("{}://{}", parsed.scheme(), host);
-    if let Some(port) = parsed.port() {
-        base.push_str(&format!(":{port}"));
-    }
-    Ok(base)
+    crate::net::check_scheme(&parsed, what, allow_http).map_err(Error::Usage)?;
+    Ok(parsed.as_str().trim_end_matches('/').to_string())
 }
 
 #[cfg(test)]
@@ -292,11 +350,19 @@ mod tests {
     fn urls() {
         assert_eq!(
             check_url("http://127.0.0.1:99/x", "u", false).unwrap(),
-            "http://127.0.0.1:99"
+            "http://127.0.0.1:99/x"
+        );
+        assert_eq!(
+            check_url("https://ts.example.invalid/", "u", false).unwrap(),
+            "https://ts.example.invalid"
         );
         assert!(check_url("http://prod.example.com", "u", false).is_err());
         assert!(check_url("http://prod.example.com", "u", true).is_ok());
-        assert!(check_url("https://a:b@prod.example.com", "u", false).is_err());
+        assert!(check_url("http://127.attacker.invalid", "u", false).is_err());
+        let err = check_url("https://a:hunter2@prod.example.com", "u", false)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
         assert!(check_url("ftp://x", "u", false).is_err());
     }
 }

@@ -1,0 +1,262 @@
+//! Typed calls of the admin API on one session: reads, writes, object
+//! look-ups. Answers are checked for the shape the API documents; bodies
+//! are the API's (v1) shapes.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+
+use super::{bad_shape, parse_body, ApiError, Body, ErrorKind, Request, Retry, Session};
+use crate::model::{self, ObjectQuery};
+use crate::signals::Abort;
+
+/// Page size for `metadata/listobjectheaders`; a short page ends the list.
+const OBJECT_PAGE: usize = 500;
+
+/// One cluster as the tool talks to it.
+#[derive(Clone)]
+pub struct Cluster {
+    pub session: Arc<Session>,
+}
+
+impl Cluster {
+    pub fn new(session: Arc<Session>) -> Cluster {
+        Cluster { session }
+    }
+
+    pub fn label(&self) -> &str {
+        &self.session.endpoint.label
+    }
+
+    fn v1(path: &str) -> String {
+        format!("{}{path}", model::V1_BASE)
+    }
+
+    async fn get_json(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ApiError> {
+        let full = Self::v1(path);
+        let req = Request {
+            query,
+            ..Request::get(&full)
+        };
+        let body = self.session.call(&req, None).await?;
+        parse_body(&body, path)
+    }
+
+    async fn get_object(&self, path: &str) -> Result<Map<String, Value>, ApiError> {
+        match self.get_json(path, &[]).await? {
+            Value::Object(m) => Ok(m),
+            other => Err(bad_shape(path, "an object", &other)),
+        }
+    }
+
+    async fn get_array(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<Value>, ApiError> {
+        match self.get_json(path, query).await? {
+            Value::Array(a) => Ok(a),
+            other => Err(bad_shape(path, "an array", &other)),
+        }
+    }
+
+    pub async fn configinfo(&self) -> Result<Map<String, Value>, ApiError> {
+        self.get_object("/admin/configinfo").await
+    }
+
+    pub async fn overrides(&self) -> Result<Map<String, Value>, ApiError> {
+        self.get_object("/admin/configinfo/overrides").await
+    }
+
+    pub async fn actions(&self) -> Result<Vec<Value>, ApiError> {
+        self.get_array("/admin/embed/actions", &[]).await
+    }
+
+    pub async fn action(&self, id: &str) -> Result<Map<String, Value>, ApiError> {
+        self.get_object(&action_path(id, "")?).await
+    }
+
+    pub async fn associations(&self, id: &str) -> Result<Map<String, Value>, ApiError> {
+        self.get_object(&action_path(id, "/associations")?).await
+    }
+
+    /// The headers of the objects of one kind among `ids` (all of the kind
+    /// when `ids` is empty), page by page.
+    pub async fn object_headers(
+        &self,
+        query: ObjectQuery,
+        ids: &[String],
+    ) -> Result<Vec<Value>, ApiError> {
+        let mut out = Vec::new();
+        let mut offset = 0usize;
+        loop {
+            let mut q = vec![
+                ("type", query.object_type.to_string()),
+                ("batchsize", OBJECT_PAGE.to_string()),
+                ("offset", offset.to_string()),
+            ];
+            if !query.subtypes.is_empty() {
+                q.push(("subtypes", json!(query.subtypes).to_string()));
+            }
+            if !ids.is_empty() {
+                q.push(("fetchids", json!(ids).to_string()));
+            }
+            let page = self.get_array("/metadata/listobjectheaders", &q).await?;
+            let n = page.len();
+            out.extend(page);
+            if n < OBJECT_PAGE {
+                return Ok(out);
+            }
+            offset += n;
+        }
+    }
+
+    async fn write(
+        &self,
+        method: Method,
+        path: &str,
+        form: &[(&str, String)],
+        retry: Retry,
+        abort: Option<&Abort>,
+    ) -> Result<bytes::Bytes, ApiError> {
+        let full = Self::v1(path);
+        let req = Request {
+            method,
+            path: &full,
+            query: &[],
+            body: if form.is_empty() {
+                Body::None
+            } else {
+                Body::Form(form)
+            },
+            retry,
+        };
+        self.session.call(&req, abort).await
+    }
+
+    pub async fn update_config(
+        &self,
+        changes: &Map<String, Value>,
+        abort: Option<&Abort>,
+    ) -> Result<(), ApiError> {
+        let form = [(
+            model::CONFIG_CHANGES,
+            Value::Object(changes.clone()).to_string(),
+        )];
+        self.write(
+            Method::POST,
+            "/admin/configinfo/update",
+            &form,
+            Retry::Transient,
+            abort,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Creates an action; after a transport failure the caller must look
+    /// the name up before sending it again.
+    pub async fn create_action(
+        &self,
+        action: &Value,
+        abort: Option<&Abort>,
+    ) -> Result<Value, ApiError> {
+        let form = [(model::EMBED_ACTION, action.to_string())];
+        let body = self
+            .write(
+                Method::POST,
+                "/admin/embed/actions",
+                &form,
+                Retry::OnlyThrottled,
+                abort,
+            )
+            .await?;
+        parse_body(&body, "/admin/embed/actions")
+    }
+
+    pub async fn update_action(
+        &self,
+        id: &str,
+        action: &Value,
+        abort: Option<&Abort>,
+    ) -> Result<(), ApiError> {
+        let form = [(model::EMBED_ACTION, action.to_string())];
+        self.write(
+            Method::PUT,
+            &action_path(id, "")?,
+            &form,
+            Retry::Transient,
+            abort,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn delete_action(&self, id: &str, abort: Option<&Abort>) -> Result<(), ApiError> {
+        self.write(
+            Method::DELETE,
+            &action_path(id, "")?,
+            &[],
+            Retry::Transient,
+            abort,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// POST appends (or overwrites) the entries of `map`; DELETE removes them.
+    pub async fn change_associations(
+        &self,
+        id: &str,
+        map: &Map<String, Value>,
+        add: bool,
+        abort: Option<&Abort>,
+    ) -> Result<(), ApiError> {
+        let wrapper = json!({ model::ASSOCIATION_MAP: map });
+        let form = [(model::ACTION_ASSOCIATION, wrapper.to_string())];
+        let method = if add { Method::POST } else { Method::DELETE };
+        self.write(
+            method,
+            &action_path(id, "/associations")?,
+            &form,
+            Retry::Transient,
+            abort,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn close(&self) {
+        self.session.close().await;
+    }
+}
+
+/// `/admin/embed/actions/{id}{rest}`; an empty id is a bug upstream, never
+/// a request to the collection.
+fn action_path(id: &str, rest: &str) -> Result<String, ApiError> {
+    if id.trim().is_empty() {
+        return Err(ApiError {
+            kind: ErrorKind::BadResponse,
+            status: None,
+            message: "an action without an id cannot be addressed".into(),
+            attempts: 0,
+        });
+    }
+    let escaped: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+    Ok(format!("/admin/embed/actions/{escaped}{rest}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_paths_need_an_id() {
+        assert!(action_path("", "").is_err());
+        assert_eq!(
+            action_path("a-b", "/associations").unwrap(),
+            "/admin/embed/actions/a-b/associations"
+        );
+    }
+}

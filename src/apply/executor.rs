@@ -1,0 +1,266 @@
+//! Sends the calls of one object, in order, and decides what an answer
+//! means when the first answer may have been lost: a retried DELETE that
+//! finds nothing did its job; a create whose outcome is unknown is looked
+//! up by name before it is sent again, and never sent again when the
+//! look-up fails. Errors say whether the cluster refused outright (nothing
+//! changed) or the outcome is unknown.
+
+use serde_json::{Map, Value};
+
+use super::changes::{entries, insert_entry, ActionChange, Call};
+use super::journal::Journal;
+use crate::api::{ApiError, Cluster, ErrorKind};
+use crate::signals::Abort;
+
+/// Reports progress of the writes.
+pub trait Progress: Sync {
+    /// Writing starts: `total` requests, journaled in `journal`.
+    fn begin(&self, _total: usize, _journal: &std::path::Path) {}
+    /// One request answered.
+    fn wrote(&self, what: &str);
+}
+
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn wrote(&self, _: &str) {}
+}
+
+/// Why an object's calls stopped.
+#[derive(Debug, Clone)]
+pub struct CallError {
+    /// Index of the call that failed.
+    pub call: usize,
+    pub message: String,
+    /// The cluster refused it on its first attempt: it changed nothing.
+    pub refused_first: bool,
+}
+
+/// What happened to one object.
+#[derive(Debug, Default)]
+pub struct ObjectResult {
+    /// The GUID a create got.
+    pub created: Option<String>,
+    /// Calls that changed nothing although they "succeeded" (a DELETE of
+    /// something someone else had already deleted).
+    pub no_effect: Vec<usize>,
+    pub error: Option<CallError>,
+    pub notes: Vec<String>,
+}
+
+/// Sends the calls of `change` in order; stops at the first failure. A
+/// create's GUID goes to `journal` (write `seq`) before any further call.
+pub async fn run_action(
+    cluster: &Cluster,
+    change: &ActionChange,
+    abort: &Abort,
+    progress: &dyn Progress,
+    journal: Option<(&Journal, u64)>,
+) -> ObjectResult {
+    let mut result = ObjectResult::default();
+    let mut id = change.id.clone();
+    for (i, call) in change.calls.iter().enumerate() {
+        let fail = |message: String, refused_first: bool| CallError {
+            call: i,
+            message,
+            refused_first,
+        };
+        let what = describe(call, &change.name);
+        let outcome: Result<bool, CallError> = match call {
+            Call::Create(body) => match create(cluster, &change.name, body, abort).await {
+                Ok(new_id) => {
+                    let recorded = match journal {
+                        Some((j, seq)) => j.created(seq, &new_id).await,
+                        None => Ok(()),
+                    };
+                    if let Err(e) = recorded {
+                        result.created = Some(new_id);
+                        result.error = Some(fail(
+                            format!("{what}: created, but the journal could not record it: {e}"),
+                            false,
+                        ));
+                        return result;
+                    }
+                    id = Some(new_id.clone());
+                    result.created = Some(new_id);
+                    Ok(true)
+                }
+                Err((e, refused)) => Err(fail(format!("{what}: {e}"), refused)),
+            },
+            other => match id.as_deref() {
+                None => Err(fail(
+                    format!("{what}: the action has no GUID on the target"),
+                    true,
+                )),
+                Some(guid) => send(cluster, guid, other, abort)
+                    .await
+                    .map_err(|(e, refused)| fail(format!("{what}: {e}"), refused)),
+            },
+        };
+        match outcome {
+            Ok(effect) => {
+                if !effect {
+                    result.no_effect.push(i);
+                    result.notes.push(format!(
+                        "{what}: it was already gone (deleted by someone else)"
+                    ));
+                }
+                progress.wrote(&change.name);
+            }
+            Err(e) => {
+                result.error = Some(e);
+                return result;
+            }
+        }
+    }
+    result
+}
+
+fn describe(call: &Call, name: &str) -> String {
+    match call {
+        Call::Create(_) => format!("create action {name:?}"),
+        Call::Put(_) => format!("update action {name:?}"),
+        Call::AddAssociations(_) => format!("associate action {name:?}"),
+        Call::RemoveAssociations(_) => format!("remove associations of action {name:?}"),
+        Call::Delete => format!("delete action {name:?}"),
+    }
+}
+
+/// Whether an error means the cluster refused on the first attempt, so
+/// that nothing changed.
+fn refused_first(e: &ApiError) -> bool {
+    e.attempts <= 1 && matches!(e.kind, ErrorKind::Rejected | ErrorKind::Refused)
+}
+
+/// One call on an existing action. `Ok(false)`: succeeded without effect.
+async fn send(
+    cluster: &Cluster,
+    id: &str,
+    call: &Call,
+    abort: &Abort,
+) -> Result<bool, (ApiError, bool)> {
+    let abort = Some(abort);
+    let r = match call {
+        Call::Put(body) => cluster.update_action(id, body, abort).await,
+        Call::AddAssociations(map) => cluster.change_associations(id, map, true, abort).await,
+        Call::RemoveAssociations(map) => {
+            return remove_associations(cluster, id, map, abort).await;
+        }
+        Call::Delete => match cluster.delete_action(id, abort).await {
+            // Answered 404 after a retry: an earlier attempt deleted it.
+            Err(e) if e.is_not_found() && e.attempts > 1 => Ok(()),
+            // 404 at once: someone else deleted it first; not ours to undo.
+            Err(e) if e.is_not_found() => return Ok(false),
+            other => other,
+        },
+        Call::Create(_) => unreachable!("creates are sent by `create`"),
+    };
+    r.map(|()| true).map_err(|e| {
+        let refused = refused_first(&e);
+        (e, refused)
+    })
+}
+
+/// DELETE of associations; the API refuses (400) to remove one that is not
+/// there and then removes none, so on a refusal the live map decides: what
+/// is still there is removed again, and what is gone is done.
+async fn remove_associations(
+    cluster: &Cluster,
+    id: &str,
+    map: &Map<String, Value>,
+    abort: Option<&Abort>,
+) -> Result<bool, (ApiError, bool)> {
+    let first = match cluster.change_associations(id, map, false, abort).await {
+        Ok(()) => return Ok(true),
+        Err(e) if e.kind == ErrorKind::Rejected => e,
+        Err(e) => {
+            let refused = refused_first(&e);
+            return Err((e, refused));
+        }
+    };
+    let live = cluster.associations(id).await.map_err(|e| (e, false))?;
+    let mut still = Map::new();
+    for (kind, guid, entry) in entries(map) {
+        if live.get(kind).and_then(|o| o.get(guid)).is_some() {
+            insert_entry(&mut still, kind, guid, entry.clone());
+        }
+    }
+    if still.is_empty() {
+        // Gone: by an earlier attempt of ours (done), or by someone else
+        // before our first attempt (done, but not ours to undo).
+        return Ok(first.attempts > 1);
+    }
+    cluster
+        .change_associations(id, &still, false, abort)
+        .await
+        .map(|()| true)
+        .map_err(|e| (e, false))
+}
+
+/// POSTs a new action and returns its GUID. After an answer that may have
+/// been lost, the action is looked up by name before it is sent again; if
+/// the look-up itself fails, it is not sent again. The error's flag says
+/// whether the cluster refused outright.
+async fn create(
+    cluster: &Cluster,
+    name: &str,
+    body: &Value,
+    abort: &Abort,
+) -> Result<String, (ApiError, bool)> {
+    let policy = cluster.session.policy();
+    let mut delays = policy.delays();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let e = match cluster.create_action(body, Some(abort)).await {
+            Ok(created) => match created.get("id").and_then(Value::as_str) {
+                Some(id) if !id.is_empty() => return Ok(id.to_string()),
+                // Created, but the answer does not say as what: look.
+                _ => ApiError {
+                    kind: ErrorKind::BadResponse,
+                    status: None,
+                    message: "the create answer carries no id".into(),
+                    attempts: 1,
+                },
+            },
+            Err(e) if matches!(e.kind, ErrorKind::Rejected | ErrorKind::Refused) => {
+                let refused = e.attempts <= 1 && attempt == 1;
+                return Err((e, refused));
+            }
+            Err(e) => e,
+        };
+        // The create may have happened: look before sending it again.
+        match find_by_name(cluster, name).await {
+            Ok(Some(id)) => return Ok(id),
+            Ok(None) => {}
+            Err(look) => {
+                return Err((
+                    ApiError {
+                        message: format!(
+                            "{e}; whether the action was created is unknown (the look-up failed: {look}), so it is not sent again",
+                        ),
+                        ..e
+                    },
+                    false,
+                ))
+            }
+        }
+        if attempt >= policy.max_attempts || abort.is_set() {
+            return Err((e, false));
+        }
+        match delays.next() {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => return Err((e, false)),
+        }
+    }
+}
+
+/// The GUID of the action named `name`, if the cluster has one.
+pub async fn find_by_name(cluster: &Cluster, name: &str) -> Result<Option<String>, ApiError> {
+    let actions = cluster.actions().await?;
+    Ok(actions
+        .iter()
+        .find(|a| a.get("name").and_then(Value::as_str) == Some(name))
+        .and_then(|a| a.get("id").and_then(Value::as_str))
+        .map(str::to_string))
+}

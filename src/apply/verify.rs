@@ -1,0 +1,83 @@
+//! Reading the target back after writing: does it hold what the apply
+//! intended, or (after an undo) exactly what it held before?
+
+use serde_json::Value;
+
+use super::changes::{intended, ActionOp, Changes};
+use crate::api::Cluster;
+use crate::diff::{self, Op};
+use crate::fetch;
+use crate::ignore::{self, IgnoreRule};
+
+/// The target's document now, ignored paths removed.
+pub async fn reread(cluster: &Cluster, rules: &[IgnoreRule]) -> Result<Value, String> {
+    let live = fetch::read_document(cluster)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut doc = live.doc;
+    ignore::strip(&mut doc, rules);
+    Ok(doc)
+}
+
+/// The first paths of a remainder, for messages.
+pub fn remainder(ops: &[Op]) -> String {
+    let mut paths: Vec<String> = ops.iter().take(20).map(|o| o.pointer()).collect();
+    if ops.len() > 20 {
+        paths.push(format!("… and {} more", ops.len() - 20));
+    }
+    paths.join(", ")
+}
+
+/// Server-filled defaults of created actions (fields the target shows that
+/// the source did not send) are not differences.
+fn accept_server_defaults(want: &mut Value, got: &Value, ch: &Changes) {
+    for a in ch.actions.iter().filter(|a| a.op == ActionOp::Create) {
+        let (Some(w), Some(g)) = (
+            want.get_mut("actions")
+                .and_then(|x| x.get_mut(&a.name))
+                .and_then(Value::as_object_mut),
+            got.get("actions")
+                .and_then(|x| x.get(&a.name))
+                .and_then(Value::as_object),
+        ) else {
+            continue;
+        };
+        for (k, v) in g {
+            w.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+}
+
+/// Reads the target back and compares it with what the apply intended.
+pub async fn applied(
+    cluster: &Cluster,
+    current: &Value,
+    desired: &Value,
+    ch: &Changes,
+    rules: &[IgnoreRule],
+) -> Result<(), String> {
+    let got = reread(cluster, rules).await?;
+    let mut want = intended(current, desired, ch);
+    accept_server_defaults(&mut want, &got, ch);
+    let ops = diff::diff(&got, &want);
+    if ops.is_empty() {
+        Ok(())
+    } else {
+        Err(remainder(&ops))
+    }
+}
+
+/// Whether the whole target document is back to `before`.
+pub async fn restored(
+    cluster: &Cluster,
+    before: &Value,
+    rules: &[IgnoreRule],
+) -> Result<(), String> {
+    let got = reread(cluster, rules).await?;
+    let ops = diff::diff(&got, before);
+    if ops.is_empty() {
+        Ok(())
+    } else {
+        Err(remainder(&ops))
+    }
+}

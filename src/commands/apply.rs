@@ -1,0 +1,224 @@
+//! `tsmigrate apply`: make the target match a plan or a source, under the
+//! target's lock, with the journal, undo and verification of `apply::apply`.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use super::progress::Writes;
+use super::{applied_line, Context};
+use crate::apply::{self, lock, Changes, Report};
+use crate::cli::ApplyArgs;
+use crate::config::{ClusterRef, LiveRef, Settings};
+use crate::diff::{self, render};
+use crate::error::{shell_word, Error, Outcome};
+use crate::fetch::{self, Side};
+use crate::output::Printer;
+use crate::signals::{self, Abort};
+use crate::{compare, plan};
+
+/// What a target's lock is named after: the cluster (and, later, the Org).
+pub fn lock_identity(live: &LiveRef) -> String {
+    live.endpoint.url.clone()
+}
+
+/// Takes the lock of a live target.
+pub async fn lock_target(
+    settings: &Settings,
+    live: &LiveRef,
+    timeout: Option<Duration>,
+    what: &str,
+) -> Result<lock::TargetLock, Error> {
+    lock::acquire(
+        &settings.lock_dir(),
+        &lock_identity(live),
+        &live.endpoint.label,
+        timeout.unwrap_or(Duration::ZERO),
+        what,
+    )
+    .await
+}
+
+pub fn live_ref<'a>(r: &'a ClusterRef, flag: &str) -> Result<&'a LiveRef, Error> {
+    match r {
+        ClusterRef::Live(l) => Ok(l),
+        ClusterRef::Snapshot(p) => Err(Error::Usage(format!(
+            "{flag} {}: a snapshot directory cannot be written to; name a live cluster",
+            p.display()
+        ))),
+    }
+}
+
+pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
+    let settings = ctx.settings()?;
+    let target_ref = settings.resolve(&args.target)?;
+    let live = live_ref(&target_ref, "--target")?;
+    let _lock = lock_target(&settings, live, args.lock_timeout, "tsmigrate apply").await?;
+    let (target, desired, unresolved, source_label) = match (&args.plan, &args.source) {
+        (Some(plan_path), _) => {
+            let plan = plan::read(plan_path)?;
+            let target = fetch::load(&target_ref, &settings, &ctx.conns).await?;
+            let drifted = plan::drift(&plan, &target.doc);
+            if !drifted.is_empty() {
+                return Err(Error::Stale(format!(
+                    "the plan is stale: {} changed since the plan was made; nothing was written. Drifted paths:\n  {}\nmake a new plan",
+                    target.label,
+                    drifted.join("\n  ")
+                )));
+            }
+            let (desired, unresolved) = plan::desired(&plan, &target.doc, &settings.secrets)?;
+            (target, desired, unresolved, plan.source.clone())
+        }
+        (None, Some(source)) => {
+            let source_ref = settings.resolve(source)?;
+            let (s, t) = tokio::try_join!(
+                fetch::load(&source_ref, &settings, &ctx.conns),
+                fetch::load(&target_ref, &settings, &ctx.conns)
+            )?;
+            t.live()?;
+            let c = compare::compare(&settings, s, t)?;
+            (c.target, c.desired, c.unresolved, c.source.label)
+        }
+        (None, None) => {
+            return Err(Error::Usage(
+                "apply needs --plan PLAN or --source REF".into(),
+            ))
+        }
+    };
+    let journal = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| apply::new_journal_path(&settings.journal_dir()));
+    let preview = (!args.yes).then(|| preview(ctx, &target, &desired));
+    let confirm = |_: &Changes| confirm(ctx, preview.as_ref(), &target.label);
+    let progress = Writes::new(&ctx.printer, "writing");
+    let interrupt = Abort::default();
+    let watcher = watch_signals(&ctx.printer, &interrupt, &journal);
+    let result = apply::apply(apply::Request {
+        target: &target,
+        desired,
+        unresolved,
+        prune: args.prune,
+        skip_missing: args.skip_missing_associations,
+        dry_run: args.dry_run,
+        parallel: settings.parallel_for(&target_ref, args.parallel.map(usize::from)),
+        journal,
+        ignore: &settings.ignore,
+        confirm: if args.yes { None } else { Some(&confirm) },
+        progress: &progress,
+        interrupt,
+    })
+    .await;
+    watcher.abort();
+    progress.finish();
+    print_report(ctx, &result?, &target.label, &source_label)?;
+    Ok(Outcome::Success)
+}
+
+/// Prints what an apply did (shared with `watch --apply` and `demo`).
+pub fn print_report(
+    ctx: &Context,
+    report: &Report,
+    target: &str,
+    source: &str,
+) -> Result<(), Error> {
+    match report {
+        Report::Unchanged { notes } => {
+            ctx.print_notes(notes);
+            ctx.printer
+                .line(&format!("No changes: {target} already matches {source}."))
+        }
+        Report::DryRun {
+            requests, notes, ..
+        } => {
+            ctx.print_notes(notes);
+            ctx.warn_unresolved(&notes.kept_secrets);
+            let mut text = format!(
+                "dry run: {} request(s) would be sent to {target}; none sent\n",
+                requests.len()
+            );
+            for r in requests {
+                text.push_str(r);
+                text.push('\n');
+            }
+            ctx.printer.out(&text)
+        }
+        Report::Applied {
+            counts,
+            writes,
+            elapsed,
+            notes,
+        } => {
+            ctx.print_notes(notes);
+            ctx.warn_unresolved(&notes.kept_secrets);
+            ctx.printer.line(&applied_line(counts, *writes, *elapsed))
+        }
+    }
+}
+
+/// The diff shown before asking (only where someone can answer).
+fn preview(ctx: &Context, target: &Side, desired: &serde_json::Value) -> Option<String> {
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    let ops = diff::diff(&target.doc, desired);
+    Some(render::text(
+        &ops,
+        &render::Palette::new(ctx.printer.color_err()),
+    ))
+}
+
+fn confirm(ctx: &Context, preview: Option<&Option<String>>, label: &str) -> Result<(), Error> {
+    let Some(Some(text)) = preview else {
+        return Err(Error::Usage(
+            "apply needs --yes when no terminal is attached (review the change with `tsmigrate diff` first)".into(),
+        ));
+    };
+    let _ = ctx;
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "{text}\nApply these changes to {label}? Only 'yes' is accepted: "
+    );
+    let _ = err.flush();
+    drop(err);
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::io(std::path::Path::new("<stdin>"), e))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Error::Usage("apply cancelled; nothing was written".into()))
+    }
+}
+
+/// First signal: stop starting writes, undo, say so. Second: leave the
+/// journal and exit 5 with the command that finishes the undo.
+pub fn watch_signals(
+    printer: &Printer,
+    interrupt: &Abort,
+    journal: &std::path::Path,
+) -> tokio::task::JoinHandle<()> {
+    let (p1, p2) = (printer.clone(), printer.clone());
+    let journal = journal.to_path_buf();
+    signals::on_signals(
+        interrupt.clone(),
+        move || {
+            p1.warn("interrupted: no new writes; waiting for those in flight, then undoing (a second signal exits at once and leaves the journal)");
+        },
+        move || {
+            if journal.exists() {
+                p2.error(&Error::ApplyNotRestored {
+                    message: "interrupted twice: the undo did not finish; the target may hold part of the apply".into(),
+                    journal: journal.clone(),
+                });
+                std::process::exit(5);
+            }
+            p2.error(&Error::Usage(format!(
+                "interrupted twice before anything was written (no journal at {})",
+                shell_word(&journal.display().to_string())
+            )));
+            std::process::exit(1);
+        },
+    )
+}

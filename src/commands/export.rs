@@ -1,0 +1,20 @@
+//! `tsmigrate export --cluster REF --out DIR`: a snapshot directory.
+
+use std::path::Path;
+
+use super::Context;
+use crate::error::{Error, Outcome};
+use crate::{document, fetch, secrets, snapshot};
+
+pub async fn run(ctx: &Context, reference: &str, out: &Path) -> Result<Outcome, Error> {
+    let settings = ctx.settings()?;
+    let side = fetch::load(&settings.resolve(reference)?, &settings, &ctx.conns).await?;
+    snapshot::write(out, &secrets::redact(&side.doc), &side.url)?;
+    ctx.printer.info(&format!(
+        "exported {} to {} ({} actions)",
+        side.label,
+        out.display(),
+        document::actions(&side.doc).len()
+    ));
+    Ok(Outcome::Success)
+}

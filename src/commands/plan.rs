@@ -1,0 +1,40 @@
+//! `tsmigrate plan`: a plan file with guards, and the diff it holds.
+
+use std::path::Path;
+
+use super::Context;
+use crate::compare;
+use crate::diff::render;
+use crate::error::{Error, Outcome};
+use crate::plan;
+
+pub async fn run(
+    ctx: &Context,
+    source: &str,
+    target: &str,
+    out: &Path,
+    exit_code: bool,
+) -> Result<Outcome, Error> {
+    let settings = ctx.settings()?;
+    let c = compare::compare_refs(&settings, &ctx.conns, source, target).await?;
+    ctx.warn_unresolved(&c.unresolved);
+    let the_plan = plan::build(
+        &c.ops,
+        &c.source.label,
+        &c.target.label,
+        &c.target.doc,
+        &c.unresolved,
+    );
+    plan::write(out, &the_plan)?;
+    ctx.printer.out(&render::text(
+        &c.ops,
+        &render::Palette::new(ctx.printer.color_out()),
+    ))?;
+    ctx.printer
+        .info(&format!("plan written to {}", out.display()));
+    Ok(if exit_code && !c.ops.is_empty() {
+        Outcome::Differences
+    } else {
+        Outcome::Success
+    })
+}

@@ -1,0 +1,31 @@
+//! `tsmigrate sim`: a simulated cluster until SIGINT/SIGTERM.
+
+use super::Context;
+use crate::cli::SimArgs;
+use crate::error::{Error, Outcome};
+use crate::{signals, sim};
+
+pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
+    let opts = sim::SimOptions {
+        state_file: args.state,
+        listen: args.listen,
+        username: args.username,
+        password: args.password,
+        token: args.token,
+        faults: sim::Faults {
+            latency_ms: args.latency_ms,
+            fail_rate: args.fail_rate,
+            throttle_rate: args.throttle_rate,
+            fail_after: args.fail_after,
+            reject_actions: args.reject_action,
+            seed: args.seed,
+        },
+        log_requests: ctx.printer.verbose > 0,
+    };
+    let running = sim::start(opts).await?;
+    ctx.printer
+        .line(&format!("listening on {}", running.base_url()))?;
+    signals::shutdown_requested().await;
+    running.stop().await;
+    Ok(Outcome::Success)
+}

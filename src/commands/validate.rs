@@ -1,0 +1,46 @@
+//! `tsmigrate validate`: the checks apply makes before writing, alone.
+
+use super::Context;
+use crate::compare;
+use crate::error::{Error, Outcome};
+use crate::validate::{self, TargetFacts};
+
+pub async fn run(
+    ctx: &Context,
+    source: &str,
+    target: &str,
+    skip_missing: bool,
+) -> Result<Outcome, Error> {
+    let settings = ctx.settings()?;
+    let mut c = compare::compare_refs(&settings, &ctx.conns, source, target).await?;
+    ctx.warn_unresolved(&c.unresolved);
+    let facts = TargetFacts {
+        doc: &c.target.doc,
+        overrides: c.target.overrides.as_ref(),
+    };
+    let report = validate::validate(
+        &mut c.desired,
+        &facts,
+        c.target.cluster.as_ref(),
+        &c.target.label,
+        skip_missing,
+    )
+    .await?;
+    for m in &report.skipped {
+        ctx.printer.warn(&format!(
+            "{}: {} {} is not on the target; the association would not be added",
+            m.pointer, m.kind, m.guid
+        ));
+    }
+    if !report.unchecked.is_empty() {
+        ctx.printer.info(&format!(
+            "note: {} VISUALIZATION association(s) not checked (a visualization cannot be looked up)",
+            report.unchecked.len()
+        ));
+    }
+    ctx.printer.info(&format!(
+        "no problems found: {} can be applied to {}",
+        c.source.label, c.target.label
+    ));
+    Ok(Outcome::Success)
+}

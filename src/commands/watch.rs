@@ -1,0 +1,330 @@
+//! `tsmigrate watch`: diff source and target every interval; optionally
+//! repair the drift (`--apply`) and push each new drift report to a URL.
+//! A push counts as delivered only on a 2xx answer; the last delivered
+//! report's fingerprint and time live in the state file, so a restart
+//! neither loses nor repeats a push. Sessions are opened once and reused.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::apply::{live_ref, lock_target, print_report};
+use super::Context;
+use crate::apply;
+use crate::cli::WatchArgs;
+use crate::compare::{self, Comparison};
+use crate::config::Settings;
+use crate::diff::render;
+use crate::error::{Error, Outcome};
+use crate::signals::{self, Abort};
+
+/// What survives a restart.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WatchState {
+    /// Fingerprint of the last report a receiver accepted (`None` after a
+    /// cycle found no drift, so that a drift that comes back is pushed).
+    pub last_delivered: Option<String>,
+    /// Unix seconds of the last delivery.
+    pub delivered_at: Option<u64>,
+}
+
+impl WatchState {
+    fn load(path: Option<&Path>) -> Result<WatchState, Error> {
+        let Some(path) = path else {
+            return Ok(WatchState::default());
+        };
+        match std::fs::read(path) {
+            Ok(bytes) => crate::jsonfile::parse(&bytes, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(WatchState::default()),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    fn save(&self, path: Option<&Path>) -> Result<(), Error> {
+        let Some(path) = path else { return Ok(()) };
+        let bytes = crate::jsonfile::to_pretty(self)?;
+        crate::fsutil::write_atomic(path, &bytes).map_err(|e| Error::io(path, e))
+    }
+}
+
+/// Whether a drift report is pushed now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushDecision {
+    Push,
+    /// This very report was delivered already.
+    AlreadyDelivered,
+    /// The last push was less than an interval ago.
+    TooSoon,
+}
+
+/// The push rule, without clocks or I/O: a report is pushed unless it was
+/// delivered already, and never sooner than `interval` after the last push.
+pub fn push_decision(
+    state: &WatchState,
+    fingerprint: &str,
+    now: u64,
+    interval: Duration,
+) -> PushDecision {
+    if state.last_delivered.as_deref() == Some(fingerprint) {
+        return PushDecision::AlreadyDelivered;
+    }
+    match state.delivered_at {
+        Some(at) if now < at.saturating_add(interval.as_secs()) => PushDecision::TooSoon,
+        _ => PushDecision::Push,
+    }
+}
+
+pub fn fingerprint(report: &Value) -> String {
+    let digest = Sha256::digest(report.to_string().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn stamp() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+struct Watch<'a> {
+    ctx: &'a Context,
+    settings: Settings,
+    args: WatchArgs,
+    interval: Duration,
+    http: reqwest::Client,
+    state: WatchState,
+}
+
+pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
+    let interval: Duration = args.interval.into();
+    if interval.is_zero() {
+        return Err(Error::Usage("--interval must be longer than zero".into()));
+    }
+    let settings = ctx.settings()?;
+    let mut builder = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .user_agent(concat!("tsmigrate/", env!("CARGO_PKG_VERSION")));
+    if let Some(url) = &args.push_url {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| Error::Usage(format!("--push-url: not a URL ({e})")))?;
+        crate::net::check_scheme(&parsed, "--push-url", settings.allow_http)
+            .map_err(Error::Usage)?;
+        if crate::net::is_loopback(&parsed) {
+            builder = builder.no_proxy();
+        }
+    }
+    // Resolve both references once, so a typo fails now, not every interval.
+    settings.resolve(&args.source)?;
+    let target_ref = settings.resolve(&args.target)?;
+    if args.apply {
+        live_ref(&target_ref, "--target")?;
+    }
+    let http = builder
+        .build()
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let state = WatchState::load(args.state_file.as_deref())?;
+    let mut watch = Watch {
+        ctx,
+        settings,
+        interval,
+        http,
+        state,
+        args,
+    };
+    let stop = Abort::default();
+    let watcher = signals::on_signals(stop.clone(), || {}, || {});
+    let mut cycle = 0u64;
+    loop {
+        cycle += 1;
+        watch.one_cycle(&stop).await;
+        if stop.is_set() || watch.args.cycles.is_some_and(|n| cycle >= n) {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.wait() => {}
+        }
+        if stop.is_set() {
+            break;
+        }
+    }
+    watcher.abort();
+    ctx.printer
+        .info(&format!("{} watch stopped after {cycle} cycle(s)", stamp()));
+    Ok(Outcome::Success)
+}
+
+impl Watch<'_> {
+    /// One diff (and push, and repair); problems are reported, never fatal.
+    async fn one_cycle(&mut self, stop: &Abort) {
+        let printer = &self.ctx.printer;
+        let c = match compare::compare_refs(
+            &self.settings,
+            &self.ctx.conns,
+            &self.args.source,
+            &self.args.target,
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                printer.error(&Error::Usage(format!(
+                    "{} {e} (retrying at the next interval)",
+                    stamp()
+                )));
+                return;
+            }
+        };
+        let summary = render::Summary::of(&c.ops);
+        if printer
+            .line(&format!("{} {}", stamp(), summary.line()))
+            .is_err()
+        {
+            return;
+        }
+        if c.ops.is_empty() {
+            if self.state.last_delivered.is_some() {
+                self.state.last_delivered = None;
+                if let Err(e) = self.state.save(self.args.state_file.as_deref()) {
+                    printer.error(&e);
+                }
+            }
+            return;
+        }
+        if let Some(url) = self.args.push_url.clone() {
+            let report = render::json_report(&c.ops, &c.source.label, &c.target.label);
+            self.push(&url, &report).await;
+        }
+        if self.args.apply {
+            self.repair(c, stop).await;
+        }
+    }
+
+    async fn push(&mut self, url: &str, report: &Value) {
+        let printer = &self.ctx.printer;
+        let print = fingerprint(report);
+        if push_decision(&self.state, &print, now_secs(), self.interval) != PushDecision::Push {
+            return;
+        }
+        let shown = reqwest::Url::parse(url)
+            .map_or_else(|_| "the push URL".to_string(), |u| crate::net::display(&u));
+        let body = report.to_string();
+        let request = if self.args.push_form {
+            self.http.post(url).form(&[("json", body)])
+        } else {
+            self.http
+                .post(url)
+                .header("Content-Type", "application/json")
+                .body(body)
+        };
+        match request.send().await {
+            Ok(resp) if resp.status().is_success() => {
+                self.state.last_delivered = Some(print);
+                self.state.delivered_at = Some(now_secs());
+                match self.state.save(self.args.state_file.as_deref()) {
+                    Ok(()) => {
+                        printer.info(&format!("{} pushed the drift report to {shown}", stamp()))
+                    }
+                    Err(e) => printer.warn(&format!(
+                        "{} pushed, but the state file could not be written: {e}",
+                        stamp()
+                    )),
+                }
+            }
+            Ok(resp) => printer.warn(&format!(
+                "{} push to {shown} answered {}; retrying at the next interval",
+                stamp(),
+                resp.status()
+            )),
+            Err(e) => printer.warn(&format!(
+                "{} push to {shown} failed ({}); retrying at the next interval",
+                stamp(),
+                e.without_url()
+            )),
+        }
+    }
+
+    async fn repair(&self, c: Comparison, stop: &Abort) {
+        let ctx = self.ctx;
+        let Ok(target_ref) = self.settings.resolve(&self.args.target) else {
+            return;
+        };
+        let Ok(live) = live_ref(&target_ref, "--target") else {
+            return;
+        };
+        let lock = match lock_target(&self.settings, live, None, "tsmigrate watch --apply").await {
+            Ok(l) => l,
+            Err(e) => {
+                ctx.printer.error(&e);
+                return;
+            }
+        };
+        let result = apply::apply(apply::Request {
+            target: &c.target,
+            desired: c.desired,
+            unresolved: c.unresolved,
+            prune: self.args.prune,
+            skip_missing: false,
+            dry_run: false,
+            parallel: self
+                .settings
+                .parallel_for(&target_ref, self.args.parallel.map(usize::from)),
+            journal: apply::new_journal_path(&self.settings.journal_dir()),
+            ignore: &self.settings.ignore,
+            confirm: None,
+            progress: &apply::NoProgress,
+            interrupt: stop.clone(),
+        })
+        .await;
+        drop(lock);
+        match result {
+            Ok(report) => {
+                let _ = ctx.printer.out(&format!("{} repaired: ", stamp()));
+                let _ = print_report(ctx, &report, &c.target.label, &c.source.label);
+            }
+            Err(e) => ctx.printer.error(&Error::Usage(format!(
+                "{} repair failed: {e} (retrying at the next interval)",
+                stamp()
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_rule() {
+        let iv = Duration::from_secs(300);
+        let fresh = WatchState::default();
+        assert_eq!(push_decision(&fresh, "a", 1000, iv), PushDecision::Push);
+        let delivered = WatchState {
+            last_delivered: Some("a".into()),
+            delivered_at: Some(1000),
+        };
+        assert_eq!(
+            push_decision(&delivered, "a", 5000, iv),
+            PushDecision::AlreadyDelivered
+        );
+        assert_eq!(
+            push_decision(&delivered, "b", 1100, iv),
+            PushDecision::TooSoon
+        );
+        assert_eq!(push_decision(&delivered, "b", 1300, iv), PushDecision::Push);
+        // After a clean cycle the same drift is new again (once the interval passed).
+        let cleared = WatchState {
+            last_delivered: None,
+            delivered_at: Some(1000),
+        };
+        assert_eq!(push_decision(&cleared, "a", 1300, iv), PushDecision::Push);
+    }
+}

@@ -1,0 +1,57 @@
+//! `tsmigrate.toml`: what the file may say, and reading it with errors that
+//! name the file and the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub clusters: BTreeMap<String, Profile>,
+    #[serde(default)]
+    pub migrate: MigrateSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub url: String,
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub token_env: Option<String>,
+    #[serde(default)]
+    pub insecure_tls: bool,
+    pub parallel: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateSection {
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    pub map: Option<PathBuf>,
+    /// Concurrent writes when neither the flag nor the profile says.
+    pub parallel: Option<usize>,
+    /// Longest time one request may take (`"120s"`).
+    pub http_timeout: Option<String>,
+    /// First wait before a retry (`"200ms"`).
+    pub retry_base: Option<String>,
+}
+
+pub fn read(path: &Path) -> Result<ConfigFile, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let de = toml::Deserializer::parse(&text)
+        .map_err(|e| Error::input(path.display(), e.to_string().trim_end().to_string()))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let at = e.path().to_string();
+        Error::input(
+            path.display(),
+            format!("at {at}: {}", e.into_inner().message()),
+        )
+    })
+}

@@ -1,0 +1,321 @@
+//! One side of a migration: a live cluster or a snapshot directory, read
+//! into its canonical document. Live reads are concurrent and do not trust
+//! any single answer for associations: the action list may show them empty
+//! (as the API page's example does), so they come from configinfo's action
+//! list, and from each action's own endpoint where neither says.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde_json::{Map, Value};
+
+use crate::api::{self, ApiError, Cluster, ErrorKind, Host, NetOptions, Session};
+use crate::config::{ClusterRef, LiveRef, Settings};
+use crate::document;
+use crate::error::Error;
+use crate::model::{self, ObjectQuery};
+
+/// Concurrent per-action reads when the list is not enough.
+const READ_PARALLEL: usize = 8;
+
+/// A loaded side.
+pub struct Side {
+    pub label: String,
+    /// The canonical document, ignored paths removed.
+    pub doc: Value,
+    /// The document before ignore rules (to fill PUT bodies); `Null` for a
+    /// snapshot, which is never written to.
+    pub raw: Value,
+    /// Action name → GUID on this cluster (empty for snapshots).
+    pub ids: BTreeMap<String, String>,
+    /// `GET admin/configinfo/overrides` (live clusters).
+    pub overrides: Option<Map<String, Value>>,
+    pub cluster: Option<Cluster>,
+    /// Where the document's secrets are (ignored paths removed).
+    pub secret_paths: Vec<Vec<String>>,
+    /// The cluster's URL (for a snapshot: the URL it was exported from).
+    pub url: String,
+}
+
+impl Side {
+    /// The live cluster, or a usage error naming the snapshot.
+    pub fn live(&self) -> Result<&Cluster, Error> {
+        self.cluster.as_ref().ok_or_else(|| {
+            Error::Usage(format!(
+                "--target {}: a snapshot directory cannot be written to; name a live cluster",
+                self.label
+            ))
+        })
+    }
+}
+
+/// Hosts and sessions of one command: one connection pool (and one rate
+/// limiter) per cluster URL, one session per REF, all closed at the end.
+#[derive(Default)]
+pub struct Connections {
+    hosts: Mutex<HashMap<String, Arc<Host>>>,
+    clusters: tokio::sync::Mutex<HashMap<String, Cluster>>,
+    sessions: api::Sessions,
+}
+
+impl Connections {
+    /// The cluster of `live`, connected (and logged in) on first use.
+    pub async fn cluster(&self, live: &LiveRef, net: &NetOptions) -> Result<Cluster, Error> {
+        let key = format!("{}\n{}", live.endpoint.label, live.endpoint.url);
+        let mut clusters = self.clusters.lock().await;
+        if let Some(c) = clusters.get(&key) {
+            return Ok(c.clone());
+        }
+        let host = self.host(live, net)?;
+        let session = Session::open(host, live.endpoint.clone(), net)
+            .await
+            .map_err(|e| connect_error(&live.endpoint, e))?;
+        self.sessions.register(&session);
+        let cluster = Cluster::new(session);
+        clusters.insert(key, cluster.clone());
+        Ok(cluster)
+    }
+
+    fn host(&self, live: &LiveRef, net: &NetOptions) -> Result<Arc<Host>, Error> {
+        let mut hosts = self
+            .hosts
+            .lock()
+            .map_err(|_| Error::Internal("host table poisoned".into()))?;
+        if let Some(h) = hosts.get(&live.endpoint.url) {
+            return Ok(h.clone());
+        }
+        let host = Host::new(&live.endpoint.url, live.endpoint.insecure_tls, net)
+            .map_err(|e| connect_error(&live.endpoint, e))?;
+        hosts.insert(live.endpoint.url.clone(), host.clone());
+        Ok(host)
+    }
+
+    /// Logs out of every session opened.
+    pub async fn close_all(&self) {
+        self.sessions.close_all().await;
+        self.clusters.lock().await.clear();
+    }
+}
+
+fn connect_error(endpoint: &api::Endpoint, e: ApiError) -> Error {
+    let message = match e.kind {
+        ErrorKind::Refused => format!("login refused ({e}); {}", endpoint.credentials_hint),
+        ErrorKind::Transient => {
+            format!("unreachable ({e}); check the URL and that the cluster is up")
+        }
+        _ => format!("login failed: {e}"),
+    };
+    Error::Cluster {
+        cluster: endpoint.label.clone(),
+        message,
+    }
+}
+
+/// Turns an API failure into the user-facing error (exit 6 for a cluster).
+pub fn cluster_error(cluster: &Cluster, what: &str, e: ApiError) -> Error {
+    let endpoint = &cluster.session.endpoint;
+    let message = match e.kind {
+        ErrorKind::Refused => format!(
+            "{what}: the cluster refused the credentials ({e}); {}",
+            endpoint.credentials_hint
+        ),
+        ErrorKind::Transient => format!(
+            "{what}: the cluster is unreachable or failing ({e}); check the URL, the network and that the cluster is up"
+        ),
+        ErrorKind::Server | ErrorKind::Rejected | ErrorKind::BadResponse => format!("{what}: {e}"),
+    };
+    Error::Cluster {
+        cluster: endpoint.label.clone(),
+        message,
+    }
+}
+
+/// A live cluster's canonical document and action GUIDs.
+pub struct LiveDocument {
+    pub doc: Value,
+    pub ids: BTreeMap<String, String>,
+}
+
+/// Reads the canonical document (configinfo and actions with their
+/// associations and user groups): also what verification reads.
+pub async fn read_document(cluster: &Cluster) -> Result<LiveDocument, Error> {
+    let (config, list) = tokio::try_join!(
+        async {
+            cluster
+                .configinfo()
+                .await
+                .map_err(|e| cluster_error(cluster, "admin/configinfo", e))
+        },
+        async {
+            cluster
+                .actions()
+                .await
+                .map_err(|e| cluster_error(cluster, "admin/embed/actions", e))
+        },
+    )?;
+    let (config, actions) = complete_actions(cluster, config, list).await?;
+    let (doc, ids) = document::from_api(cluster.label(), config, actions)?;
+    Ok(LiveDocument { doc, ids })
+}
+
+/// The action list made whole: associations from configinfo's list when
+/// the action list shows none, and from the action itself when neither
+/// says; user groups from the action itself when the list lacks them.
+async fn complete_actions(
+    cluster: &Cluster,
+    mut config: Map<String, Value>,
+    list: Vec<Value>,
+) -> Result<(Map<String, Value>, Vec<Value>), Error> {
+    let embedded: HashMap<String, Value> = match config.remove(model::ACTION_LIST_KEY) {
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|a| {
+                let id = a.get("id")?.as_str()?.to_string();
+                Some((id, a))
+            })
+            .collect(),
+        _ => HashMap::new(),
+    };
+    let mut actions = Vec::with_capacity(list.len());
+    let mut look_up: Vec<(usize, String, bool, bool)> = Vec::new();
+    for (i, mut action) in list.into_iter().enumerate() {
+        let id = action.get("id").and_then(Value::as_str).map(str::to_string);
+        if let (Some(id), Some(obj)) = (&id, action.as_object_mut()) {
+            let listed = obj
+                .get(model::ASSOCIATION_MAP)
+                .and_then(Value::as_object)
+                .is_some_and(|m| !m.is_empty());
+            let from_config = embedded
+                .get(id)
+                .and_then(|e| e.get(model::ASSOCIATION_MAP))
+                .filter(|m| m.is_object());
+            let need_assoc = match (listed, from_config) {
+                (true, _) => false,
+                (false, Some(map)) => {
+                    obj.insert(model::ASSOCIATION_MAP.into(), map.clone());
+                    false
+                }
+                (false, None) => true,
+            };
+            let need_groups = !obj.get(model::USER_GROUPS).is_some_and(Value::is_array);
+            if need_groups {
+                if let Some(groups) = embedded.get(id).and_then(|e| e.get(model::USER_GROUPS)) {
+                    obj.insert(model::USER_GROUPS.into(), groups.clone());
+                }
+            }
+            let need_groups = !obj.get(model::USER_GROUPS).is_some_and(Value::is_array);
+            if need_assoc || need_groups {
+                look_up.push((i, id.clone(), need_assoc, need_groups));
+            }
+        }
+        actions.push(action);
+    }
+    let found: Vec<(usize, Option<Value>, Option<Value>)> = stream::iter(look_up)
+        .map(|(i, id, need_assoc, need_groups)| async move {
+            let assoc = if need_assoc {
+                let map = cluster.associations(&id).await.map_err(|e| {
+                    cluster_error(cluster, "admin/embed/actions/{id}/associations", e)
+                })?;
+                Some(Value::Object(map))
+            } else {
+                None
+            };
+            let groups = if need_groups {
+                let one = cluster
+                    .action(&id)
+                    .await
+                    .map_err(|e| cluster_error(cluster, "admin/embed/actions/{id}", e))?;
+                one.get(model::USER_GROUPS).cloned()
+            } else {
+                None
+            };
+            Ok::<_, Error>((i, assoc, groups))
+        })
+        .buffer_unordered(READ_PARALLEL)
+        .try_collect()
+        .await?;
+    for (i, assoc, groups) in found {
+        if let Some(obj) = actions.get_mut(i).and_then(Value::as_object_mut) {
+            if let Some(a) = assoc {
+                obj.insert(model::ASSOCIATION_MAP.into(), a);
+            }
+            if let Some(g) = groups {
+                obj.insert(model::USER_GROUPS.into(), g);
+            }
+        }
+    }
+    Ok((config, actions))
+}
+
+/// Which of `guids` exist on the cluster as objects of `query`'s kind.
+pub async fn find_objects(
+    cluster: &Cluster,
+    query: ObjectQuery,
+    guids: &[String],
+) -> Result<HashSet<String>, Error> {
+    if guids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let headers = cluster
+        .object_headers(query, guids)
+        .await
+        .map_err(|e| cluster_error(cluster, "metadata/listobjectheaders", e))?;
+    Ok(headers
+        .iter()
+        .filter_map(|h| h.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect())
+}
+
+/// Loads a side; ignored paths are removed.
+pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> Result<Side, Error> {
+    match r {
+        ClusterRef::Snapshot(dir) => {
+            // Off the async threads, so that two sides load in parallel.
+            let dir = dir.clone();
+            let rules = settings.ignore.clone();
+            let (doc, url, secret_paths) = tokio::task::spawn_blocking(move || {
+                let (mut doc, url) = crate::snapshot::read(&dir)?;
+                crate::ignore::strip(&mut doc, &rules);
+                let paths = crate::secrets::secret_paths(&doc);
+                Ok::<_, Error>((doc, url, paths))
+            })
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
+            Ok(Side {
+                label: r.label(),
+                doc,
+                raw: Value::Null,
+                ids: BTreeMap::new(),
+                overrides: None,
+                cluster: None,
+                secret_paths,
+                url,
+            })
+        }
+        ClusterRef::Live(live) => {
+            let cluster = conns.cluster(live, &settings.net).await?;
+            let (document, overrides) = tokio::try_join!(read_document(&cluster), async {
+                cluster
+                    .overrides()
+                    .await
+                    .map_err(|e| cluster_error(&cluster, "admin/configinfo/overrides", e))
+            })?;
+            crate::secrets::remember_all(&document.doc);
+            let raw = document.doc.clone();
+            let mut doc = document.doc;
+            crate::ignore::strip(&mut doc, &settings.ignore);
+            let secret_paths = crate::secrets::secret_paths(&doc);
+            Ok(Side {
+                label: r.label(),
+                doc,
+                raw,
+                ids: document.ids,
+                overrides: Some(overrides),
+                cluster: Some(cluster),
+                secret_paths,
+                url: live.endpoint.url.clone(),
+            })
+        }
+    }
+}

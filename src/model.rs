@@ -1,0 +1,245 @@
+//! The ThoughtSpot admin API's vocabulary, shared by the client, the
+//! canonical document, validation and the simulator: base paths, parameter
+//! names, enumerations, dotted configuration keys, the overrides check and
+//! the shape of an association map. Pure data and pure functions.
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+/// REST v1 base path under the cluster URL.
+pub const V1_BASE: &str = "/callosum/v1/tspublic/v1";
+/// REST v2 base path under the cluster URL.
+pub const V2_BASE: &str = "/api/rest/2.0";
+
+/// The header every v1 call carries (CSRF protection).
+pub const REQUESTED_BY: (&str, &str) = ("X-Requested-By", "ThoughtSpot");
+
+/// Form parameters of the admin API.
+pub const CONFIG_CHANGES: &str = "configchanges";
+pub const EMBED_ACTION: &str = "embedaction";
+pub const ACTION_ASSOCIATION: &str = "actionassociation";
+/// Key of the association map, in actions and in the association wrapper.
+pub const ASSOCIATION_MAP: &str = "actionAssociationMap";
+pub const USER_GROUPS: &str = "userGroupList";
+
+/// The configinfo key that lists the actions; never written through
+/// `configinfo/update`.
+pub const ACTION_LIST_KEY: &str = "embedActionConfigList";
+
+pub const ACTION_TYPES: &[&str] = &["URL", "CALLBACK", "APP"];
+pub const AVAILABILITY: &[&str] = &["GLOBAL", "LOCAL"];
+pub const CONTEXTS: &[&str] = &["NONE", "PRIMARY", "MENU", "CONTEXT_MENU"];
+
+/// The Primary Org: where everything lives on a cluster without Orgs.
+pub const PRIMARY_ORG: i64 = 0;
+
+/// The kinds of object an action can be associated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AssociationKind {
+    Answer,
+    Worksheet,
+    Visualization,
+}
+
+impl AssociationKind {
+    pub const ALL: [AssociationKind; 3] = [
+        AssociationKind::Answer,
+        AssociationKind::Worksheet,
+        AssociationKind::Visualization,
+    ];
+
+    pub fn parse(key: &str) -> Option<AssociationKind> {
+        AssociationKind::ALL.into_iter().find(|k| k.key() == key)
+    }
+
+    /// The key in `actionAssociationMap`.
+    pub fn key(self) -> &'static str {
+        match self {
+            AssociationKind::Answer => "ANSWER",
+            AssociationKind::Worksheet => "WORKSHEET",
+            AssociationKind::Visualization => "VISUALIZATION",
+        }
+    }
+
+    /// How `metadata/listobjectheaders` finds objects of this kind; `None`
+    /// where it cannot (a visualization id is internal to its Liveboard).
+    pub fn lookup(self) -> Option<ObjectQuery> {
+        match self {
+            AssociationKind::Answer => Some(ObjectQuery::ANSWERS),
+            AssociationKind::Worksheet => Some(ObjectQuery::WORKSHEETS),
+            AssociationKind::Visualization => None,
+        }
+    }
+}
+
+/// One `type` (and optional subtypes) of `metadata/listobjectheaders`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ObjectQuery {
+    pub object_type: &'static str,
+    pub subtypes: &'static [&'static str],
+}
+
+impl ObjectQuery {
+    pub const ANSWERS: ObjectQuery = ObjectQuery {
+        object_type: "QUESTION_ANSWER_BOOK",
+        subtypes: &[],
+    };
+    /// Worksheets, and Models since 10.12 (same subtype).
+    pub const WORKSHEETS: ObjectQuery = ObjectQuery {
+        object_type: "LOGICAL_TABLE",
+        subtypes: &["WORKSHEET"],
+    };
+    pub const USER_GROUPS: ObjectQuery = ObjectQuery {
+        object_type: "USER_GROUP",
+        subtypes: &[],
+    };
+
+    /// What a person calls these objects, for messages.
+    pub fn noun(&self) -> &'static str {
+        match self.object_type {
+            "QUESTION_ANSWER_BOOK" => "answer",
+            "LOGICAL_TABLE" => "worksheet",
+            "USER_GROUP" => "user group",
+            _ => "object",
+        }
+    }
+}
+
+/// The `type` values `metadata/listobjectheaders` accepts.
+pub const OBJECT_TYPES: &[&str] = &[
+    "QUESTION_ANSWER_BOOK",
+    "PINBOARD_ANSWER_BOOK",
+    "QUESTION_ANSWER_SHEET",
+    "PINBOARD_ANSWER_SHEET",
+    "LOGICAL_COLUMN",
+    "LOGICAL_TABLE",
+    "LOGICAL_RELATIONSHIP",
+    "TAG",
+    "DATA_SOURCE",
+    "USER",
+    "USER_GROUP",
+];
+
+/// What `metadata/listobjectheaders` answers without a `type`: Liveboards.
+pub const DEFAULT_OBJECT_TYPE: &str = "PINBOARD_ANSWER_BOOK";
+
+/// A configinfo key: a top-level key, or a dotted path to a nested one.
+pub fn lookup_key<'a>(config: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if let Some(v) = config.get(key) {
+        return Some(v);
+    }
+    let mut parts = key.split('.');
+    let mut cur = config.get(parts.next()?)?;
+    for part in parts {
+        cur = cur.as_object()?.get(part)?;
+    }
+    Some(cur)
+}
+
+pub fn lookup_key_mut<'a>(config: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
+    if config.contains_key(key) {
+        return config.get_mut(key);
+    }
+    let mut parts = key.split('.');
+    let mut cur = config.get_mut(parts.next()?)?;
+    for part in parts {
+        cur = cur.as_object_mut()?.get_mut(part)?;
+    }
+    Some(cur)
+}
+
+/// A value against `{dataType, regex}` of the overrides metadata. The
+/// message never repeats the value (it may be a secret); callers that know
+/// it is not one put it in front.
+pub fn check_against_meta(v: &Value, meta: &Value) -> Result<(), String> {
+    let data_type = meta.get("dataType").and_then(Value::as_str).unwrap_or("");
+    let ok = match data_type {
+        "BOOLEAN" => v.is_boolean(),
+        "INTEGER" | "LONG" => v.is_i64() || v.is_u64(),
+        "DOUBLE" | "FLOAT" => v.is_number(),
+        "STRING" => v.is_string(),
+        "ARRAYLIST" => v.is_array(),
+        _ => true,
+    };
+    if !ok {
+        return Err(format!(
+            "dataType is {data_type}, the value is {}",
+            kind_of(v)
+        ));
+    }
+    if let (Some(pattern), Some(text)) = (meta.get("regex").and_then(Value::as_str), v.as_str()) {
+        match Regex::new(&format!("^(?:{pattern})$")) {
+            Ok(re) if !re.is_match(text) => {
+                return Err(format!("does not match the regex {pattern}"))
+            }
+            Ok(_) => {}
+            Err(_) => return Err(format!("the regex {pattern} does not compile")),
+        }
+    }
+    Ok(())
+}
+
+/// `{KIND: {guid: {...}}}`, each level an object.
+pub fn check_association_map(map: &Value) -> Result<(), String> {
+    let Some(kinds) = map.as_object() else {
+        return Err(format!("{ASSOCIATION_MAP} must be an object"));
+    };
+    for (kind, objects) in kinds {
+        let Some(objects) = objects.as_object() else {
+            return Err(format!("{ASSOCIATION_MAP}.{kind} must be an object"));
+        };
+        for (guid, entry) in objects {
+            if !entry.is_object() {
+                return Err(format!("{ASSOCIATION_MAP}.{kind}.{guid} must be an object"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// "a string", "an object", ...: a value's JSON type, for messages.
+pub fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn dotted_and_top_level_keys() {
+        let cfg = json!({"a": {"b": 1}, "c.d": 2});
+        let cfg = cfg.as_object().unwrap();
+        assert_eq!(lookup_key(cfg, "a.b"), Some(&json!(1)));
+        assert_eq!(lookup_key(cfg, "c.d"), Some(&json!(2)));
+        assert_eq!(lookup_key(cfg, "a.x"), None);
+    }
+
+    #[test]
+    fn meta_checks_type_and_regex_without_echoing_the_value() {
+        let meta = json!({"dataType": "STRING", "regex": "[0-9]+"});
+        assert!(check_against_meta(&json!("12"), &meta).is_ok());
+        let err = check_against_meta(&json!("hunter2-secret"), &meta).unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(check_against_meta(&json!(1), &json!({"dataType": "BOOLEAN"})).is_err());
+    }
+
+    #[test]
+    fn association_kinds_and_lookups() {
+        assert_eq!(
+            AssociationKind::parse("WORKSHEET").unwrap().lookup(),
+            Some(ObjectQuery::WORKSHEETS)
+        );
+        assert_eq!(AssociationKind::Visualization.lookup(), None);
+        assert!(check_association_map(&json!({"ANSWER": {"g": {}}})).is_ok());
+        assert!(check_association_map(&json!({"ANSWER": []})).is_err());
+    }
+}
