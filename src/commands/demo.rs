@@ -90,14 +90,7 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
 
     step(3, "plan: the patch with test guards, saved for review")?;
     let plan_file = dir.path().join("prod.plan.json");
-    let the_plan = plan::build(
-        &c.ops,
-        &c.source.label,
-        &c.target.label,
-        &c.target.doc,
-        &c.unresolved,
-    );
-    plan::write(&plan_file, &the_plan)?;
+    let the_plan = super::plan::save(&c, &plan_file)?;
     let guards = the_plan.patch.iter().filter(|o| o["op"] == "test").count();
     out(&format!(
         "  {} operations ({guards} guards), target fingerprint {}…",

@@ -3,10 +3,23 @@
 use std::path::Path;
 
 use super::Context;
-use crate::compare;
+use crate::compare::{self, Comparison};
 use crate::diff::render;
 use crate::error::{Error, Outcome};
 use crate::plan;
+
+/// Builds the plan of a comparison and writes it to `out`.
+pub fn save(c: &Comparison, out: &Path) -> Result<plan::Plan, Error> {
+    let the_plan = plan::build(
+        &c.ops,
+        &c.source.label,
+        &c.target.label,
+        &c.target.doc,
+        &c.unresolved,
+    );
+    plan::write(out, &the_plan)?;
+    Ok(the_plan)
+}
 
 pub async fn run(
     ctx: &Context,
@@ -18,14 +31,7 @@ pub async fn run(
     let settings = ctx.settings()?;
     let c = compare::compare_refs(&settings, &ctx.conns, source, target).await?;
     ctx.warn_unresolved(&c.unresolved);
-    let the_plan = plan::build(
-        &c.ops,
-        &c.source.label,
-        &c.target.label,
-        &c.target.doc,
-        &c.unresolved,
-    );
-    plan::write(out, &the_plan)?;
+    save(&c, out)?;
     ctx.printer.out(&render::text(
         &c.ops,
         &render::Palette::new(ctx.printer.color_out()),

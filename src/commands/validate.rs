@@ -1,6 +1,7 @@
 //! `tsmigrate validate`: the checks apply makes before writing, alone.
 
 use super::Context;
+use crate::apply::Notes;
 use crate::compare;
 use crate::error::{Error, Outcome};
 use crate::validate::{self, TargetFacts};
@@ -26,18 +27,11 @@ pub async fn run(
         skip_missing,
     )
     .await?;
-    for m in &report.skipped {
-        ctx.printer.warn(&format!(
-            "{}: {} {} is not on the target; the association would not be added",
-            m.pointer, m.kind, m.guid
-        ));
-    }
-    if !report.unchecked.is_empty() {
-        ctx.printer.info(&format!(
-            "note: {} VISUALIZATION association(s) not checked (a visualization cannot be looked up)",
-            report.unchecked.len()
-        ));
-    }
+    ctx.print_notes(&Notes {
+        skipped: report.skipped,
+        unchecked: report.unchecked,
+        ..Notes::default()
+    });
     ctx.printer.info(&format!(
         "no problems found: {} can be applied to {}",
         c.source.label, c.target.label

@@ -58,6 +58,7 @@ pub(crate) struct Sim {
     persist_wanted: Notify,
     persisted: watch::Receiver<Persisted>,
     writes_seen: AtomicU64,
+    requests_seen: AtomicU64,
 }
 
 struct Versioned {
@@ -76,11 +77,28 @@ pub struct RunningSim {
     pub addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    sim: Arc<Sim>,
 }
 
 impl RunningSim {
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Writes received (refused ones too): what a client sent that would
+    /// change the cluster.
+    pub fn writes_seen(&self) -> u64 {
+        self.sim.writes_seen.load(Ordering::SeqCst)
+    }
+
+    /// Requests received, of any kind.
+    pub fn requests_seen(&self) -> u64 {
+        self.sim.requests_seen.load(Ordering::SeqCst)
+    }
+
+    /// Sessions logged in and not logged out (nor expired).
+    pub fn open_sessions(&self) -> usize {
+        self.sim.sessions.lock().map(|s| s.len()).unwrap_or(0)
     }
 
     /// Stops accepting requests and waits for the server to end.
@@ -132,9 +150,11 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, Error> {
         persist_wanted: Notify::new(),
         persisted: persisted_rx,
         writes_seen: AtomicU64::new(0),
+        requests_seen: AtomicU64::new(0),
     });
     tokio::spawn(persist_loop(sim.clone(), persisted_tx));
 
+    let sim_for_stats = sim.clone();
     let app = routes::router(sim);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -149,6 +169,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, Error> {
         addr,
         shutdown: Some(tx),
         task,
+        sim: sim_for_stats,
     })
 }
 

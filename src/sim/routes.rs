@@ -80,6 +80,8 @@ fn json_ok(v: &Value) -> Response {
 /// Latency, faults, the CSRF header and authentication, in that order.
 async fn checks(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
+    sim.requests_seen
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let faults = &sim.opts.faults;

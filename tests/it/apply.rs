@@ -363,3 +363,55 @@ fn sigkill_mid_apply_is_undone_by_rollback() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(state_doc(&target), before);
 }
+
+#[test]
+fn a_reapply_sends_no_write_and_every_session_is_closed() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let apply = |t: &TestSim| {
+        Tsm::new(w).logged_in().args(&[
+            "apply",
+            "--target",
+            &t.url,
+            "--source",
+            &source.url,
+            "--yes",
+            "--prune",
+        ])
+    };
+    apply(&target)
+        .status(0)
+        .stdout_has(&[
+            "Applied: 7 config keys, 1 action created, 1 updated, 1 deleted;",
+            "verified.",
+        ])
+        .stderr_has(&["journal: "])
+        .run();
+    let written = target.writes();
+    assert!(written > 0);
+    apply(&target)
+        .status(0)
+        .stdout(Expect::Exact(format!(
+            "No changes: {} already matches {}.\n",
+            target.url, source.url
+        )))
+        .run();
+    assert_eq!(target.writes(), written, "the second apply sent no write");
+    assert_eq!(
+        target.open_sessions(),
+        0,
+        "the target's sessions were closed"
+    );
+    assert_eq!(
+        source.open_sessions(),
+        0,
+        "the source's sessions were closed"
+    );
+    // diff, plan and validate close theirs too.
+    for verb in ["diff", "validate"] {
+        compare_in(w, verb, &source.url, &target.url, &[]);
+    }
+    assert_eq!((target.open_sessions(), source.open_sessions()), (0, 0));
+}

@@ -2,10 +2,12 @@
 
 mod apply;
 mod cli;
+mod demo;
 mod diff;
 mod environments;
 mod hostile;
 mod inputs;
+mod layout;
 mod props;
 mod read;
 mod sim;

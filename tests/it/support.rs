@@ -97,6 +97,16 @@ impl TestSim {
     pub fn api(&self, path: &str) -> String {
         format!("{}{API}{path}", self.url)
     }
+
+    /// Writes the simulator received (refused ones too).
+    pub fn writes(&self) -> u64 {
+        self.running.as_ref().map_or(0, |r| r.writes_seen())
+    }
+
+    /// Sessions open on the simulator now.
+    pub fn open_sessions(&self) -> usize {
+        self.running.as_ref().map_or(0, |r| r.open_sessions())
+    }
 }
 
 /// A simulator as a child process (`tsmigrate sim`), for kill tests.
@@ -141,21 +151,127 @@ impl Drop for ChildSim {
     }
 }
 
-/// Runs tsmigrate in `cwd` with the simulator's default credentials.
+/// Runs tsmigrate in `cwd` with the simulator's default credentials, in
+/// the hermetic environment of `Tsm` (streams are the caller's to check).
 pub fn tsm_in(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(cwd)
-        .env("TS_USERNAME", "admin")
-        .env("TS_PASSWORD", "admin")
-        .env("TSMIGRATE_RETRY_BASE_MS", "2")
-        .env("NO_COLOR", "1")
-        .env("XDG_STATE_HOME", cwd.join(".state"))
-        .env_remove("TS_TOKEN")
-        .env_remove("TSMIGRATE_CONFIG")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    Tsm::new(cwd).args(args).logged_in().output()
+}
+
+/// What a stream must hold.
+#[derive(Debug, Clone)]
+pub enum Expect {
+    Empty,
+    Exact(String),
+    /// Every piece, in any order.
+    Contains(Vec<String>),
+    /// Anything (say why in the test): e.g. timings.
+    Any,
+}
+
+/// A tsmigrate run that states everything (as casey/just's tests do): the
+/// exit code, stdout and stderr; a stream not stated must be empty. The
+/// environment is cleared: no TS_*, no TSMIGRATE_*, HOME and the state
+/// directory inside the scratch directory.
+pub struct Tsm {
+    cmd: Command,
+    status: Option<i32>,
+    stdout: Expect,
+    stderr: Expect,
+}
+
+impl Tsm {
+    pub fn new(cwd: &Path) -> Tsm {
+        let mut cmd = Command::new(BIN);
+        cmd.current_dir(cwd)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", cwd.join(".home"))
+            .env("XDG_STATE_HOME", cwd.join(".state"))
+            .env("TSMIGRATE_RETRY_BASE_MS", "2")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        Tsm {
+            cmd,
+            status: None,
+            stdout: Expect::Empty,
+            stderr: Expect::Empty,
+        }
+    }
+
+    pub fn args(mut self, args: &[&str]) -> Tsm {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Tsm {
+        self.cmd.env(key, value);
+        self
+    }
+
+    /// The simulators' default credentials, as TS_USERNAME/TS_PASSWORD.
+    pub fn logged_in(self) -> Tsm {
+        self.env("TS_USERNAME", "admin").env("TS_PASSWORD", "admin")
+    }
+
+    pub fn status(mut self, code: i32) -> Tsm {
+        self.status = Some(code);
+        self
+    }
+
+    pub fn stdout(mut self, e: Expect) -> Tsm {
+        self.stdout = e;
+        self
+    }
+
+    pub fn stderr(mut self, e: Expect) -> Tsm {
+        self.stderr = e;
+        self
+    }
+
+    pub fn stdout_has(self, pieces: &[&str]) -> Tsm {
+        self.stdout(Expect::Contains(
+            pieces.iter().map(|s| s.to_string()).collect(),
+        ))
+    }
+
+    pub fn stderr_has(self, pieces: &[&str]) -> Tsm {
+        self.stderr(Expect::Contains(
+            pieces.iter().map(|s| s.to_string()).collect(),
+        ))
+    }
+
+    /// Runs without checking (for the older helpers).
+    pub fn output(mut self) -> Output {
+        self.cmd.output().unwrap()
+    }
+
+    /// Runs and checks the status and both streams; returns the output.
+    pub fn run(mut self) -> Output {
+        let out = self.cmd.output().unwrap();
+        let (so, se) = (stdout(&out), stderr(&out));
+        let context = format!(
+            "status {:?}\n--- stdout\n{so}\n--- stderr\n{se}",
+            out.status.code()
+        );
+        let want = self.status.expect("a Tsm test states the exit code");
+        assert_eq!(code(&out), want, "{context}");
+        check("stdout", &self.stdout, &so, &context);
+        check("stderr", &self.stderr, &se, &context);
+        out
+    }
+}
+
+fn check(name: &str, e: &Expect, got: &str, context: &str) {
+    match e {
+        Expect::Empty => assert!(got.is_empty(), "{name} should be empty\n{context}"),
+        Expect::Exact(want) => assert_eq!(got, want, "{name}\n{context}"),
+        Expect::Contains(pieces) => {
+            for p in pieces {
+                assert!(got.contains(p.as_str()), "{name} lacks {p:?}\n{context}");
+            }
+        }
+        Expect::Any => {}
+    }
 }
 
 pub fn stdout(o: &Output) -> String {
