@@ -339,9 +339,28 @@ pub struct SimArgs {
     /// Every write to this action answers 400 (repeatable)
     #[arg(long, value_name = "NAME", action = ArgAction::Append)]
     pub reject_action: Vec<String>,
+    /// Rate limit in requests per second (burst 10), then 429 without Retry-After, as ThoughtSpot Cloud
+    #[arg(long, value_name = "RPS", value_parser = parse_positive)]
+    pub rate_limit: Option<f64>,
+    /// Sessions and the --token expire this long after they begin (30s, 5m)
+    #[arg(long, value_name = "DUR")]
+    pub session_ttl: Option<humantime::Duration>,
+    /// The action list shows every actionAssociationMap empty (as the API page's example does)
+    #[arg(long)]
+    pub list_omits_associations: bool,
+    /// A PUT replaces the whole action, associations included
+    #[arg(long)]
+    pub put_replaces: bool,
     /// Seed for repeatable faults
     #[arg(long)]
     pub seed: Option<u64>,
+}
+
+fn parse_positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        _ => Err(format!("{s:?} is not a positive number")),
+    }
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

@@ -18,7 +18,13 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
             throttle_rate: args.throttle_rate,
             fail_after: args.fail_after,
             reject_actions: args.reject_action,
+            rate_limit: args.rate_limit,
+            session_ttl: args.session_ttl.map(Into::into),
             seed: args.seed,
+        },
+        behaviour: sim::Behaviour {
+            list_omits_associations: args.list_omits_associations,
+            put_replaces: args.put_replaces,
         },
         log_requests: ctx.printer.verbose > 0,
     };

@@ -1,22 +1,27 @@
-//! `tsmigrate sim`: a stateful simulated ThoughtSpot cluster over HTTP.
-//! Used by the tests, the benchmarks and `demo`. Every accepted write is
-//! saved atomically before it is answered (group commit: one fsync serves
-//! every write that arrived while the previous one was being saved).
+//! `tsmigrate sim`: a stateful simulated ThoughtSpot cluster over HTTP,
+//! used by the tests, the benchmarks and `demo`. Every accepted write is in
+//! the store's log, fsynced, before it is answered (group commit: one fsync
+//! serves every write that arrived while the previous one was being saved).
+//! It imports the API model and leaf utilities only, so that it can
+//! disagree with the tool where a real cluster might: switches choose the
+//! behaviours the documentation leaves open.
 
 mod faults;
 mod routes;
 pub mod state;
+mod store;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::{watch, Mutex, Notify};
 
 pub use faults::Faults;
-pub use state::{SimError, SimState};
+pub use state::{Behaviour, Mutation, OrgState, SimError, SimState};
 
 use crate::error::Error;
 
@@ -29,6 +34,7 @@ pub struct SimOptions {
     pub password: String,
     pub token: Option<String>,
     pub faults: Faults,
+    pub behaviour: Behaviour,
     /// Log every request at info level.
     pub log_requests: bool,
 }
@@ -42,21 +48,47 @@ impl SimOptions {
             password: "admin".into(),
             token: None,
             faults: Faults::default(),
+            behaviour: Behaviour::default(),
             log_requests: false,
         }
     }
 }
 
+/// The state a state file holds (snapshot and logged changes): what a
+/// restarted simulator would serve. For tests and tools that inspect it.
+pub fn load_state(path: &Path) -> Result<SimState, Error> {
+    store::read(path)?.ok_or_else(|| {
+        Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no simulator state"),
+        )
+    })
+}
+
+/// A logged-in session (or the bearer token): when it began and its Org.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SessionInfo {
+    pub began: Instant,
+    pub org: i64,
+}
+
 /// Shared by every request handler.
 pub(crate) struct Sim {
     state: Mutex<Versioned>,
-    /// Serialized `GET admin/configinfo` answer; reset by every write.
-    configinfo_cache: std::sync::Mutex<Option<bytes::Bytes>>,
-    sessions: std::sync::Mutex<HashSet<String>>,
+    /// Serialized `GET admin/configinfo` answers per Org; reset by writes.
+    configinfo_cache: std::sync::Mutex<HashMap<i64, bytes::Bytes>>,
+    /// Session id (or `token:`) → session.
+    sessions: std::sync::Mutex<HashMap<String, SessionInfo>>,
+    /// The Org the user last switched to: where a new login lands, as on a
+    /// real cluster (not necessarily the Primary Org).
+    last_org: std::sync::Mutex<i64>,
+    started: Instant,
     opts: SimOptions,
     faults: faults::FaultState,
+    pending: std::sync::Mutex<Vec<Mutation>>,
     persist_wanted: Notify,
     persisted: watch::Receiver<Persisted>,
+    store: Arc<std::sync::Mutex<store::Store>>,
     writes_seen: AtomicU64,
     requests_seen: AtomicU64,
 }
@@ -98,15 +130,44 @@ impl RunningSim {
 
     /// Sessions logged in and not logged out (nor expired).
     pub fn open_sessions(&self) -> usize {
-        self.sim.sessions.lock().map(|s| s.len()).unwrap_or(0)
+        let ttl = self.sim.opts.faults.session_ttl;
+        self.sim
+            .sessions
+            .lock()
+            .map(|s| {
+                s.iter()
+                    .filter(|(k, v)| {
+                        !k.starts_with("token:") && ttl.is_none_or(|t| v.began.elapsed() < t)
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
     }
 
-    /// Stops accepting requests and waits for the server to end.
+    /// Stops accepting requests, waits for the server to end and compacts
+    /// the state into the state file alone.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        let bytes = {
+            let state = self.sim.state.lock().await;
+            serde_json::to_vec(&state.state)
+        };
+        let store = self.sim.store.clone();
+        let result = match bytes {
+            Ok(bytes) => tokio::task::spawn_blocking(move || match store.lock() {
+                Ok(mut s) => s.compact_to(&bytes),
+                Err(_) => Err(std::io::Error::other("store lock poisoned")),
+            })
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string()))),
+            Err(e) => Err(std::io::Error::other(e)),
+        };
+        if let Err(e) = result {
+            tracing::error!("could not compact the simulator state: {e}");
+        }
     }
 }
 
@@ -118,7 +179,7 @@ impl Drop for RunningSim {
     }
 }
 
-/// Loads (or creates) the state file and binds the listener.
+/// Loads (or creates) the state and binds the listener.
 pub async fn start(opts: SimOptions) -> Result<RunningSim, Error> {
     if !opts.listen.ip().is_loopback() {
         return Err(Error::Usage(format!(
@@ -126,7 +187,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, Error> {
             opts.listen
         )));
     }
-    let state = load_or_create(&opts.state_file)?;
+    let (state, store) = store::Store::open(&opts.state_file, SimState::example)?;
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| Error::Usage(format!("--listen {}: {e}", opts.listen)))?;
@@ -143,19 +204,22 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, Error> {
             state,
             generation: 0,
         }),
-        configinfo_cache: std::sync::Mutex::new(None),
-        sessions: std::sync::Mutex::new(HashSet::new()),
+        configinfo_cache: std::sync::Mutex::new(HashMap::new()),
+        sessions: std::sync::Mutex::new(HashMap::new()),
+        last_org: std::sync::Mutex::new(crate::model::PRIMARY_ORG),
+        started: Instant::now(),
         faults: faults::FaultState::new(&opts.faults),
         opts,
+        pending: std::sync::Mutex::new(Vec::new()),
         persist_wanted: Notify::new(),
         persisted: persisted_rx,
+        store: Arc::new(std::sync::Mutex::new(store)),
         writes_seen: AtomicU64::new(0),
         requests_seen: AtomicU64::new(0),
     });
     tokio::spawn(persist_loop(sim.clone(), persisted_tx));
 
-    let sim_for_stats = sim.clone();
-    let app = routes::router(sim);
+    let app = routes::router(sim.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let server = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -169,51 +233,44 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, Error> {
         addr,
         shutdown: Some(tx),
         task,
-        sim: sim_for_stats,
+        sim,
     })
 }
 
-fn load_or_create(path: &Path) -> Result<SimState, Error> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let state: SimState = crate::jsonfile::parse(&bytes, path)?;
-            state.validate().map_err(|why| Error::Input {
-                file: path.display().to_string(),
-                message: why,
-            })?;
-            Ok(state)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let state = SimState::example();
-            let bytes =
-                serde_json::to_vec_pretty(&state).map_err(|e| Error::Internal(e.to_string()))?;
-            crate::fsutil::write_atomic(path, &bytes).map_err(|e| Error::io(path, e))?;
-            Ok(state)
-        }
-        Err(e) => Err(Error::io(path, e)),
-    }
-}
-
-/// Saves the state whenever a write asks for it; concurrent writes share a save.
+/// Saves the pending changes whenever a write asks for it; concurrent
+/// writes share one append and one fsync.
 async fn persist_loop(sim: Arc<Sim>, tx: watch::Sender<Persisted>) {
     loop {
         sim.persist_wanted.notified().await;
-        let (generation, bytes) = {
-            let guard = sim.state.lock().await;
-            // Compact: this runs for every group of writes (pretty would be slower).
-            (guard.generation, serde_json::to_vec(&guard.state))
+        // The generation is read under the state lock, so every change up
+        // to it is in `pending` already.
+        let generation = sim.state.lock().await.generation;
+        let batch: Vec<Mutation> = match sim.pending.lock() {
+            Ok(mut p) => std::mem::take(&mut *p),
+            Err(_) => Vec::new(),
         };
-        let path = sim.opts.state_file.clone();
-        let result = match bytes {
-            Ok(bytes) => {
-                tokio::task::spawn_blocking(move || crate::fsutil::write_atomic(&path, &bytes))
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r.map_err(|e| e.to_string()))
+        let store = sim.store.clone();
+        let appended = tokio::task::spawn_blocking(move || match store.lock() {
+            Ok(mut s) => s.append(&batch).map(|()| s.wants_compaction()),
+            Err(_) => Err(std::io::Error::other("store lock poisoned")),
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+        let error = match appended {
+            Ok(true) => {
+                // Rare: the log outgrew the snapshot. Writes wait meanwhile.
+                let state = sim.state.lock().await;
+                let r = serde_json::to_vec(&state.state)
+                    .map_err(std::io::Error::other)
+                    .and_then(|bytes| match sim.store.lock() {
+                        Ok(mut s) => s.compact_to(&bytes),
+                        Err(_) => Err(std::io::Error::other("store lock poisoned")),
+                    });
+                r.err().map(|e| e.to_string())
             }
-            Err(e) => Err(e.to_string()),
+            Ok(false) => None,
+            Err(e) => Some(e.to_string()),
         };
-        let error = result.err();
         if let Some(e) = &error {
             tracing::error!("could not save the simulator state: {e}");
         }
@@ -225,18 +282,24 @@ impl Sim {
     /// Runs one write against the state, then waits until it is on disk.
     pub(crate) async fn write<T>(
         &self,
-        f: impl FnOnce(&mut SimState) -> Result<T, SimError>,
+        f: impl FnOnce(&mut SimState) -> Result<(T, Mutation), SimError>,
     ) -> Result<T, SimError> {
-        let (out, generation) = {
+        let generation = {
             let mut guard = self.state.lock().await;
-            let out = f(&mut guard.state)?;
+            let (out, change) = f(&mut guard.state)?;
             guard.generation += 1;
-            (out, guard.generation)
+            if let Ok(mut p) = self.pending.lock() {
+                p.push(change);
+            }
+            let generation = guard.generation;
+            drop(guard);
+            if let Ok(mut cache) = self.configinfo_cache.lock() {
+                cache.clear();
+            }
+            self.persist_wanted.notify_one();
+            (out, generation)
         };
-        if let Ok(mut cache) = self.configinfo_cache.lock() {
-            *cache = None;
-        }
-        self.persist_wanted.notify_one();
+        let (out, generation) = generation;
         let mut rx = self.persisted.clone();
         let saved = rx.wait_for(|p| p.generation >= generation).await;
         match saved {

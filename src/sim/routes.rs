@@ -1,5 +1,6 @@
-//! HTTP routes of the simulator: request parsing, the cross-cutting checks
-//! (latency, faults, `X-Requested-By`, authentication) and status codes.
+//! HTTP routes of the simulator (REST v1): request parsing, the
+//! cross-cutting checks (latency, rate limit, faults, `X-Requested-By`,
+//! authentication and the caller's Org) and status codes.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,23 +11,29 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use serde_json::{json, Value};
 
 use super::faults::Injected;
 use super::state::SimError;
-use super::Sim;
+use super::{SessionInfo, Sim};
+use crate::model::{self, V1_BASE};
 
-use crate::model::V1_BASE as BASE;
-
-const LOGIN: &str = "/callosum/v1/tspublic/v1/session/login";
 /// Largest request body the simulator reads.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// Who is calling, as the checks found out: their session and its Org.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    key: String,
+    org: i64,
+}
 
 pub(crate) fn router(sim: Arc<Sim>) -> Router {
     let api = Router::new()
         .route("/session/login", post(login))
         .route("/session/logout", post(logout))
+        .route("/session/orgs", get(orgs).put(switch_org))
         .route("/admin/configinfo", get(configinfo))
         .route("/admin/configinfo/overrides", get(overrides))
         .route("/admin/configinfo/update", post(update_config))
@@ -49,8 +56,8 @@ pub(crate) fn router(sim: Arc<Sim>) -> Router {
         )
         .route("/metadata/listobjectheaders", get(list_object_headers));
     Router::new()
-        .nest(BASE, api)
-        .fallback(|| async { error(SimError::not_found("no such endpoint")) })
+        .nest(V1_BASE, api)
+        .fallback(|| async { SimError::not_found("no such endpoint") })
         .layer(middleware::from_fn_with_state(sim.clone(), checks))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(sim)
@@ -69,16 +76,24 @@ impl IntoResponse for SimError {
     }
 }
 
-fn error(e: SimError) -> Response {
-    e.into_response()
-}
-
 fn json_ok(v: &Value) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
 }
 
-/// Latency, faults, the CSRF header and authentication, in that order.
-async fn checks(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
+fn respond(r: Result<Value, SimError>) -> Response {
+    match r {
+        Ok(v) => json_ok(&v),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn is_login(path: &str) -> bool {
+    path.ends_with("/session/login")
+}
+
+/// Latency, the rate limit, faults, the CSRF header and authentication,
+/// in that order; the caller goes to the handler as an extension.
+async fn checks(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     sim.requests_seen
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -88,35 +103,49 @@ async fn checks(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Respon
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    let injected = if path == LOGIN {
+    let injected = if is_login(&path) {
         None
     } else {
         sim.faults.draw()
     };
-    let response = if let Some(Injected::Unavailable) = injected {
-        error(SimError {
+    let response = if !sim.faults.admit() {
+        // As ThoughtSpot Cloud: 429 and no Retry-After.
+        SimError {
+            status: 429,
+            message: "Too Many Requests".into(),
+        }
+        .into_response()
+    } else if let Some(Injected::Unavailable) = injected {
+        SimError {
             status: 503,
             message: "Service Unavailable (injected)".into(),
-        })
+        }
+        .into_response()
     } else if let Some(Injected::Throttled) = injected {
-        let mut r = error(SimError {
+        let mut r = SimError {
             status: 429,
             message: "Too Many Requests (injected)".into(),
-        });
+        }
+        .into_response();
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         r
     } else if !req.headers().contains_key("x-requested-by") {
-        error(SimError::bad_request(
-            "the X-Requested-By header is required",
-        ))
-    } else if path != LOGIN && !authenticated(&sim, req.headers()) {
-        error(SimError {
-            status: 401,
-            message: "Unauthorized request".into(),
-        })
-    } else {
+        SimError::bad_request("the X-Requested-By header is required").into_response()
+    } else if is_login(&path) {
         next.run(req).await
+    } else {
+        match caller(&sim, req.headers()) {
+            Some(c) => {
+                req.extensions_mut().insert(c);
+                next.run(req).await
+            }
+            None => SimError {
+                status: 401,
+                message: "Unauthorized request".into(),
+            }
+            .into_response(),
+        }
     };
     if sim.opts.log_requests {
         tracing::info!(
@@ -128,24 +157,37 @@ async fn checks(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Respon
     response
 }
 
-fn authenticated(sim: &Sim, headers: &HeaderMap) -> bool {
+/// The session (or token) of a request, unless unknown or expired.
+fn caller(sim: &Sim, headers: &HeaderMap) -> Option<Caller> {
+    let ttl = sim.opts.faults.session_ttl;
+    let mut sessions = sim.sessions.lock().ok()?;
     if let Some(token) = &sim.opts.token {
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         if bearer == Some(token.as_str()) {
-            return true;
+            if ttl.is_some_and(|t| sim.started.elapsed() >= t) {
+                return None;
+            }
+            let key = format!("token:{token}");
+            let info = *sessions.entry(key.clone()).or_insert(SessionInfo {
+                began: sim.started,
+                org: model::PRIMARY_ORG,
+            });
+            return Some(Caller { key, org: info.org });
         }
     }
-    match session_cookie(headers) {
-        Some(id) => sim
-            .sessions
-            .lock()
-            .map(|s| s.contains(&id))
-            .unwrap_or(false),
-        None => false,
+    let id = session_cookie(headers)?;
+    let info = *sessions.get(&id)?;
+    if ttl.is_some_and(|t| info.began.elapsed() >= t) {
+        sessions.remove(&id);
+        return None;
     }
+    Some(Caller {
+        key: id,
+        org: info.org,
+    })
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
@@ -164,22 +206,25 @@ fn form(body: &Bytes) -> Result<Vec<(String, String)>, SimError> {
         .map_err(|e| SimError::bad_request(format!("malformed form body: {e}")))
 }
 
-/// A form parameter holding JSON.
-fn json_param(body: &Bytes, name: &str) -> Result<Value, SimError> {
-    let fields = form(body)?;
-    let raw = fields
-        .iter()
+fn form_field(body: &Bytes, name: &str) -> Result<String, SimError> {
+    form(body)?
+        .into_iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
-        .ok_or_else(|| SimError::bad_request(format!("missing form parameter {name}")))?;
-    serde_json::from_str(raw)
+        .ok_or_else(|| SimError::bad_request(format!("missing form parameter {name}")))
+}
+
+/// A form parameter holding JSON.
+fn json_param(body: &Bytes, name: &str) -> Result<Value, SimError> {
+    let raw = form_field(body, name)?;
+    serde_json::from_str(&raw)
         .map_err(|e| SimError::bad_request(format!("form parameter {name} is not valid JSON: {e}")))
 }
 
 async fn login(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     let fields = match form(&body) {
         Ok(f) => f,
-        Err(e) => return error(e),
+        Err(e) => return e.into_response(),
     };
     let get = |name: &str| {
         fields
@@ -190,19 +235,36 @@ async fn login(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     if get("username") != Some(sim.opts.username.as_str())
         || get("password") != Some(sim.opts.password.as_str())
     {
-        return error(SimError {
+        return SimError {
             status: 401,
             message: "Unauthorized: bad username or password".into(),
-        });
+        }
+        .into_response();
     }
     let id = super::state::new_guid().replace('-', "");
+    // A login lands in the Org the user last used, as on a real cluster.
+    let org = sim
+        .last_org
+        .lock()
+        .map(|o| *o)
+        .unwrap_or(model::PRIMARY_ORG);
     if let Ok(mut sessions) = sim.sessions.lock() {
-        sessions.insert(id.clone());
+        sessions.insert(
+            id.clone(),
+            SessionInfo {
+                began: Instant::now(),
+                org,
+            },
+        );
     }
-    let cookie = format!("JSESSIONID={id}; Path=/; HttpOnly");
     let mut r = StatusCode::NO_CONTENT.into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
+    for cookie in [
+        format!("JSESSIONID={id}; Path=/; HttpOnly"),
+        format!("clientId={}; Path=/", super::state::new_guid()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     r
 }
@@ -214,14 +276,67 @@ async fn logout(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn configinfo(State(sim): State<Arc<Sim>>) -> Response {
-    let cached = sim.configinfo_cache.lock().ok().and_then(|c| c.clone());
+/// `GET session/orgs`: the Orgs, and the session's current one.
+async fn orgs(State(sim): State<Arc<Sim>>, Extension(caller): Extension<Caller>) -> Response {
+    let list = sim.read(|s| s.org_list()).await;
+    let orgs: Vec<Value> = list
+        .into_iter()
+        .map(
+            |(id, name)| json!({"orgId": id, "orgName": name, "description": "", "isActive": true}),
+        )
+        .collect();
+    json_ok(&json!({"orgs": orgs, "canAdministerAllOrgs": true, "currentOrgId": caller.org}))
+}
+
+/// `PUT session/orgs` (form `orgid`): switches the session's Org.
+async fn switch_org(
+    State(sim): State<Arc<Sim>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let raw = form_field(&body, "orgid")?;
+        let org: i64 = raw
+            .trim()
+            .parse()
+            .map_err(|_| SimError::bad_request(format!("Invalid parameter: orgid {raw:?}")))?;
+        if !sim.read(|s| s.has_org(org)).await {
+            return Err(SimError::bad_request(format!(
+                "Invalid parameter: there is no Org {org}"
+            )));
+        }
+        if let Ok(mut sessions) = sim.sessions.lock() {
+            if let Some(s) = sessions.get_mut(&caller.key) {
+                s.org = org;
+            }
+        }
+        if let Ok(mut last) = sim.last_org.lock() {
+            *last = org;
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn configinfo(State(sim): State<Arc<Sim>>, Extension(caller): Extension<Caller>) -> Response {
+    let cached = sim
+        .configinfo_cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&caller.org).cloned());
     let bytes = match cached {
         Some(b) => b,
         None => {
-            let b = Bytes::from(sim.read(|s| s.configinfo_response().to_string()).await);
+            let b = Bytes::from(
+                sim.read(|s| s.configinfo_response(caller.org).to_string())
+                    .await,
+            );
             if let Ok(mut cache) = sim.configinfo_cache.lock() {
-                *cache = Some(b.clone());
+                cache.insert(caller.org, b.clone());
             }
             b
         }
@@ -229,8 +344,8 @@ async fn configinfo(State(sim): State<Arc<Sim>>) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], bytes).into_response()
 }
 
-async fn overrides(State(sim): State<Arc<Sim>>) -> Response {
-    json_ok(&sim.read(|s| s.overrides_response()).await)
+async fn overrides(State(sim): State<Arc<Sim>>, Extension(caller): Extension<Caller>) -> Response {
+    json_ok(&sim.read(|s| s.overrides_response(caller.org)).await)
 }
 
 /// Counts a write and applies `--fail-after` and `--reject-action`.
@@ -256,22 +371,24 @@ async fn admit_write(sim: &Sim, action_names: &[Option<String>]) -> Result<(), S
 
 async fn update_config(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
     let result = async {
-        let changes = json_param(&body, "configchanges")?;
+        let changes = json_param(&body, model::CONFIG_CHANGES)?;
         let Value::Object(changes) = changes else {
             return Err(SimError::bad_request("configchanges must be a JSON object"));
         };
         admit_write(&sim, &[]).await?;
-        sim.write(|s| s.update_config(&changes)).await
+        sim.write(|s| s.update_config(&changes).map(|m| ((), m)))
+            .await
     }
     .await;
     match result {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => error(e),
+        Err(e) => e.into_response(),
     }
 }
 
 async fn list_actions(
     State(sim): State<Arc<Sim>>,
+    Extension(caller): Extension<Caller>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
     let tags = match q.iter().find(|(k, _)| k == "tags") {
@@ -280,127 +397,129 @@ async fn list_actions(
             Ok(t) if t.is_empty() => None,
             Ok(t) => Some(t),
             Err(e) => {
-                return error(SimError::bad_request(format!(
-                    "tags must be a JSON array of GUIDs: {e}"
-                )))
+                return SimError::bad_request(format!("tags must be a JSON array of GUIDs: {e}"))
+                    .into_response()
             }
         },
     };
+    let behaviour = sim.opts.behaviour;
     let list = sim
-        .read(|s| match &tags {
-            None => s.actions.clone(),
-            Some(tags) => {
-                // Actions associated with an object that carries one of the tags.
-                let tagged: Vec<&str> = s
-                    .objects
-                    .iter()
-                    .filter(|o| {
-                        o.get("tags").and_then(Value::as_array).is_some_and(|ts| {
-                            ts.iter()
-                                .filter_map(Value::as_str)
-                                .any(|t| tags.iter().any(|x| x == t))
-                        })
+        .read(|s| {
+            let all = s.action_list(caller.org, behaviour)?;
+            let Some(tags) = &tags else { return Ok(all) };
+            // Actions associated with an object that carries one of the tags.
+            let objects = s.objects(caller.org)?;
+            let tagged: Vec<&str> = objects
+                .iter()
+                .filter(|o| {
+                    o.get("tags").and_then(Value::as_array).is_some_and(|ts| {
+                        ts.iter()
+                            .filter_map(Value::as_str)
+                            .any(|t| tags.iter().any(|x| x == t))
                     })
-                    .filter_map(|o| o.get("id").and_then(Value::as_str))
-                    .collect();
-                s.actions
-                    .iter()
-                    .filter(|a| {
-                        a.get("actionAssociationMap")
-                            .and_then(Value::as_object)
-                            .is_some_and(|m| {
-                                m.values()
-                                    .filter_map(Value::as_object)
-                                    .any(|objs| objs.keys().any(|g| tagged.contains(&g.as_str())))
-                            })
-                    })
-                    .cloned()
-                    .collect()
-            }
+                })
+                .filter_map(|o| o.get("id").and_then(Value::as_str))
+                .collect();
+            let associated = |a: &Value| {
+                s.action(
+                    caller.org,
+                    a.get("id").and_then(Value::as_str).unwrap_or(""),
+                )
+                .ok()
+                .and_then(|full| full.get(model::ASSOCIATION_MAP))
+                .and_then(Value::as_object)
+                .is_some_and(|m| {
+                    m.values()
+                        .filter_map(Value::as_object)
+                        .any(|objs| objs.keys().any(|g| tagged.contains(&g.as_str())))
+                })
+            };
+            Ok(all.into_iter().filter(|a| associated(a)).collect())
         })
         .await;
-    json_ok(&Value::Array(list))
+    respond(list.map(Value::Array))
 }
 
-async fn create_action(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
+async fn create_action(
+    State(sim): State<Arc<Sim>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Response {
     let result = async {
-        let action = json_param(&body, "embedaction")?;
+        let action = json_param(&body, model::EMBED_ACTION)?;
         let name = action
             .get("name")
             .and_then(Value::as_str)
             .map(str::to_string);
         admit_write(&sim, &[name]).await?;
-        sim.write(|s| s.create_action(action)).await
+        sim.write(|s| s.create_action(caller.org, action)).await
     }
     .await;
-    match result {
-        Ok(v) => json_ok(&v),
-        Err(e) => error(e),
-    }
+    respond(result)
 }
 
-async fn get_action(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
-    match sim
-        .read(|s| s.action_index(&id).map(|i| s.actions[i].clone()))
-        .await
-    {
-        Ok(v) => json_ok(&v),
-        Err(e) => error(e),
-    }
+async fn get_action(
+    State(sim): State<Arc<Sim>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    respond(sim.read(|s| s.action(caller.org, &id).cloned()).await)
 }
 
-async fn current_name(sim: &Sim, id: &str) -> Result<Option<String>, SimError> {
+async fn current_name(sim: &Sim, org: i64, id: &str) -> Result<Option<String>, SimError> {
     sim.read(|s| {
-        s.action_index(id)
-            .map(|_| s.action_name(id).map(str::to_string))
+        s.action(org, id)
+            .map(|a| a.get("name").and_then(Value::as_str).map(str::to_string))
     })
     .await
 }
 
 async fn update_action(
     State(sim): State<Arc<Sim>>,
+    Extension(caller): Extension<Caller>,
     method: Method,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
+    let behaviour = sim.opts.behaviour;
     let result = async {
-        let action = json_param(&body, "embedaction")?;
-        let old = current_name(&sim, &id).await?;
+        let action = json_param(&body, model::EMBED_ACTION)?;
+        let old = current_name(&sim, caller.org, &id).await?;
         let new = action
             .get("name")
             .and_then(Value::as_str)
             .map(str::to_string);
         admit_write(&sim, &[old, new]).await?;
-        sim.write(|s| s.update_action(&id, action)).await
+        sim.write(|s| s.update_action(caller.org, &id, action, behaviour))
+            .await
     }
     .await;
     if method == Method::POST {
         tracing::debug!("POST to an action id taken as an update");
     }
-    match result {
-        Ok(v) => json_ok(&v),
-        Err(e) => error(e),
-    }
+    respond(result)
 }
 
-async fn delete_action(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
+async fn delete_action(
+    State(sim): State<Arc<Sim>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
     let result = async {
-        let old = current_name(&sim, &id).await?;
+        let old = current_name(&sim, caller.org, &id).await?;
         admit_write(&sim, &[old]).await?;
-        sim.write(|s| s.delete_action(&id)).await
+        sim.write(|s| s.delete_action(caller.org, &id)).await
     }
     .await;
-    match result {
-        Ok(v) => json_ok(&v),
-        Err(e) => error(e),
-    }
+    respond(result)
 }
 
-async fn get_associations(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
-    match sim.read(|s| s.associations(&id)).await {
-        Ok(v) => json_ok(&v),
-        Err(e) => error(e),
-    }
+async fn get_associations(
+    State(sim): State<Arc<Sim>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Response {
+    respond(sim.read(|s| s.associations(caller.org, &id)).await)
 }
 
 fn association_param(body: &Bytes, parse_status: u16) -> Result<Value, SimError> {
@@ -408,64 +527,72 @@ fn association_param(body: &Bytes, parse_status: u16) -> Result<Value, SimError>
         status: parse_status,
         message: m,
     };
-    let wrapper = json_param(body, "actionassociation").map_err(|e| fail(e.message))?;
+    let wrapper = json_param(body, model::ACTION_ASSOCIATION).map_err(|e| fail(e.message))?;
     wrapper
-        .get("actionAssociationMap")
+        .get(model::ASSOCIATION_MAP)
         .cloned()
         .ok_or_else(|| fail("actionassociation must hold an actionAssociationMap".into()))
 }
 
-async fn add_associations(sim: State<Arc<Sim>>, id: Path<String>, body: Bytes) -> Response {
-    change_associations(sim, id, body, true).await
+async fn add_associations(
+    sim: State<Arc<Sim>>,
+    caller: Extension<Caller>,
+    id: Path<String>,
+    body: Bytes,
+) -> Response {
+    change_associations(sim, caller, id, body, true).await
 }
 
-async fn remove_associations(sim: State<Arc<Sim>>, id: Path<String>, body: Bytes) -> Response {
-    change_associations(sim, id, body, false).await
+async fn remove_associations(
+    sim: State<Arc<Sim>>,
+    caller: Extension<Caller>,
+    id: Path<String>,
+    body: Bytes,
+) -> Response {
+    change_associations(sim, caller, id, body, false).await
 }
 
 /// POST appends associations, DELETE removes them. A malformed payload is
 /// the page's 500 "Request parsing error" on POST and 400 on DELETE.
 async fn change_associations(
     State(sim): State<Arc<Sim>>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     body: Bytes,
     add: bool,
 ) -> Response {
     let result = async {
-        let old = current_name(&sim, &id).await?;
+        let old = current_name(&sim, caller.org, &id).await?;
         let map = association_param(&body, if add { 500 } else { 400 })?;
         admit_write(&sim, &[old]).await?;
         sim.write(|s| {
             if add {
-                s.add_associations(&id, &map)
+                s.add_associations(caller.org, &id, &map)
             } else {
-                s.remove_associations(&id, &map)
+                s.remove_associations(caller.org, &id, &map)
             }
         })
         .await
     }
     .await;
-    match result {
-        Ok(v) => json_ok(&v),
-        Err(e) => error(e),
-    }
+    respond(result)
 }
 
 async fn list_object_headers(
     State(sim): State<Arc<Sim>>,
+    Extension(caller): Extension<Caller>,
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
     let param = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    let ids = match param("fetchids") {
-        None => None,
-        Some(raw) => match serde_json::from_str::<Vec<String>>(&raw) {
-            Ok(ids) => Some(ids),
-            Err(e) => {
-                return error(SimError::bad_request(format!(
-                    "fetchids must be a JSON array: {e}"
-                )))
-            }
-        },
+    let list = |name: &str| -> Result<Option<Vec<String>>, SimError> {
+        match param(name) {
+            None => Ok(None),
+            Some(raw) => serde_json::from_str::<Vec<String>>(&raw)
+                .map(Some)
+                .map_err(|e| {
+                    SimError::bad_request(format!("{name} must be a JSON array of strings: {e}"))
+                }),
+        }
     };
     let number = |name: &str, default: i64| -> Result<i64, SimError> {
         match param(name) {
@@ -475,37 +602,31 @@ async fn list_object_headers(
                 .map_err(|_| SimError::bad_request(format!("{name} must be an integer"))),
         }
     };
-    let (offset, batch) = match (number("offset", 0), number("batchsize", -1)) {
-        (Ok(o), Ok(b)) => (o.max(0) as usize, b),
-        (Err(e), _) | (_, Err(e)) => return error(e),
-    };
-    let kind = param("type");
-    let subtypes = match param("subtypes") {
-        None => None,
-        Some(raw) => match serde_json::from_str::<Vec<String>>(&raw) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                return error(SimError::bad_request(format!(
-                    "subtypes must be a JSON array of strings: {e}"
-                )))
-            }
-        },
-    };
-    let headers = match sim
-        .read(|s| s.object_headers(kind.as_deref(), subtypes.as_deref(), ids.as_deref()))
-        .await
-    {
-        Ok(h) => h,
-        Err(e) => return error(e),
-    };
-    let page: Vec<Value> = headers
-        .into_iter()
-        .skip(offset)
-        .take(if batch < 0 {
+    let result = async {
+        let ids = list("fetchids")?;
+        let subtypes = list("subtypes")?;
+        let offset = number("offset", -1)?.max(0) as usize;
+        let batch = number("batchsize", -1)?;
+        let kind = param("type");
+        let headers = sim
+            .read(|s| {
+                s.object_headers(
+                    caller.org,
+                    kind.as_deref(),
+                    subtypes.as_deref(),
+                    ids.as_deref(),
+                )
+            })
+            .await?;
+        let take = if batch < 0 {
             usize::MAX
         } else {
             batch as usize
-        })
-        .collect();
-    json_ok(&Value::Array(page))
+        };
+        Ok(Value::Array(
+            headers.into_iter().skip(offset).take(take).collect(),
+        ))
+    }
+    .await;
+    respond(result)
 }

@@ -1,25 +1,60 @@
 //! The simulated cluster's data and the rules the admin API enforces on it.
-//! Pure logic over `SimState`: the HTTP layer (`routes.rs`) only parses
-//! requests and maps `SimError` to status codes.
+//! Pure logic over `SimState`: the HTTP layer (`routes.rs`) parses requests
+//! and maps `SimError` to status codes. Every change returns the
+//! `Mutation` that the store writes to its log.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::model::{self, lookup_key, lookup_key_mut, ACTION_LIST_KEY as CONFIG_ACTION_LIST};
+use crate::model::{self, lookup_key, lookup_key_mut, ACTION_LIST_KEY, PRIMARY_ORG};
 
 /// The state file of DESIGN.md ("The simulator").
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SimState {
     pub configinfo: Map<String, Value>,
     #[serde(default)]
     pub overrides: Map<String, Value>,
+    /// The Primary Org's actions.
+    #[serde(default)]
+    pub actions: Vec<Value>,
+    /// The Primary Org's objects.
+    #[serde(default)]
+    pub objects: Vec<Value>,
+    /// The other Orgs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orgs: Vec<OrgState>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OrgState {
+    pub id: i64,
+    pub name: String,
     #[serde(default)]
     pub actions: Vec<Value>,
     #[serde(default)]
     pub objects: Vec<Value>,
+}
+
+/// One accepted change, as the store logs it: each sets something to a
+/// value, so replaying a change twice is harmless.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Mutation {
+    /// Dotted configinfo keys and their new values.
+    Config(Map<String, Value>),
+    /// An action (with id) as it now is, in an Org.
+    PutAction {
+        org: i64,
+        action: Value,
+    },
+    DeleteAction {
+        org: i64,
+        id: String,
+    },
 }
 
 /// A refusal with the HTTP status the API documents for it.
@@ -52,6 +87,15 @@ impl SimError {
     }
 }
 
+/// Behaviours the documentation leaves open, chosen per simulator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Behaviour {
+    /// The action list shows every `actionAssociationMap` empty.
+    pub list_omits_associations: bool,
+    /// A PUT replaces the whole action, associations included.
+    pub put_replaces: bool,
+}
+
 /// The built-in example cluster (values our own, shapes from the API page).
 pub const EXAMPLE_CLUSTER: &str = include_str!("../../fixtures/example-cluster.json");
 
@@ -61,48 +105,114 @@ impl SimState {
         serde_json::from_str(EXAMPLE_CLUSTER).expect("built-in example cluster parses")
     }
 
-    /// Checks what serde cannot: unique ids, object-shaped actions.
+    /// Checks what serde cannot: unique ids, object-shaped actions, Orgs.
     pub fn validate(&self) -> Result<(), String> {
-        let mut ids = HashMap::new();
-        for (i, action) in self.actions.iter().enumerate() {
-            let Some(obj) = action.as_object() else {
-                return Err(format!("/actions/{i}: an action must be an object"));
-            };
-            let Some(id) = obj.get("id").and_then(Value::as_str) else {
-                return Err(format!("/actions/{i}/id: missing or not a string"));
-            };
-            if obj.get("name").and_then(Value::as_str).is_none() {
-                return Err(format!("/actions/{i}/name: missing or not a string"));
-            }
-            if let Some(prev) = ids.insert(id.to_string(), i) {
+        check_actions("/actions", &self.actions)?;
+        let mut org_ids = HashMap::new();
+        for (i, org) in self.orgs.iter().enumerate() {
+            if org.id == PRIMARY_ORG {
                 return Err(format!(
-                    "/actions/{i}/id: duplicates /actions/{prev}/id ({id})"
+                    "/orgs/{i}/id: Org 0 is the Primary Org, given by the top-level actions and objects"
                 ));
             }
+            if let Some(prev) = org_ids.insert(org.id, i) {
+                return Err(format!(
+                    "/orgs/{i}/id: duplicates /orgs/{prev}/id ({})",
+                    org.id
+                ));
+            }
+            check_actions(&format!("/orgs/{i}/actions"), &org.actions)?;
         }
-        if self.configinfo.contains_key(CONFIG_ACTION_LIST) {
+        if self.configinfo.contains_key(ACTION_LIST_KEY) {
             return Err(format!(
-                "/configinfo/{CONFIG_ACTION_LIST}: actions belong in /actions, not in configinfo"
+                "/configinfo/{ACTION_LIST_KEY}: actions belong in /actions, not in configinfo"
             ));
         }
         Ok(())
     }
 
-    pub fn configinfo_response(&self) -> Value {
+    /// Org ids and names, the Primary Org first.
+    pub fn org_list(&self) -> Vec<(i64, String)> {
+        let mut out = vec![(PRIMARY_ORG, "Primary".to_string())];
+        out.extend(self.orgs.iter().map(|o| (o.id, o.name.clone())));
+        out
+    }
+
+    pub fn has_org(&self, org: i64) -> bool {
+        org == PRIMARY_ORG || self.orgs.iter().any(|o| o.id == org)
+    }
+
+    pub fn actions(&self, org: i64) -> Result<&Vec<Value>, SimError> {
+        if org == PRIMARY_ORG {
+            return Ok(&self.actions);
+        }
+        self.orgs
+            .iter()
+            .find(|o| o.id == org)
+            .map(|o| &o.actions)
+            .ok_or_else(|| no_org(org))
+    }
+
+    fn actions_mut(&mut self, org: i64) -> Result<&mut Vec<Value>, SimError> {
+        if org == PRIMARY_ORG {
+            return Ok(&mut self.actions);
+        }
+        self.orgs
+            .iter_mut()
+            .find(|o| o.id == org)
+            .map(|o| &mut o.actions)
+            .ok_or_else(|| no_org(org))
+    }
+
+    pub fn objects(&self, org: i64) -> Result<&Vec<Value>, SimError> {
+        if org == PRIMARY_ORG {
+            return Ok(&self.objects);
+        }
+        self.orgs
+            .iter()
+            .find(|o| o.id == org)
+            .map(|o| &o.objects)
+            .ok_or_else(|| no_org(org))
+    }
+
+    /// `GET admin/configinfo`: the cluster's config, with the Org's actions
+    /// listed as the API page shows them (without their user groups).
+    pub fn configinfo_response(&self, org: i64) -> Value {
         let mut body = self.configinfo.clone();
-        body.insert(
-            CONFIG_ACTION_LIST.into(),
-            Value::Array(self.actions.clone()),
-        );
+        let listed: Vec<Value> = self
+            .actions(org)
+            .map(|a| a.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|a| {
+                let mut a = a.clone();
+                if let Some(o) = a.as_object_mut() {
+                    o.remove(model::USER_GROUPS);
+                }
+                a
+            })
+            .collect();
+        body.insert(ACTION_LIST_KEY.into(), Value::Array(listed));
         Value::Object(body)
     }
 
-    pub fn overrides_response(&self) -> Value {
+    /// `GET admin/embed/actions`.
+    pub fn action_list(&self, org: i64, behaviour: Behaviour) -> Result<Vec<Value>, SimError> {
+        let mut list = self.actions(org)?.clone();
+        if behaviour.list_omits_associations {
+            for a in &mut list {
+                a[model::ASSOCIATION_MAP] = json!({});
+            }
+        }
+        Ok(list)
+    }
+
+    pub fn overrides_response(&self, org: i64) -> Value {
         let mut out = Map::new();
         for (key, meta) in &self.overrides {
             let mut entry = meta.as_object().cloned().unwrap_or_default();
-            let current = if key == CONFIG_ACTION_LIST {
-                Some(Value::Array(self.actions.clone()))
+            let current = if key == ACTION_LIST_KEY {
+                self.actions(org).ok().map(|a| Value::Array(a.clone()))
             } else {
                 lookup_key(&self.configinfo, key).cloned()
             };
@@ -115,13 +225,13 @@ impl SimState {
     }
 
     /// `configinfo/update`: validate every key first, then change only those.
-    pub fn update_config(&mut self, changes: &Map<String, Value>) -> Result<(), SimError> {
+    pub fn update_config(&mut self, changes: &Map<String, Value>) -> Result<Mutation, SimError> {
         if changes.is_empty() {
             return Err(SimError::bad_request("configchanges names no key"));
         }
         let mut problems = Vec::new();
         for (key, value) in changes {
-            if key == CONFIG_ACTION_LIST || key.starts_with("embedActionConfigList.") {
+            if key == ACTION_LIST_KEY || key.starts_with("embedActionConfigList.") {
                 problems.push(format!(
                     "{key}: custom actions are changed through admin/embed/actions"
                 ));
@@ -138,12 +248,9 @@ impl SimState {
         if !problems.is_empty() {
             return Err(SimError::bad_request(problems.join("; ")));
         }
-        for (key, value) in changes {
-            if let Some(slot) = lookup_key_mut(&mut self.configinfo, key) {
-                *slot = value.clone();
-            }
-        }
-        Ok(())
+        let m = Mutation::Config(changes.clone());
+        self.apply(&m);
+        Ok(m)
     }
 
     fn check_value(&self, key: &str, current: &Value, value: &Value) -> Result<(), String> {
@@ -162,59 +269,100 @@ impl SimState {
         model::check_against_meta(value, &Value::Object(meta.clone()))
     }
 
-    pub fn action_index(&self, id: &str) -> Result<usize, SimError> {
-        self.actions
+    /// Applies a logged change (replaying a log, or after a rule passed).
+    pub fn apply(&mut self, m: &Mutation) {
+        match m {
+            Mutation::Config(changes) => {
+                for (key, value) in changes {
+                    if let Some(slot) = lookup_key_mut(&mut self.configinfo, key) {
+                        *slot = value.clone();
+                    }
+                }
+            }
+            Mutation::PutAction { org, action } => {
+                let Ok(list) = self.actions_mut(*org) else {
+                    return;
+                };
+                let id = action.get("id");
+                match list.iter_mut().find(|a| a.get("id") == id) {
+                    Some(slot) => *slot = action.clone(),
+                    None => list.push(action.clone()),
+                }
+            }
+            Mutation::DeleteAction { org, id } => {
+                if let Ok(list) = self.actions_mut(*org) {
+                    list.retain(|a| a.get("id").and_then(Value::as_str) != Some(id.as_str()));
+                }
+            }
+        }
+    }
+
+    pub fn action_index(&self, org: i64, id: &str) -> Result<usize, SimError> {
+        self.actions(org)?
             .iter()
             .position(|a| a.get("id").and_then(Value::as_str) == Some(id))
             .ok_or_else(|| SimError::not_found(format!("Invalid action ID: {id}")))
     }
 
-    pub fn action_name(&self, id: &str) -> Option<&str> {
-        let i = self.action_index(id).ok()?;
-        self.actions[i].get("name").and_then(Value::as_str)
+    pub fn action(&self, org: i64, id: &str) -> Result<&Value, SimError> {
+        let i = self.action_index(org, id)?;
+        Ok(&self.actions(org)?[i])
     }
 
-    fn name_taken(&self, name: &str, except_id: Option<&str>) -> bool {
-        self.actions.iter().any(|a| {
-            a.get("name").and_then(Value::as_str) == Some(name)
-                && a.get("id").and_then(Value::as_str) != except_id
+    pub fn action_name(&self, org: i64, id: &str) -> Option<&str> {
+        self.action(org, id)
+            .ok()?
+            .get("name")
+            .and_then(Value::as_str)
+    }
+
+    fn name_taken(&self, org: i64, name: &str, except_id: Option<&str>) -> bool {
+        self.actions(org).is_ok_and(|list| {
+            list.iter().any(|a| {
+                a.get("name").and_then(Value::as_str) == Some(name)
+                    && a.get("id").and_then(Value::as_str) != except_id
+            })
         })
     }
 
-    pub fn create_action(&mut self, body: Value) -> Result<Value, SimError> {
+    pub fn create_action(&mut self, org: i64, body: Value) -> Result<(Value, Mutation), SimError> {
         let mut action = check_action_body(body)?;
         let name = action["name"].as_str().unwrap_or_default().to_string();
-        if self.name_taken(&name, None) {
+        if self.name_taken(org, &name, None) {
             return Err(SimError::bad_request(format!(
                 "a custom action named {name:?} exists already"
             )));
         }
-        for (field, default) in [
-            ("actionAssociationMap", json!({})),
-            ("userGroupList", json!([])),
-            ("availability", json!([])),
-            ("context", json!("NONE")),
-            ("application", json!("NONE")),
-        ] {
-            action.entry(field).or_insert(default);
-        }
-        if let Some(map) = action.get("actionAssociationMap") {
+        fill_defaults(&mut action);
+        if let Some(map) = action.get(model::ASSOCIATION_MAP) {
             model::check_association_map(map).map_err(SimError::bad_request)?;
         }
         action.insert("id".into(), Value::String(new_guid()));
         let stored = Value::Object(action);
-        self.actions.push(stored.clone());
+        let m = Mutation::PutAction {
+            org,
+            action: stored.clone(),
+        };
+        self.actions(org)?;
+        self.apply(&m);
         // Quirk from the page: the create answer carries a schemaVersion
         // that later reads do not show.
         let mut answer = stored;
         answer["schemaVersion"] = json!("4");
-        Ok(answer)
+        Ok((answer, m))
     }
 
-    /// PUT (and the POST that clients send instead): fields present replace
-    /// the stored ones; associations only change through their endpoint.
-    pub fn update_action(&mut self, id: &str, body: Value) -> Result<Value, SimError> {
-        let i = self.action_index(id)?;
+    /// PUT (and the POST that clients send instead). By default fields
+    /// present replace the stored ones and associations only change through
+    /// their endpoint; with `put_replaces` the body replaces the whole
+    /// action, associations included (absent ones are gone).
+    pub fn update_action(
+        &mut self,
+        org: i64,
+        id: &str,
+        body: Value,
+        behaviour: Behaviour,
+    ) -> Result<(Value, Mutation), SimError> {
         let update = check_action_body(body)?;
         if let Some(body_id) = update.get("id") {
             if body_id.as_str() != Some(id) {
@@ -224,45 +372,70 @@ impl SimState {
             }
         }
         let name = update["name"].as_str().unwrap_or_default();
-        if self.name_taken(name, Some(id)) {
+        if self.name_taken(org, name, Some(id)) {
             return Err(SimError::bad_request(format!(
                 "a custom action named {name:?} exists already"
             )));
         }
-        let stored = self.actions[i]
-            .as_object_mut()
-            .ok_or_else(|| SimError::bad_request("stored action is not an object"))?;
-        for (field, value) in update {
-            if field != "actionAssociationMap" && field != "id" {
-                stored.insert(field, value);
+        let stored = self.action(org, id)?.clone();
+        let new = if behaviour.put_replaces {
+            let mut whole = update;
+            fill_defaults(&mut whole);
+            if let Some(map) = whole.get(model::ASSOCIATION_MAP) {
+                model::check_association_map(map).map_err(SimError::bad_request)?;
             }
-        }
-        Ok(self.actions[i].clone())
+            whole.insert("id".into(), Value::String(id.to_string()));
+            whole
+        } else {
+            let mut merged = stored.as_object().cloned().unwrap_or_default();
+            for (field, value) in update {
+                if field != model::ASSOCIATION_MAP && field != "id" {
+                    merged.insert(field, value);
+                }
+            }
+            merged
+        };
+        let m = Mutation::PutAction {
+            org,
+            action: Value::Object(new.clone()),
+        };
+        self.apply(&m);
+        Ok((Value::Object(new), m))
     }
 
-    pub fn delete_action(&mut self, id: &str) -> Result<Value, SimError> {
-        let i = self.action_index(id)?;
-        let mut gone = self.actions.remove(i);
+    pub fn delete_action(&mut self, org: i64, id: &str) -> Result<(Value, Mutation), SimError> {
+        let mut gone = self.action(org, id)?.clone();
+        let m = Mutation::DeleteAction {
+            org,
+            id: id.to_string(),
+        };
+        self.apply(&m);
         // The page's delete answer shows the action without its associations.
         if let Some(obj) = gone.as_object_mut() {
-            obj.remove("actionAssociationMap");
-            obj.remove("userGroupList");
+            obj.remove(model::ASSOCIATION_MAP);
+            obj.remove(model::USER_GROUPS);
         }
-        Ok(gone)
+        Ok((gone, m))
     }
 
-    pub fn associations(&self, id: &str) -> Result<Value, SimError> {
-        let i = self.action_index(id)?;
-        Ok(self.actions[i]
-            .get("actionAssociationMap")
+    pub fn associations(&self, org: i64, id: &str) -> Result<Value, SimError> {
+        Ok(self
+            .action(org, id)?
+            .get(model::ASSOCIATION_MAP)
             .cloned()
             .unwrap_or_else(|| json!({})))
     }
 
-    pub fn add_associations(&mut self, id: &str, map: &Value) -> Result<Value, SimError> {
-        let i = self.action_index(id)?;
+    /// POST appends (or overwrites) the entries of `map`.
+    pub fn add_associations(
+        &mut self,
+        org: i64,
+        id: &str,
+        map: &Value,
+    ) -> Result<(Value, Mutation), SimError> {
+        let mut action = self.action(org, id)?.clone();
         model::check_association_map(map).map_err(SimError::parse_error)?;
-        let stored = association_map_mut(&mut self.actions[i]);
+        let stored = association_map_mut(&mut action);
         for (kind, objects) in map.as_object().into_iter().flatten() {
             let slot = stored.entry(kind.clone()).or_insert_with(|| json!({}));
             if let (Some(slot), Some(objects)) = (slot.as_object_mut(), objects.as_object()) {
@@ -271,15 +444,22 @@ impl SimState {
                 }
             }
         }
-        Ok(map.clone())
+        let m = Mutation::PutAction { org, action };
+        self.apply(&m);
+        Ok((map.clone(), m))
     }
 
-    pub fn remove_associations(&mut self, id: &str, map: &Value) -> Result<Value, SimError> {
-        let i = self.action_index(id)?;
+    /// DELETE removes the entries of `map`: all or nothing, so removing
+    /// one that is not there is an "Invalid operation" (400).
+    pub fn remove_associations(
+        &mut self,
+        org: i64,
+        id: &str,
+        map: &Value,
+    ) -> Result<(Value, Mutation), SimError> {
+        let mut action = self.action(org, id)?.clone();
         model::check_association_map(map).map_err(SimError::bad_request)?;
-        let stored = association_map_mut(&mut self.actions[i]);
-        // All or nothing: removing an association that is not there is an
-        // "Invalid operation" (400) and changes nothing.
+        let stored = association_map_mut(&mut action);
         for (kind, objects) in map.as_object().into_iter().flatten() {
             for guid in objects.as_object().into_iter().flatten().map(|(g, _)| g) {
                 let present = stored.get(kind).and_then(|o| o.get(guid)).is_some();
@@ -300,7 +480,9 @@ impl SimState {
                 }
             }
         }
-        Ok(map.clone())
+        let m = Mutation::PutAction { org, action };
+        self.apply(&m);
+        Ok((map.clone(), m))
     }
 
     /// `metadata/listobjectheaders`: one `type` per call (none: Liveboards),
@@ -308,6 +490,7 @@ impl SimState {
     /// the cluster's 500.
     pub fn object_headers(
         &self,
+        org: i64,
         kind: Option<&str>,
         subtypes: Option<&[String]>,
         ids: Option<&[String]>,
@@ -320,7 +503,7 @@ impl SimState {
             });
         }
         Ok(self
-            .objects
+            .objects(org)?
             .iter()
             .filter(|o| {
                 let (t, sub) = object_kind(o);
@@ -346,6 +529,42 @@ impl SimState {
     }
 }
 
+fn no_org(org: i64) -> SimError {
+    SimError::bad_request(format!("Invalid parameter: there is no Org {org}"))
+}
+
+fn check_actions(at: &str, actions: &[Value]) -> Result<(), String> {
+    let mut ids = HashMap::new();
+    for (i, action) in actions.iter().enumerate() {
+        let Some(obj) = action.as_object() else {
+            return Err(format!("{at}/{i}: an action must be an object"));
+        };
+        let Some(id) = obj.get("id").and_then(Value::as_str) else {
+            return Err(format!("{at}/{i}/id: missing or not a string"));
+        };
+        if obj.get("name").and_then(Value::as_str).is_none() {
+            return Err(format!("{at}/{i}/name: missing or not a string"));
+        }
+        if let Some(prev) = ids.insert(id.to_string(), i) {
+            return Err(format!("{at}/{i}/id: duplicates {at}/{prev}/id ({id})"));
+        }
+    }
+    Ok(())
+}
+
+/// What the cluster fills in when a create (or a replacing PUT) omits it.
+fn fill_defaults(action: &mut Map<String, Value>) {
+    for (field, default) in [
+        (model::ASSOCIATION_MAP, json!({})),
+        (model::USER_GROUPS, json!([])),
+        ("availability", json!([])),
+        ("context", json!("NONE")),
+        ("application", json!("NONE")),
+    ] {
+        action.entry(field).or_insert(default);
+    }
+}
+
 /// An object's type and subtype as the API names them; older state files
 /// say `ANSWER` and `WORKSHEET`.
 fn object_kind(o: &Value) -> (&str, Option<&str>) {
@@ -360,12 +579,12 @@ fn object_kind(o: &Value) -> (&str, Option<&str>) {
 
 fn association_map_mut(action: &mut Value) -> &mut Map<String, Value> {
     if !action
-        .get("actionAssociationMap")
+        .get(model::ASSOCIATION_MAP)
         .is_some_and(Value::is_object)
     {
-        action["actionAssociationMap"] = json!({});
+        action[model::ASSOCIATION_MAP] = json!({});
     }
-    match action.get_mut("actionAssociationMap") {
+    match action.get_mut(model::ASSOCIATION_MAP) {
         Some(Value::Object(map)) => map,
         // Just made an object above.
         _ => unreachable!("actionAssociationMap was set to an object"),
@@ -460,26 +679,94 @@ mod tests {
         let mut s = SimState::example();
         let id = s.actions[1]["id"].as_str().unwrap().to_string();
         let add = json!({"ANSWER": {"g1": {"enabled": "true", "context": "MENU"}}});
-        s.add_associations(&id, &add).unwrap();
-        s.add_associations(&id, &json!({"ANSWER": {"g2": {"enabled": "true"}}}))
+        s.add_associations(0, &id, &add).unwrap();
+        s.add_associations(0, &id, &json!({"ANSWER": {"g2": {"enabled": "true"}}}))
             .unwrap();
         assert_eq!(
-            s.associations(&id).unwrap()["ANSWER"]
+            s.associations(0, &id).unwrap()["ANSWER"]
                 .as_object()
                 .unwrap()
                 .len(),
             2
         );
         let err = s
-            .remove_associations(&id, &json!({"ANSWER": {"zz": {}}}))
+            .remove_associations(0, &id, &json!({"ANSWER": {"zz": {}}}))
             .unwrap_err();
         assert_eq!(err.status, 400);
-        s.remove_associations(&id, &json!({"ANSWER": {"g1": {}, "g2": {}}}))
+        s.remove_associations(0, &id, &json!({"ANSWER": {"g1": {}, "g2": {}}}))
             .unwrap();
-        assert_eq!(s.associations(&id).unwrap(), json!({}));
+        assert_eq!(s.associations(0, &id).unwrap(), json!({}));
         assert_eq!(
-            s.add_associations(&id, &json!([1])).unwrap_err().status,
+            s.add_associations(0, &id, &json!([1])).unwrap_err().status,
             500
         );
+    }
+
+    #[test]
+    fn put_merges_or_replaces() {
+        let mut s = SimState::example();
+        let crm = s.actions[0].clone();
+        let id = crm["id"].as_str().unwrap().to_string();
+        assert!(!crm[model::ASSOCIATION_MAP].as_object().unwrap().is_empty());
+        let body =
+            json!({"name": crm["name"], "type": "URL", "detail": {"link": "https://x.invalid"}});
+        let (merged, _) = s
+            .update_action(0, &id, body.clone(), Behaviour::default())
+            .unwrap();
+        assert_eq!(merged[model::ASSOCIATION_MAP], crm[model::ASSOCIATION_MAP]);
+        assert_eq!(merged["version"], crm["version"], "other fields kept");
+        let replace = Behaviour {
+            put_replaces: true,
+            ..Behaviour::default()
+        };
+        let (whole, _) = s.update_action(0, &id, body, replace).unwrap();
+        assert_eq!(
+            whole[model::ASSOCIATION_MAP],
+            json!({}),
+            "associations gone"
+        );
+        assert!(whole.get("version").is_none(), "absent fields gone");
+    }
+
+    #[test]
+    fn replaying_a_change_twice_changes_nothing_more() {
+        let mut s = SimState::example();
+        let (_, put) = s
+            .create_action(0, json!({"name": "n", "type": "CALLBACK"}))
+            .unwrap();
+        let id = s.actions.last().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (_, del) = s.delete_action(0, &id).unwrap();
+        let after = s.clone();
+        s.apply(&put);
+        s.apply(&del);
+        assert_eq!(s, after);
+    }
+
+    #[test]
+    fn orgs_keep_their_own_actions() {
+        let mut s = SimState::example();
+        s.orgs.push(OrgState {
+            id: 7,
+            name: "Marketing".into(),
+            actions: Vec::new(),
+            objects: Vec::new(),
+        });
+        s.validate().unwrap();
+        s.create_action(7, json!({"name": "Open in CRM", "type": "CALLBACK"}))
+            .unwrap();
+        assert_eq!(s.actions(7).unwrap().len(), 1);
+        assert_eq!(s.actions.len(), 3, "the Primary Org's are untouched");
+        assert_eq!(
+            s.create_action(9, json!({"name": "x", "type": "URL"}))
+                .unwrap_err()
+                .status,
+            400
+        );
+        assert!(s.configinfo_response(7)[ACTION_LIST_KEY][0]
+            .get(model::USER_GROUPS)
+            .is_none());
     }
 }

@@ -90,8 +90,10 @@ impl TestSim {
         self.url.trim_start_matches("http://").parse().unwrap()
     }
 
+    /// The cluster's stored state: the state file and the changes logged
+    /// since it was written (what a restarted simulator would serve).
     pub fn state(&self) -> Value {
-        serde_json::from_slice(&std::fs::read(&self.state_file).unwrap()).unwrap()
+        serde_json::to_value(sim::load_state(&self.state_file).unwrap()).unwrap()
     }
 
     pub fn api(&self, path: &str) -> String {
