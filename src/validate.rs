@@ -377,12 +377,21 @@ fn drop_missing(source: &mut Value, missing: &[Missing]) {
             {
                 list.retain(|g| g.as_str() != Some(m.guid.as_str()));
             }
-        } else if let Some(objs) = action
+        } else if let Some(map) = action
             .get_mut(model::ASSOCIATION_MAP)
-            .and_then(|a| a.get_mut(&m.kind))
             .and_then(Value::as_object_mut)
         {
-            objs.remove(&m.guid);
+            // A kind left without objects is no kind: the API drops it too.
+            let emptied = map
+                .get_mut(&m.kind)
+                .and_then(Value::as_object_mut)
+                .is_some_and(|objs| {
+                    objs.remove(&m.guid);
+                    objs.is_empty()
+                });
+            if emptied {
+                map.remove(&m.kind);
+            }
         }
     }
 }

@@ -195,12 +195,20 @@ impl Settings {
             };
             remember_credentials(&credentials);
             let url = check_url(text, text, self.allow_http)?;
+            let credentials_hint = match &credentials {
+                Credentials::Token { .. } => {
+                    "the token in $TS_TOKEN was refused; it may have expired: set a fresh one"
+                        .into()
+                }
+                Credentials::Password { .. } => "check $TS_USERNAME and $TS_PASSWORD".into(),
+                Credentials::None => "set TS_TOKEN, or TS_USERNAME and TS_PASSWORD".into(),
+            };
             let endpoint = Endpoint {
                 label: url.clone(),
                 url,
                 credentials,
                 insecure_tls: false,
-                credentials_hint: "set TS_TOKEN, or TS_USERNAME and TS_PASSWORD".into(),
+                credentials_hint,
             };
             return Ok(ClusterRef::Live(LiveRef {
                 endpoint,
@@ -263,7 +271,7 @@ impl Settings {
                     token: env(var, "token_env")?,
                     source: format!("${var}"),
                 },
-                format!("check the token in ${var}"),
+                format!("the token in ${var} was refused; it may have expired: set a fresh one"),
             )
         } else if let Some(var) = &p.password_env {
             let username = p.username.clone().ok_or_else(|| {

@@ -91,6 +91,8 @@ pub(crate) struct Sim {
     store: Arc<std::sync::Mutex<store::Store>>,
     writes_seen: AtomicU64,
     requests_seen: AtomicU64,
+    logins_seen: AtomicU64,
+    throttled_seen: AtomicU64,
 }
 
 struct Versioned {
@@ -126,6 +128,16 @@ impl RunningSim {
     /// Requests received, of any kind.
     pub fn requests_seen(&self) -> u64 {
         self.sim.requests_seen.load(Ordering::SeqCst)
+    }
+
+    /// Successful logins.
+    pub fn logins_seen(&self) -> u64 {
+        self.sim.logins_seen.load(Ordering::SeqCst)
+    }
+
+    /// Requests answered 429 by the rate limit or the throttle fault.
+    pub fn throttled_seen(&self) -> u64 {
+        self.sim.throttled_seen.load(Ordering::SeqCst)
     }
 
     /// Sessions logged in and not logged out (nor expired).
@@ -216,6 +228,8 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, Error> {
         store: Arc::new(std::sync::Mutex::new(store)),
         writes_seen: AtomicU64::new(0),
         requests_seen: AtomicU64::new(0),
+        logins_seen: AtomicU64::new(0),
+        throttled_seen: AtomicU64::new(0),
     });
     tokio::spawn(persist_loop(sim.clone(), persisted_tx));
 

@@ -147,6 +147,10 @@ async fn checks(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Re
             .into_response(),
         }
     };
+    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+        sim.throttled_seen
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
     if sim.opts.log_requests {
         tracing::info!(
             "{method} {path} -> {} ({} ms)",
@@ -241,6 +245,8 @@ async fn login(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         }
         .into_response();
     }
+    sim.logins_seen
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let id = super::state::new_guid().replace('-', "");
     // A login lands in the Org the user last used, as on a real cluster.
     let org = sim

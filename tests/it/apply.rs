@@ -211,25 +211,6 @@ fn converges_under_fail_and_throttle_rates() {
     assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
 
-/// A source and target with `n` actions that differ in one field each.
-fn bulk(n: usize) -> (Value, Value) {
-    let mut target = example();
-    let template = target["actions"][1].clone();
-    for i in 0..n {
-        let mut a = template.clone();
-        a["name"] = json!(format!("bulk {i:03}"));
-        a["id"] = json!(format!("00000000-0000-4000-8000-{i:012}"));
-        target["actions"].as_array_mut().unwrap().push(a);
-    }
-    let mut source = target.clone();
-    for a in source["actions"].as_array_mut().unwrap().iter_mut().skip(3) {
-        a["detail"]["function"] = json!("changed");
-        a["id"] = json!(a["id"].as_str().unwrap().replace("00000000", "11111111"));
-    }
-    source["configinfo"]["maxFilterValues"] = json!(1234);
-    (source, target)
-}
-
 #[test]
 fn rejected_action_exits_4_with_target_exactly_as_before() {
     let (src, tgt) = bulk(12);

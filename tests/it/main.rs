@@ -10,6 +10,7 @@ mod inputs;
 mod layout;
 mod props;
 mod read;
+mod real;
 mod sim;
 mod support;
 mod watch;

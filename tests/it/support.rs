@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
-use serde_json::Value;
-use tsmigrate::sim::{self, Faults, RunningSim, SimOptions};
+use serde_json::{json, Value};
+use tsmigrate::sim::{self, Behaviour, Faults, RunningSim, SimOptions};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_tsmigrate");
 pub const API: &str = "/callosum/v1/tspublic/v1";
@@ -44,6 +44,11 @@ pub struct TestSim {
 
 impl TestSim {
     pub fn start(state: Option<&Value>, faults: Faults) -> TestSim {
+        Self::start_with(state, faults, Behaviour::default())
+    }
+
+    /// A simulator that behaves as `behaviour` says where the docs are open.
+    pub fn start_with(state: Option<&Value>, faults: Faults, behaviour: Behaviour) -> TestSim {
         let dir = tempfile::tempdir().unwrap();
         let state_file = dir.path().join("state.json");
         if let Some(s) = state {
@@ -51,8 +56,13 @@ impl TestSim {
         }
         let mut opts = SimOptions::new(&state_file);
         opts.faults = faults;
+        opts.behaviour = behaviour;
         opts.token = Some("test-token".into());
         Self::with_options(dir, state_file, opts)
+    }
+
+    pub fn running(&self) -> &RunningSim {
+        self.running.as_ref().expect("the simulator is running")
     }
 
     pub fn with_options(dir: tempfile::TempDir, state_file: PathBuf, opts: SimOptions) -> TestSim {
@@ -383,4 +393,23 @@ pub fn compare_in(dir: &Path, verb: &str, source: &str, target: &str, extra: &[&
     let mut args = vec![verb, "--source", source, "--target", target];
     args.extend_from_slice(extra);
     tsm_in(dir, &args)
+}
+
+/// A source and target with `n` actions that differ in one field each.
+pub fn bulk(n: usize) -> (Value, Value) {
+    let mut target = example();
+    let template = target["actions"][1].clone();
+    for i in 0..n {
+        let mut a = template.clone();
+        a["name"] = json!(format!("bulk {i:03}"));
+        a["id"] = json!(format!("00000000-0000-4000-8000-{i:012}"));
+        target["actions"].as_array_mut().unwrap().push(a);
+    }
+    let mut source = target.clone();
+    for a in source["actions"].as_array_mut().unwrap().iter_mut().skip(3) {
+        a["detail"]["function"] = json!("changed");
+        a["id"] = json!(a["id"].as_str().unwrap().replace("00000000", "11111111"));
+    }
+    source["configinfo"]["maxFilterValues"] = json!(1234);
+    (source, target)
 }

@@ -1,0 +1,394 @@
+//! Correct on a real cluster whichever way the documentation's open
+//! questions fall: the same migrations against simulators that omit
+//! associations from the action list, replace whole actions on PUT, expire
+//! sessions and rate-limit, and against ones that do none of that. Every
+//! test checks what the cluster stored.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tsmigrate::sim::{Behaviour, Faults};
+
+use crate::support::*;
+
+const GROUP: &str = "b7e3a9c1-4d2f-4a60-9e85-3c1b7d9f2e04";
+const ANSWER_1: &str = "3d8b1f60-5a2c-4e97-b4d1-0c6a9e2f7b35";
+const WORKSHEET: &str = "8f4c2a6e-0b9d-4e13-a57c-1d3e5f7a9b02";
+
+/// The demo source, with a user group and an association-only change too.
+fn source_state() -> Value {
+    let mut s = demo_source();
+    for a in s["actions"].as_array_mut().unwrap() {
+        match a["name"].as_str().unwrap() {
+            "Open in CRM" => a["userGroupList"] = json!([GROUP]),
+            "Send to Slack" => {
+                a["actionAssociationMap"] =
+                    json!({"ANSWER": {ANSWER_1: {"enabled": "true", "context": "MENU"}}})
+            }
+            _ => {}
+        }
+    }
+    s
+}
+
+/// Name → action without its GUID, as the cluster stored it.
+fn stored_actions(state: &Value) -> BTreeMap<String, Value> {
+    state["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            a.as_object_mut().unwrap().remove("id");
+            (a["name"].as_str().unwrap().to_string(), a)
+        })
+        .collect()
+}
+
+fn all_switches() -> (Faults, Behaviour) {
+    (
+        Faults {
+            rate_limit: Some(100.0),
+            session_ttl: Some(Duration::from_secs(3)),
+            ..Faults::default()
+        },
+        Behaviour {
+            list_omits_associations: true,
+            put_replaces: true,
+        },
+    )
+}
+
+#[test]
+fn migrations_land_whichever_way_the_docs_fall() {
+    let (faults, behaviour) = all_switches();
+    for (name, faults, behaviour) in [
+        ("all switches off", Faults::default(), Behaviour::default()),
+        ("all switches on", faults, behaviour),
+    ] {
+        let source = TestSim::start_with(Some(&source_state()), faults.clone(), behaviour);
+        let target = TestSim::start_with(None, faults, behaviour);
+        let work = tempfile::tempdir().unwrap();
+        let w = work.path();
+        Tsm::new(w)
+            .logged_in()
+            .args(&[
+                "apply",
+                "--target",
+                &target.url,
+                "--source",
+                &source.url,
+                "--yes",
+                "--prune",
+            ])
+            .status(0)
+            .stdout_has(&["1 action created, 2 updated, 1 deleted", "verified."])
+            .stderr_has(&["journal: "])
+            .run();
+        // What the cluster stored: the source's actions, associations
+        // (ANSWER and WORKSHEET), user groups and secrets, nothing else.
+        let want = stored_actions(&source.state());
+        let got = stored_actions(&target.state());
+        assert_eq!(got, want, "{name}");
+        assert_eq!(
+            got["Open in CRM"]["userGroupList"],
+            json!([GROUP]),
+            "{name}"
+        );
+        assert_eq!(
+            got["Open in Jira"]["actionAssociationMap"]["WORKSHEET"][WORKSHEET]["context"],
+            json!("MENU"),
+            "{name}"
+        );
+        assert_eq!(
+            got["Open in CRM"]["detail"]["authToken"],
+            json!("S3CRET-src-crm-bearer-77aa"),
+            "{name}: secrets travel between live clusters"
+        );
+        assert_eq!(
+            target.state()["configinfo"]["maxFilterValues"],
+            source.state()["configinfo"]["maxFilterValues"]
+        );
+        // Nothing is left to do.
+        Tsm::new(w)
+            .logged_in()
+            .args(&[
+                "diff",
+                "--source",
+                &source.url,
+                "--target",
+                &target.url,
+                "--exit-code",
+            ])
+            .status(0)
+            .stdout(Expect::Exact("No differences.\n".into()))
+            .run();
+    }
+}
+
+#[test]
+fn validate_names_a_missing_object_and_skipping_never_deletes() {
+    let source = TestSim::start(Some(&source_state()), Faults::default());
+    let mut target_state = example();
+    // The target lacks the worksheet "Open in Jira" is associated with.
+    target_state["objects"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|o| o["id"] != json!(WORKSHEET));
+    let target = TestSim::start(Some(&target_state), Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    // Against a target that has every object: nothing to report.
+    let full = TestSim::start(None, Faults::default());
+    Tsm::new(w)
+        .logged_in()
+        .args(&["validate", "--source", &source.url, "--target", &full.url])
+        .status(0)
+        .stderr(Expect::Exact(format!(
+            "no problems found: {} can be applied to {}\n",
+            source.url, full.url
+        )))
+        .run();
+    Tsm::new(w)
+        .logged_in()
+        .args(&["validate", "--source", &source.url, "--target", &target.url])
+        .status(1)
+        .stderr_has(&[
+            "1 problem(s) found before writing",
+            &format!("/actions/Open in Jira/actionAssociationMap/WORKSHEET/{WORKSHEET}"),
+            &format!("refers to WORKSHEET {WORKSHEET} which the target does not have"),
+        ])
+        .run();
+    // Skipping leaves every association the target has alone, even one
+    // whose object the look-up cannot find.
+    let mut t = example();
+    t["objects"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|o| o["id"] != json!(ANSWER_1));
+    let target = TestSim::start(Some(&t), Faults::default());
+    let before = stored_actions(&target.state());
+    assert!(before["Open in CRM"]["actionAssociationMap"]["ANSWER"]
+        .get(ANSWER_1)
+        .is_some());
+    Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "apply", "--target", &target.url, "--source", &source.url, "--yes",
+            "--skip-missing-associations",
+        ])
+        .status(0)
+        .stdout_has(&["verified."])
+        .stderr_has(&[&format!("/actions/Send to Slack/actionAssociationMap/ANSWER/{ANSWER_1}: ANSWER {ANSWER_1} is not on the target; association not added")])
+        .run();
+    let after = stored_actions(&target.state());
+    assert_eq!(
+        after["Open in CRM"]["actionAssociationMap"]["ANSWER"][ANSWER_1],
+        json!({"enabled": "true", "context": "PRIMARY"}),
+        "the existing association was kept (and its change applied)"
+    );
+    assert_eq!(
+        after["Send to Slack"]["actionAssociationMap"],
+        json!({}),
+        "the unverifiable one was not added"
+    );
+    assert_eq!(
+        after["Notify owner"], before["Notify owner"],
+        "other associations untouched"
+    );
+}
+
+#[test]
+fn visualization_associations_are_never_missing_nor_dropped() {
+    let mut s = source_state();
+    let viz = "5f1e2d3c-4b5a-4978-8877-665544332211";
+    s["actions"][0]["actionAssociationMap"]["VISUALIZATION"] =
+        json!({viz: {"enabled": "true", "context": "MENU"}});
+    let source = TestSim::start(Some(&s), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            &source.url,
+            "--yes",
+            "--skip-missing-associations",
+        ])
+        .status(0)
+        .stdout_has(&["verified."])
+        .stderr_has(&["1 VISUALIZATION association(s) not checked", "journal: "])
+        .run();
+    let got = stored_actions(&target.state());
+    let name = s["actions"][0]["name"].as_str().unwrap();
+    assert!(got[name]["actionAssociationMap"]["VISUALIZATION"]
+        .get(viz)
+        .is_some());
+}
+
+#[test]
+fn an_apply_longer_than_the_session_lives_logs_in_again() {
+    let (src, tgt) = bulk(30);
+    let faults = Faults {
+        latency_ms: 25,
+        session_ttl: Some(Duration::from_millis(400)),
+        ..Faults::default()
+    };
+    let source = TestSim::start(Some(&src), Faults::default());
+    let target = TestSim::start(Some(&tgt), faults);
+    let work = tempfile::tempdir().unwrap();
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            &source.url,
+            "--yes",
+            "--parallel",
+            "1",
+        ])
+        .status(0)
+        .stdout_has(&["30 updated", "verified."])
+        .stderr(Expect::Any)
+        .run();
+    assert!(
+        target.running().logins_seen() >= 2,
+        "the session expired mid-run"
+    );
+    assert_eq!(
+        stored_actions(&target.state()),
+        stored_actions(&source.state())
+    );
+    assert_eq!(target.open_sessions(), 0, "the last session was closed");
+}
+
+#[test]
+fn an_expired_static_token_names_its_variable() {
+    let target = TestSim::start(
+        None,
+        Faults {
+            session_ttl: Some(Duration::ZERO),
+            ..Faults::default()
+        },
+    );
+    let work = tempfile::tempdir().unwrap();
+    Tsm::new(work.path())
+        .env("TS_TOKEN", "test-token")
+        .args(&["show", &target.url])
+        .status(6)
+        .stderr_has(&["$TS_TOKEN", "refused"])
+        .run();
+}
+
+#[test]
+fn a_500_is_the_clusters_answer_and_tried_twice_more_at_most() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(
+        None,
+        Faults {
+            fail_after: Some(0),
+            ..Faults::default()
+        },
+    );
+    let before = target.state();
+    let work = tempfile::tempdir().unwrap();
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            &source.url,
+            "--yes",
+        ])
+        .status(4)
+        .stderr_has(&["HTTP 500", "refused (injected after 0)", "restored"])
+        .run();
+    assert_eq!(
+        target.writes(),
+        3,
+        "the config update was sent three times, no more"
+    );
+    assert_eq!(target.state(), before);
+}
+
+#[test]
+fn watch_keeps_one_session_per_cluster() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "watch",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--interval",
+            "20ms",
+            "--cycles",
+            "5",
+        ])
+        .status(0)
+        .stdout(Expect::Any)
+        .stderr(Expect::Any)
+        .run();
+    assert_eq!(
+        source.running().logins_seen(),
+        1,
+        "one login for five cycles"
+    );
+    assert_eq!(
+        target.running().logins_seen(),
+        1,
+        "one login for five cycles"
+    );
+    assert_eq!((source.open_sessions(), target.open_sessions()), (0, 0));
+}
+
+#[test]
+fn at_the_cloud_rate_limit_300_actions_converge_with_few_429s() {
+    let (src, tgt) = bulk(300);
+    let limited = Faults {
+        rate_limit: Some(100.0),
+        ..Faults::default()
+    };
+    let source = TestSim::start(Some(&src), Faults::default());
+    let target = TestSim::start(Some(&tgt), limited);
+    let work = tempfile::tempdir().unwrap();
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            &source.url,
+            "--yes",
+            "--parallel",
+            "16",
+        ])
+        .status(0)
+        .stdout_has(&["300 updated", "verified."])
+        .stderr(Expect::Any)
+        .run();
+    let writes = target.writes() as f64;
+    let throttled = target.running().throttled_seen() as f64;
+    assert!(writes >= 301.0);
+    assert!(
+        throttled / writes < 0.10,
+        "{throttled} of {writes} writes met a 429"
+    );
+    assert_eq!(
+        stored_actions(&target.state()),
+        stored_actions(&source.state())
+    );
+}
