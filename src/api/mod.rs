@@ -382,10 +382,10 @@ impl Session {
                 continue;
             }
             let budget = match (err.kind, req.retry) {
-                (ErrorKind::Transient, Retry::Transient) => self.policy.max_attempts,
-                (ErrorKind::Transient, Retry::OnlyThrottled) if err.status == Some(429) => {
-                    self.policy.max_attempts
+                (ErrorKind::Transient, _) if err.status == Some(429) => {
+                    self.policy.max_attempts_429
                 }
+                (ErrorKind::Transient, Retry::Transient) => self.policy.max_attempts,
                 (ErrorKind::Server, Retry::Transient) => self.policy.max_attempts_500,
                 _ => 1,
             };
@@ -393,7 +393,13 @@ impl Session {
             if attempt >= budget || started.elapsed() >= self.policy.max_total || aborted {
                 return Err(err);
             }
-            let wait = delays.next().unwrap_or(self.policy.max_delay);
+            // A 429 without Retry-After has slowed the pacer, which spaces
+            // the retry; with Retry-After the pool pause does. No backoff.
+            let wait = if err.status == Some(429) {
+                Duration::ZERO
+            } else {
+                delays.next().unwrap_or(self.policy.max_delay)
+            };
             tracing::debug!(
                 "{} {}: {err}; retry {attempt} in {wait:?}",
                 req.method,

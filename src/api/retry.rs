@@ -14,6 +14,9 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// Attempts for a 500: it is the cluster's answer, so two more at most.
     pub max_attempts_500: u32,
+    /// Attempts for a 429: it promises the request was not processed, and
+    /// the pacer slows down, so more tries are safe (time still bounds them).
+    pub max_attempts_429: u32,
     pub base: Duration,
     pub max_delay: Duration,
     /// No retry starts later than this after the first attempt.
@@ -27,6 +30,7 @@ impl RetryPolicy {
         RetryPolicy {
             max_attempts: 8,
             max_attempts_500: 3,
+            max_attempts_429: 40,
             base,
             max_delay: base.saturating_mul(40).max(Duration::from_millis(1)),
             max_total: Duration::from_secs(120),
@@ -86,6 +90,7 @@ mod tests {
         let p = RetryPolicy {
             max_attempts: 5,
             max_attempts_500: 3,
+            max_attempts_429: 40,
             base: Duration::from_millis(100),
             max_delay: Duration::from_millis(1000),
             max_total: Duration::from_secs(10),
