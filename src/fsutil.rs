@@ -26,3 +26,98 @@ pub fn sync_dir(dir: &Path) {
         let _ = d.sync_all();
     }
 }
+
+/// Reads a file that must be a regular file of at most `cap` bytes, inside
+/// `root` (a symlink is followed only where it stays inside). A FIFO, a
+/// device, a directory, a link out of `root` or a larger file is an error
+/// that says which.
+pub fn read_regular(path: &Path, root: &Path, cap: u64) -> Result<Vec<u8>, String> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    if meta.file_type().is_symlink() {
+        let real = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
+        let root = std::fs::canonicalize(root).map_err(|e| e.to_string())?;
+        if !real.starts_with(&root) {
+            return Err(format!(
+                "a symbolic link to {}, outside the snapshot; refused",
+                real.display()
+            ));
+        }
+    }
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (a FIFO, device or directory); refused".into());
+    }
+    if meta.len() > cap {
+        return Err(format!(
+            "{} bytes, more than the {} MiB a snapshot file may have",
+            meta.len(),
+            cap >> 20
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(cap + 1).read_to_end(&mut bytes)
+        })
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > cap {
+        return Err(format!(
+            "larger than the {} MiB a snapshot file may have",
+            cap >> 20
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Refuses to write over anything but a regular file (a symlink, a FIFO, a
+/// device): `write_atomic` would replace it by a rename.
+pub fn check_replaceable(path: &Path) -> Result<(), String> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e.to_string()),
+        Ok(m) if m.file_type().is_file() => Ok(()),
+        Ok(m) if m.file_type().is_symlink() => {
+            Err("is a symbolic link; refusing to replace it (name the file itself)".into())
+        }
+        Ok(_) => Err("exists and is not a regular file; refusing to replace it".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_inside_the_root_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("snap");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(root.join("a.json"), b"{}").unwrap();
+        std::fs::write(dir.path().join("outside.json"), b"{}").unwrap();
+        assert_eq!(
+            read_regular(&root.join("a.json"), &root, 10).unwrap(),
+            b"{}"
+        );
+        assert!(read_regular(&root.join("a.json"), &root, 1)
+            .unwrap_err()
+            .contains("more than"));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("outside.json"), root.join("out.json"))
+                .unwrap();
+            assert!(read_regular(&root.join("out.json"), &root, 10)
+                .unwrap_err()
+                .contains("outside"));
+            std::os::unix::fs::symlink(root.join("a.json"), root.join("in.json")).unwrap();
+            assert!(read_regular(&root.join("in.json"), &root, 10).is_ok());
+            assert!(read_regular(Path::new("/dev/zero"), Path::new("/dev"), 10)
+                .unwrap_err()
+                .contains("regular"));
+            assert!(check_replaceable(&root.join("out.json")).is_err());
+            assert!(check_replaceable(Path::new("/dev/null")).is_err());
+            assert!(check_replaceable(&root.join("a.json")).is_ok());
+            assert!(check_replaceable(&root.join("new.json")).is_ok());
+        }
+    }
+}

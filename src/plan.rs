@@ -1,6 +1,7 @@
 //! Plan files: the patch with RFC 6902 `test` guards, the names of both
-//! sides and a fingerprint of the target; the staleness check used by apply.
-//! A plan never holds a secret: every value in it is masked.
+//! sides, the target it is bound to (cluster URL and Org) and a fingerprint
+//! of it; the integrity and staleness checks used by apply. A plan never
+//! holds a secret: every value in it is masked.
 
 use std::path::Path;
 
@@ -13,7 +14,7 @@ use crate::error::Error;
 use crate::{pointer, secrets};
 
 pub const FORMAT: &str = "tsmigrate-plan";
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -23,7 +24,15 @@ pub struct Plan {
     /// The tsmigrate that wrote it (information only).
     pub tool: String,
     pub source: String,
+    /// The target's name (profile or URL).
     pub target: String,
+    /// The cluster URL the plan was made for: it applies there only.
+    pub target_url: String,
+    /// The Org the plan was made for (0: the Primary Org).
+    pub target_org: i64,
+    /// When the plan was made (RFC 3339), if recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_at: Option<String>,
     /// SHA-256 of the target's masked canonical document when planned.
     pub target_fingerprint: String,
     /// Paths the patch creates: they must still be absent at apply.
@@ -58,37 +67,42 @@ pub fn guarded(ops: &[Op], target: &Value) -> (Vec<Value>, Vec<String>) {
                     patch.push(json!({"op": "test", "path": ptr, "value": cur}));
                 }
             }
-            OpKind::Add => match pointer::get(&work, parent_segs) {
-                Some(Value::Array(items)) => {
-                    let idx = last
-                        .first()
-                        .and_then(|s| s.parse::<usize>().ok())
-                        .unwrap_or(0);
-                    let neighbour = if idx > 0 {
-                        Some(idx - 1)
-                    } else if !items.is_empty() {
-                        Some(0)
-                    } else {
-                        None
-                    };
-                    if let Some(n) = neighbour {
-                        let mut segs = parent_segs.to_vec();
-                        segs.push(n.to_string());
-                        let item = &items[n];
-                        let value = match item.get("id") {
-                            Some(id) if item.is_object() => {
-                                segs.push("id".into());
-                                id.clone()
-                            }
-                            _ => item.clone(),
+            OpKind::Add => {
+                match pointer::get(&work, parent_segs) {
+                    Some(Value::Array(items)) => {
+                        let idx = last
+                            .first()
+                            .and_then(|s| s.parse::<usize>().ok())
+                            .unwrap_or(0);
+                        let neighbour = if idx > 0 {
+                            Some(idx - 1)
+                        } else if !items.is_empty() {
+                            Some(0)
+                        } else {
+                            None
                         };
-                        patch.push(
-                            json!({"op": "test", "path": pointer::join(&segs), "value": value}),
-                        );
+                        if let Some(n) = neighbour {
+                            let mut segs = parent_segs.to_vec();
+                            segs.push(n.to_string());
+                            let item = &items[n];
+                            let value = match item.get("id") {
+                                Some(id) if item.is_object() => {
+                                    segs.push("id".into());
+                                    id.clone()
+                                }
+                                _ => item.clone(),
+                            };
+                            patch.push(
+                                json!({"op": "test", "path": pointer::join(&segs), "value": value}),
+                            );
+                        } else {
+                            // The first item of an empty array: it must still be empty.
+                            patch.push(json!({"op": "test", "path": pointer::join(parent_segs), "value": []}));
+                        }
                     }
+                    _ => absent.push(ptr.clone()),
                 }
-                _ => absent.push(ptr.clone()),
-            },
+            }
             OpKind::Test => {}
         }
         let masked = op.to_json_masked();
@@ -114,10 +128,45 @@ pub fn build(
         tool: format!("tsmigrate {}", env!("CARGO_PKG_VERSION")),
         source: source.into(),
         target: target.into(),
+        target_url: String::new(),
+        target_org: crate::model::PRIMARY_ORG,
+        made_at: None,
         target_fingerprint: fingerprint(target_doc),
         absent,
         unresolved_secrets: unresolved.to_vec(),
         patch,
+    }
+}
+
+impl Plan {
+    /// Binds the plan to the cluster at `url` and its Org `org`.
+    pub fn bound_to(mut self, url: &str, org: i64) -> Plan {
+        self.target_url = url.trim_end_matches('/').to_string();
+        self.target_org = org;
+        self.made_at =
+            Some(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
+        self
+    }
+
+    /// Refuses to apply the plan anywhere but where it was made for.
+    pub fn check_target(&self, url: &str, org: i64, label: &str, file: &Path) -> Result<(), Error> {
+        let here = url.trim_end_matches('/');
+        if self.target_url.is_empty() {
+            return Err(Error::input(
+                file.display(),
+                "at /target_url: the plan is bound to no cluster; nothing was written (make it again)",
+            ));
+        }
+        if self.target_url != here || self.target_org != org {
+            return Err(Error::input(
+                file.display(),
+                format!(
+                    "the plan was made for {} (Org {}), not for {label} at {here} (Org {org}); nothing was written",
+                    self.target_url, self.target_org
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -164,6 +213,14 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Plan, Error> {
             ));
         }
     }
+    if let Err((i, why)) = check_integrity(&plan) {
+        return Err(Error::input(
+            path.display(),
+            format!(
+                "at /patch/{i}: {why}; the plan was edited, nothing was written (make it again)"
+            ),
+        ));
+    }
     for (i, p) in plan.absent.iter().enumerate() {
         if pointer::split(p).is_none() {
             return Err(Error::input(
@@ -173,6 +230,79 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Plan, Error> {
         }
     }
     Ok(plan)
+}
+
+/// The rules every plan `build` writes holds, so that a hand-edited one
+/// that breaks them is refused before anything is written: only `add`,
+/// `remove`, `replace` and `test`; paths under `/config/` and `/actions/`;
+/// every changing op right after its guard (a `test` of the value it
+/// changes, of an array neighbour for an insert, or its path in `absent`
+/// for a new member); a `${secret:P}` placeholder only at pointer P.
+/// Returns the index of the first op that breaks one, and which.
+pub fn check_integrity(plan: &Plan) -> Result<(), (usize, String)> {
+    let absent: std::collections::HashSet<&str> = plan.absent.iter().map(String::as_str).collect();
+    for (i, op) in plan.patch.iter().enumerate() {
+        let kind = op.get("op").and_then(Value::as_str).unwrap_or("");
+        let path = op.get("path").and_then(Value::as_str).unwrap_or("");
+        if !matches!(kind, "add" | "remove" | "replace" | "test") {
+            return Err((i, format!("the operation {kind:?} is not one a plan holds")));
+        }
+        let segs = pointer::split(path).unwrap_or_default();
+        let inside = segs.len() >= 2 && matches!(segs[0].as_str(), "config" | "actions");
+        if !inside {
+            return Err((i, format!("{path:?} is outside /config/ and /actions/")));
+        }
+        if let Some(value) = op.get("value") {
+            misplaced_placeholder(&segs, value).map_err(|why| (i, why))?;
+        }
+        let guard = i
+            .checked_sub(1)
+            .and_then(|j| plan.patch.get(j))
+            .filter(|g| g.get("op").and_then(Value::as_str) == Some("test"));
+        let guard_path = guard.and_then(|g| g.get("path")).and_then(Value::as_str);
+        let guarded = match kind {
+            "test" => true,
+            "replace" | "remove" => guard_path == Some(path),
+            // An insert into an array is guarded by a neighbour (or the
+            // empty array); a new member of an object by `absent`.
+            _ => {
+                absent.contains(path)
+                    || guard_path.is_some_and(|g| {
+                        let parent = pointer::join(&segs[..segs.len() - 1]);
+                        g.strip_prefix(&parent)
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                    })
+            }
+        };
+        if !guarded {
+            return Err((i, format!("the {kind} of {path} has no guard")));
+        }
+    }
+    Ok(())
+}
+
+/// Every placeholder inside `value` (found at `segs`) names its own pointer.
+fn misplaced_placeholder(segs: &[String], value: &Value) -> Result<(), String> {
+    match value {
+        Value::String(s) => match secrets::placeholder_pointer(s) {
+            Some(p) if p != pointer::join(segs) => Err(format!(
+                "the placeholder for {p} stands at {}",
+                pointer::join(segs)
+            )),
+            _ => Ok(()),
+        },
+        Value::Object(m) => m.iter().try_for_each(|(k, v)| {
+            let mut s = segs.to_vec();
+            s.push(k.clone());
+            misplaced_placeholder(&s, v)
+        }),
+        Value::Array(a) => a.iter().enumerate().try_for_each(|(i, v)| {
+            let mut s = segs.to_vec();
+            s.push(i.to_string());
+            misplaced_placeholder(&s, v)
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// A hand-edited plan must not smuggle a secret in at a secret path.
@@ -191,6 +321,8 @@ fn contains_secret_value(op: &Value) -> bool {
 }
 
 pub fn write(path: &Path, plan: &Plan) -> Result<(), Error> {
+    crate::fsutil::check_replaceable(path)
+        .map_err(|why| Error::Usage(format!("--out {}: {why}", path.display())))?;
     let bytes = crate::jsonfile::to_pretty(plan)?;
     crate::fsutil::write_atomic(path, &bytes).map_err(|e| Error::io(path, e))
 }
@@ -249,4 +381,76 @@ pub fn desired(
         .map_err(|e| Error::Stale(format!("the plan no longer applies to the target: {e}")))?;
     let unresolved = secrets::reconcile(&mut doc, target, values)?;
     Ok((doc, unresolved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_of(target: Value, source: Value) -> Plan {
+        let ops = crate::diff::diff(&target, &source);
+        build(&ops, "s", "t", &target, &[])
+    }
+
+    #[test]
+    fn plans_as_built_hold_and_edits_are_caught() {
+        let target = json!({"config": {"a": 1, "list": [], "ldap": {"bindPassword": "x"}},
+            "actions": {"A": {"detail": {"authToken": "t1"}}, "B": {"detail": {"authToken": "t2"}}}});
+        let source = json!({"config": {"a": 2, "list": [{"id": "n"}], "ldap": {"bindPassword": "y"}},
+            "actions": {"A": {"detail": {"authToken": "t3"}}, "B": {"detail": {"authToken": "t2"}}, "C": {"x": 1}}});
+        let plan = plan_of(target, source);
+        check_integrity(&plan).unwrap();
+        let broken = |f: &dyn Fn(&mut Vec<Value>)| {
+            let mut p = plan.clone();
+            f(&mut p.patch);
+            check_integrity(&p).unwrap_err().1
+        };
+        // A removed guard.
+        let why = broken(&|ops| {
+            let i = ops.iter().position(|o| o["op"] == "replace").unwrap();
+            ops.remove(i - 1);
+        });
+        assert!(why.contains("has no guard"), "{why}");
+        // copy/move and paths outside the document.
+        let why = broken(&|ops| {
+            ops.push(
+                json!({"op": "copy", "from": "/config/ldap/bindPassword", "path": "/config/a"}),
+            )
+        });
+        assert!(why.contains("\"copy\""), "{why}");
+        let why =
+            broken(&|ops| ops.push(json!({"op": "test", "path": "/elsewhere/x", "value": 1})));
+        assert!(why.contains("outside"), "{why}");
+        // One action's token placed on another.
+        let why = broken(&|ops| {
+            ops.push(json!({"op": "test", "path": "/actions/B/detail/authToken", "value": "${secret:/actions/B/detail/authToken}"}));
+            ops.push(json!({"op": "replace", "path": "/actions/B/detail/authToken", "value": "${secret:/actions/A/detail/authToken}"}));
+        });
+        assert!(
+            why.contains("placeholder for /actions/A/detail/authToken stands at /actions/B"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_plan_applies_only_to_its_target() {
+        let plan = plan_of(json!({"config": {"a": 1}}), json!({"config": {"a": 2}}))
+            .bound_to("https://prod.example.invalid/", 0);
+        let f = Path::new("p.json");
+        plan.check_target("https://prod.example.invalid", 0, "prod", f)
+            .unwrap();
+        let err = plan
+            .check_target("https://dev.example.invalid", 0, "dev", f)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("https://prod.example.invalid")
+                && err.contains("https://dev.example.invalid"),
+            "{err}"
+        );
+        assert!(plan
+            .check_target("https://prod.example.invalid", 7, "prod", f)
+            .is_err());
+        assert!(plan.made_at.is_some());
+    }
 }

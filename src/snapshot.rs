@@ -63,6 +63,12 @@ pub fn is_snapshot(dir: &Path) -> bool {
 /// Writes the (already redacted) document as a snapshot at `dir`.
 pub fn write(dir: &Path, doc: &Value, source_url: &str) -> Result<(), Error> {
     let files = render(doc, source_url)?;
+    if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::Usage(format!(
+            "--out {}: is a symbolic link; name the directory itself",
+            dir.display()
+        )));
+    }
     if dir.exists() {
         if !dir.is_dir() {
             return Err(Error::Usage(format!(
@@ -151,10 +157,25 @@ pub fn render(doc: &Value, source_url: &str) -> Result<BTreeMap<String, Vec<u8>>
     Ok(files)
 }
 
-/// Reads a snapshot directory back into a canonical document.
+/// Largest `tsmigrate.json` read.
+const MAX_META: u64 = 1 << 20;
+/// Largest `config.json` read.
+const MAX_CONFIG: u64 = 512 << 20;
+/// Largest action file read.
+const MAX_ACTION: u64 = 64 << 20;
+
+/// A file of the snapshot at `dir`, read safely (see `fsutil::read_regular`).
+fn read_file(path: &Path, dir: &Path, cap: u64) -> Result<Vec<u8>, Error> {
+    crate::fsutil::read_regular(path, dir, cap).map_err(|why| Error::input(path.display(), why))
+}
+
+/// Reads a snapshot directory back into a canonical document. Never
+/// follows a link out of `dir`, reads no special file, caps file sizes,
+/// and refuses an action file whose `name` is not the one its file name
+/// says.
 pub fn read(dir: &Path) -> Result<(Value, String), Error> {
     let meta_path = dir.join(META_FILE);
-    let bytes = std::fs::read(&meta_path).map_err(|e| Error::io(&meta_path, e))?;
+    let bytes = read_file(&meta_path, dir, MAX_META)?;
     let meta: Value = jsonfile::parse(&bytes, &meta_path)?;
     match meta.get("format").and_then(Value::as_str) {
         Some(FORMAT) => {}
@@ -182,21 +203,18 @@ pub fn read(dir: &Path) -> Result<(Value, String), Error> {
         .to_string();
 
     let config_path = dir.join(CONFIG_FILE);
-    let bytes = std::fs::read(&config_path).map_err(|e| Error::io(&config_path, e))?;
-    let config = match jsonfile::parse::<crate::jsonvalue::FastValue>(&bytes, &config_path)?.0 {
-        Value::Object(m) => m,
-        _ => {
-            return Err(Error::input(
-                config_path.display(),
-                "at /: expected an object",
-            ))
-        }
-    };
+    let config = parse_config(&read_file(&config_path, dir, MAX_CONFIG)?, &config_path)?;
 
     let actions_dir = dir.join(ACTIONS_DIR);
     let mut actions = Map::new();
     let mut files_by_name: BTreeMap<String, PathBuf> = BTreeMap::new();
-    if actions_dir.is_dir() {
+    if let Ok(m) = std::fs::symlink_metadata(&actions_dir) {
+        if !m.is_dir() {
+            return Err(Error::input(
+                actions_dir.display(),
+                "not a directory (a link or a file); refused",
+            ));
+        }
         let mut paths: Vec<PathBuf> = std::fs::read_dir(&actions_dir)
             .map_err(|e| Error::io(&actions_dir, e))?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -204,8 +222,18 @@ pub fn read(dir: &Path) -> Result<(Value, String), Error> {
             .collect();
         paths.sort();
         for path in paths {
-            let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            let bytes = read_file(&path, dir, MAX_ACTION)?;
             let (name, action) = parse_action(&bytes, &path)?;
+            let expected = format!("{}.json", slug(&name));
+            if path
+                .file_name()
+                .is_none_or(|f| f.to_string_lossy() != expected)
+            {
+                return Err(Error::input(
+                    path.display(),
+                    format!("at /name: {name:?} belongs in {ACTIONS_DIR}/{expected}, not in this file; rename the file or the action"),
+                ));
+            }
             if let Some(other) = files_by_name.get(&name) {
                 return Err(Error::input(
                     path.display(),

@@ -181,7 +181,7 @@ mod tests {
         if let Ok(mut s) = p.0.lock() {
             s.first_send = Some(Instant::now() - Duration::from_millis(500));
         }
-                let before = Instant::now();
+        let before = Instant::now();
         for _ in 0..10 {
             p.succeeded();
         }

@@ -56,6 +56,12 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     let (target, desired, unresolved, source_label) = match (&args.plan, &args.source) {
         (Some(plan_path), _) => {
             let plan = plan::read(plan_path)?;
+            plan.check_target(
+                &live.endpoint.url,
+                crate::model::PRIMARY_ORG,
+                &live.endpoint.label,
+                plan_path,
+            )?;
             let target = fetch::load(&target_ref, &settings, &ctx.conns).await?;
             let drifted = plan::drift(&plan, &target.doc);
             if !drifted.is_empty() {

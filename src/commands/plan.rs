@@ -10,15 +10,20 @@ use crate::plan;
 
 /// Builds the plan of a comparison and writes it to `out`.
 pub fn save(c: &Comparison, out: &Path) -> Result<plan::Plan, Error> {
-    let the_plan = plan::build(
+    let the_plan = build(c);
+    plan::write(out, &the_plan)?;
+    Ok(the_plan)
+}
+
+fn build(c: &Comparison) -> plan::Plan {
+    plan::build(
         &c.ops,
         &c.source.label,
         &c.target.label,
         &c.target.doc,
         &c.unresolved,
-    );
-    plan::write(out, &the_plan)?;
-    Ok(the_plan)
+    )
+    .bound_to(&c.target.url, crate::model::PRIMARY_ORG)
 }
 
 pub async fn run(
@@ -31,13 +36,20 @@ pub async fn run(
     let settings = ctx.settings()?;
     let c = compare::compare_refs(&settings, &ctx.conns, source, target).await?;
     ctx.warn_unresolved(&c.unresolved);
-    save(&c, out)?;
-    ctx.printer.out(&render::text(
-        &c.ops,
-        &render::Palette::new(ctx.printer.color_out()),
-    ))?;
-    ctx.printer
-        .info(&format!("plan written to {}", out.display()));
+    if out == Path::new("-") {
+        // The plan is the output; the diff goes to stderr.
+        ctx.printer.out(&super::pretty(&build(&c))?)?;
+        ctx.printer
+            .info(render::text(&c.ops, &render::Palette::new(ctx.printer.color_err())).trim_end());
+    } else {
+        save(&c, out)?;
+        ctx.printer.out(&render::text(
+            &c.ops,
+            &render::Palette::new(ctx.printer.color_out()),
+        ))?;
+        ctx.printer
+            .info(&format!("plan written to {}", out.display()));
+    }
     Ok(if exit_code && !c.ops.is_empty() {
         Outcome::Differences
     } else {

@@ -46,6 +46,8 @@ impl WatchState {
 
     fn save(&self, path: Option<&Path>) -> Result<(), Error> {
         let Some(path) = path else { return Ok(()) };
+        crate::fsutil::check_replaceable(path)
+            .map_err(|why| Error::Usage(format!("--state-file {}: {why}", path.display())))?;
         let bytes = crate::jsonfile::to_pretty(self)?;
         crate::fsutil::write_atomic(path, &bytes).map_err(|e| Error::io(path, e))
     }

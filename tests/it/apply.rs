@@ -10,19 +10,6 @@ use tsmigrate::sim::Faults;
 use crate::snap;
 use crate::support::*;
 
-fn state_doc(sim: &TestSim) -> Value {
-    // The cluster as the tool sees it, ids aside.
-    let mut s = sim.state();
-    for a in s["actions"].as_array_mut().unwrap() {
-        a.as_object_mut().unwrap().remove("id");
-    }
-    s["actions"]
-        .as_array_mut()
-        .unwrap()
-        .sort_by_key(|a| a["name"].as_str().unwrap().to_string());
-    s
-}
-
 #[test]
 fn migrates_end_to_end_then_reapply_sends_nothing() {
     let source = TestSim::start(Some(&demo_source()), Faults::default());

@@ -189,7 +189,9 @@ fn plan_file_guards_and_staleness() {
     assert_no_secrets("plan", &text);
     let plan: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(plan["format"], json!("tsmigrate-plan"));
-    assert_eq!(plan["version"], json!(1));
+    assert_eq!(plan["version"], json!(2));
+    assert_eq!(plan["target_url"], json!(p.target.url));
+    assert_eq!(plan["target_org"], json!(0));
     assert!(plan["target_fingerprint"]
         .as_str()
         .unwrap()
@@ -256,7 +258,7 @@ fn plans_from_newer_tools_and_edited_secrets_are_refused() {
     let w = work.path();
     std::fs::write(
         w.join("new.json"),
-        r#"{"format": "tsmigrate-plan", "version": 2}"#,
+        r#"{"format": "tsmigrate-plan", "version": 3}"#,
     )
     .unwrap();
     let out = tsm_in(
@@ -272,11 +274,12 @@ fn plans_from_newer_tools_and_edited_secrets_are_refused() {
     );
     assert_eq!(code(&out), 1);
     assert!(
-        stderr(&out).contains("plan format 2 is not supported"),
+        stderr(&out).contains("plan format 3 is not supported"),
         "{}",
         stderr(&out)
     );
-    let plan = json!({"format": "tsmigrate-plan", "version": 1, "tool": "x", "source": "a", "target": "b",
+    let plan = json!({"format": "tsmigrate-plan", "version": 2, "tool": "x", "source": "a", "target": "b",
+        "target_url": "http://127.0.0.1:9", "target_org": 0,
         "target_fingerprint": "sha256:0", "absent": [],
         "patch": [{"op": "replace", "path": "/actions/A/detail/authToken", "value": "S3CRET-smuggled"}]});
     std::fs::write(w.join("edited.json"), plan.to_string()).unwrap();

@@ -220,6 +220,11 @@ impl Tsm {
         self
     }
 
+    pub fn unset(mut self, key: &str) -> Tsm {
+        self.cmd.env_remove(key);
+        self
+    }
+
     /// The simulators' default credentials, as TS_USERNAME/TS_PASSWORD.
     pub fn logged_in(self) -> Tsm {
         self.env("TS_USERNAME", "admin").env("TS_PASSWORD", "admin")
@@ -338,7 +343,9 @@ pub fn normalize(text: &str, sims: &[&str], dirs: &[&Path]) -> String {
         out = out.replace(&d.display().to_string(), "[TMP]");
     }
     let re = regex::Regex::new(r"in \d+\.\d\ds").unwrap();
-    re.replace_all(&out, "in [T]s").into_owned()
+    let out = re.replace_all(&out, "in [T]s").into_owned();
+    let time = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ").unwrap();
+    time.replace_all(&out, "[TIME]").into_owned()
 }
 
 #[macro_export]
@@ -412,4 +419,19 @@ pub fn bulk(n: usize) -> (Value, Value) {
     }
     source["configinfo"]["maxFilterValues"] = json!(1234);
     (source, target)
+}
+
+/// The cluster as the tool sees it: actions sorted by name, GUIDs aside
+/// (an undone delete comes back under a new one).
+pub fn state_doc(sim: &TestSim) -> Value {
+    // The cluster as the tool sees it, ids aside.
+    let mut s = sim.state();
+    for a in s["actions"].as_array_mut().unwrap() {
+        a.as_object_mut().unwrap().remove("id");
+    }
+    s["actions"]
+        .as_array_mut()
+        .unwrap()
+        .sort_by_key(|a| a["name"].as_str().unwrap().to_string());
+    s
 }
