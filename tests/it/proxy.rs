@@ -68,7 +68,7 @@ impl Rule {
 
     fn matches(&self, method: &Method, path: &str) -> bool {
         self.times > 0
-            && &self.method == method
+            && self.method == method
             && (self.ends_with.is_empty() || path.ends_with(&self.ends_with))
             && (self.contains.is_empty() || path.contains(&self.contains))
             && (self.not_containing.is_empty() || !path.contains(&self.not_containing))

@@ -564,3 +564,612 @@ fn a_second_apply_to_the_same_target_refuses_or_waits_never_interleaves() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(state_doc(&target)["actions"], state_doc(&source)["actions"]);
 }
+
+#[test]
+fn a_torn_journal_is_read_and_rolled_back_twice() {
+    let (src, tgt) = bulk(8);
+    let source = TestSim::start(Some(&src), Faults::default());
+    let mut target = TestSim::start(
+        Some(&tgt),
+        Faults {
+            fail_after: Some(3),
+            ..Faults::default()
+        },
+    );
+    let before = target.state();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            &source.url,
+            "--yes",
+            "--parallel",
+            "1",
+            "--journal",
+            "j.jsonl",
+        ])
+        .status(5)
+        .stderr(Expect::Any)
+        .run();
+    // A crash cut the last record short.
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(w.join("j.jsonl"))
+        .unwrap();
+    std::io::Write::write_all(&mut f, br#"{"seq":99,"op":"action","act"#).unwrap();
+    drop(f);
+    target.restart(Faults::default());
+    for expect in ["Rolled back", "Nothing to undo"] {
+        Tsm::new(w)
+            .logged_in()
+            .args(&["rollback", "--journal", "j.jsonl"])
+            .status(0)
+            .stdout_has(&[expect])
+            .stderr_has(&["was cut short by a crash; skipped"])
+            .run();
+        assert_eq!(target.state(), before);
+    }
+    let text = std::fs::read_to_string(w.join("j.jsonl")).unwrap();
+    assert!(
+        text.contains("\"act\n{"),
+        "the next record starts on a fresh line:\n{text}"
+    );
+}
+
+#[test]
+fn a_full_disk_while_journaling_still_ends_restored_with_exit_4() {
+    let (src, tgt) = bulk(12);
+    let source = TestSim::start(Some(&src), Faults::default());
+    let target = TestSim::start(
+        Some(&tgt),
+        Faults {
+            reject_actions: vec!["bulk 009".into()],
+            ..Faults::default()
+        },
+    );
+    let before = target.state();
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    // Files of this process may not grow past 3 KiB: the journal fills up
+    // after a few records, and the undo's own records fail too.
+    let script = format!(
+        "trap '' XFSZ; ulimit -f 6; exec '{BIN}' apply --target {} --source {} --yes --parallel 1 --journal j.jsonl",
+        target.url, source.url
+    );
+    let out = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(w)
+        .env_clear()
+        .env("XDG_STATE_HOME", w.join(".state"))
+        .env("TS_USERNAME", "admin")
+        .env("TS_PASSWORD", "admin")
+        .env("TSMIGRATE_RETRY_BASE_MS", "2")
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(code(&out), 4, "{err}");
+    assert!(err.contains("restored"), "{err}");
+    assert!(
+        err.contains("cannot journal"),
+        "the journal did fill up: {err}"
+    );
+    assert_eq!(target.state(), before);
+}
+
+/// A plan of the demo pair, as JSON, and the pair.
+fn demo_plan(w: &std::path::Path) -> (TestSim, TestSim, Value) {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "plan",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--out",
+            "p.json",
+        ])
+        .status(0)
+        .stdout(Expect::Any)
+        .stderr(Expect::Any)
+        .run();
+    let plan = serde_json::from_str(&std::fs::read_to_string(w.join("p.json")).unwrap()).unwrap();
+    (source, target, plan)
+}
+
+#[test]
+fn edited_plans_and_plans_for_another_target_are_refused_before_writing() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let (_source, target, plan) = demo_plan(w);
+    let before = target.state();
+    let apply = |file: &str, name: &str, plan: &Value, needles: &[&str]| {
+        std::fs::write(w.join(file), plan.to_string()).unwrap();
+        let out = Tsm::new(w)
+            .logged_in()
+            .args(&["apply", "--target", &target.url, "--plan", file, "--yes"])
+            .status(1)
+            .stderr_has(needles)
+            .run();
+        assert_no_secrets(name, &stderr(&out));
+        assert_eq!(target.state(), before, "{name}: nothing written");
+    };
+    let ops = plan["patch"].as_array().unwrap().clone();
+    let with = |f: &dyn Fn(&mut Vec<Value>)| {
+        let mut p = plan.clone();
+        let mut o = ops.clone();
+        f(&mut o);
+        p["patch"] = Value::Array(o);
+        p
+    };
+    // A removed guard: drift would be overwritten silently.
+    let i = ops.iter().position(|o| o["op"] == "replace").unwrap();
+    apply(
+        "noguard.json",
+        "removed guard",
+        &with(&|o| {
+            o.remove(i - 1);
+        }),
+        &[&format!("at /patch/{}", i - 1), "has no guard"],
+    );
+    // copy of the LDAP password into a visible field.
+    apply(
+        "copy.json",
+        "copy",
+        &with(&|o| {
+            o.push(json!({"op": "copy", "from": "/config/ldapConfiguration/bindPassword", "path": "/config/emailConfig/companyName"}))
+        }),
+        &["\"copy\" is not one a plan holds"],
+    );
+    // An op outside the document.
+    apply(
+        "outside.json",
+        "outside",
+        &with(&|o| o.push(json!({"op": "test", "path": "/elsewhere", "value": 1}))),
+        &["is outside /config/ and /actions/"],
+    );
+    // One action's token placed on another.
+    apply(
+        "moved.json",
+        "moved placeholder",
+        &with(&|o| {
+            o.push(json!({"op": "test", "path": "/actions/Send to Slack/detail/authToken", "value": ""}));
+            o.push(json!({"op": "replace", "path": "/actions/Send to Slack/detail/authToken", "value": "${secret:/actions/Open in CRM/detail/authToken}"}));
+        }),
+        &["the placeholder for /actions/Open in CRM/detail/authToken stands at /actions/Send to Slack/detail/authToken"],
+    );
+    // A plan for another cluster, or another Org.
+    let other = TestSim::start(None, Faults::default());
+    let mut p = plan.clone();
+    p["target_url"] = json!(other.url);
+    apply(
+        "other.json",
+        "other target",
+        &p,
+        &[&format!("the plan was made for {}", other.url), &target.url],
+    );
+    let mut p = plan.clone();
+    p["target_org"] = json!(7);
+    apply("org.json", "other org", &p, &["(Org 7)", "(Org 0)"]);
+}
+
+#[test]
+fn no_secret_value_reaches_any_message() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    // A cluster whose 400 echoes the request: the config update carries
+    // the LDAP bind password.
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    let proxy = FaultProxy::start(
+        &target.url,
+        vec![Rule::new(Method::POST, Fault::Echo400).ends_with("/admin/configinfo/update")],
+    );
+    let out = Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &proxy.url,
+            "--source",
+            &source.url,
+            "--yes",
+            "-vv",
+        ])
+        .status(4)
+        .stderr_has(&["Invalid request: configchanges=", "bindPassword", "***"])
+        .run();
+    assert_no_secrets("an echoed request", &(stdout(&out) + &stderr(&out)));
+    // The overrides' regex check names the key, not the secret value.
+    let mut t = example();
+    t["overrides"]["ldapConfiguration.bindPassword"] =
+        json!({"category": "MAIN", "dataType": "STRING", "regex": "[a-z]+"});
+    let target = TestSim::start(Some(&t), Faults::default());
+    let out = Tsm::new(w)
+        .logged_in()
+        .args(&["validate", "--source", &source.url, "--target", &target.url])
+        .status(1)
+        .stderr_has(&["/config/ldapConfiguration/bindPassword: the target's overrides say: does not match the regex"])
+        .run();
+    assert_no_secrets("validation", &stderr(&out));
+    // A URL with user info: the password is not echoed.
+    let out = Tsm::new(w)
+        .args(&["show", "http://admin:S3CRET-ldap-bind-4f9a1c@127.0.0.1:9"])
+        .status(1)
+        .stderr_has(&["credentials do not belong in the URL"])
+        .run();
+    assert_no_secrets("a URL with user info", &stderr(&out));
+}
+
+#[test]
+fn a_secret_variable_that_would_serve_two_actions_is_refused() {
+    let mut s = example();
+    let mut lower = s["actions"][0].clone();
+    lower["name"] = json!("open in crm");
+    lower["id"] = json!("11111111-0000-4000-8000-000000000001");
+    s["actions"].as_array_mut().unwrap().push(lower);
+    let source = TestSim::start(Some(&s), Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    Tsm::new(w)
+        .logged_in()
+        .args(&["export", "--cluster", &source.url, "--out", "snap"])
+        .status(0)
+        .stderr(Expect::Any)
+        .run();
+    let target = TestSim::start(None, Faults::default());
+    let before = target.state();
+    Tsm::new(w)
+        .logged_in()
+        .env(
+            "TSMIGRATE_SECRET_ACTIONS_OPEN_IN_CRM_DETAIL_AUTHTOKEN",
+            "would-go-to-both",
+        )
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            "snap",
+            "--yes",
+        ])
+        .status(1)
+        .stderr_has(&[
+            "$TSMIGRATE_SECRET_ACTIONS_OPEN_IN_CRM_DETAIL_AUTHTOKEN would be the value of",
+            "/actions/Open in CRM/detail/authToken",
+            "/actions/open in crm/detail/authToken",
+        ])
+        .run();
+    assert_eq!(target.state(), before);
+}
+
+#[test]
+fn an_action_is_never_created_with_a_missing_secret() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let mut s = demo_source();
+    for a in s["actions"].as_array_mut().unwrap() {
+        if a["name"] == "Open in Jira" {
+            a["detail"]["authToken"] = json!("S3CRET-src-crm-bearer-77aa");
+        }
+    }
+    let source = TestSim::start(Some(&s), Faults::default());
+    Tsm::new(w)
+        .logged_in()
+        .args(&["export", "--cluster", &source.url, "--out", "snap"])
+        .status(0)
+        .stderr(Expect::Any)
+        .run();
+    let target = TestSim::start(None, Faults::default());
+    let before = target.state();
+    Tsm::new(w)
+        .logged_in()
+        .args(&["apply", "--target", &target.url, "--source", "snap", "--yes"])
+        .status(1)
+        .stderr_has(&[
+            "secret(s) of actions to create have no value",
+            "/actions/Open in Jira/detail/authToken ($TSMIGRATE_SECRET_ACTIONS_OPEN_IN_JIRA_DETAIL_AUTHTOKEN)",
+            "nothing was written",
+        ])
+        .run();
+    assert_eq!(target.state(), before);
+    // With the value given, it is created with it; empty secrets need none.
+    Tsm::new(w)
+        .logged_in()
+        .env(
+            "TSMIGRATE_SECRET_ACTIONS_OPEN_IN_JIRA_DETAIL_AUTHTOKEN",
+            "jira-token-given",
+        )
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            "snap",
+            "--yes",
+        ])
+        .status(0)
+        .stdout_has(&["1 action created", "verified."])
+        .stderr(Expect::Any)
+        .run();
+    let jira = target.state()["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "Open in Jira")
+        .unwrap()
+        .clone();
+    assert_eq!(jira["detail"]["authToken"], json!("jira-token-given"));
+    assert_eq!(
+        jira["detail"]["apiValue"],
+        json!(""),
+        "an empty secret stays empty"
+    );
+}
+
+#[test]
+fn snapshot_reading_refuses_links_out_special_files_and_misnamed_actions() {
+    let sim = TestSim::start(None, Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    Tsm::new(w)
+        .logged_in()
+        .args(&["export", "--cluster", &sim.url, "--out", "snap"])
+        .status(0)
+        .stderr(Expect::Any)
+        .run();
+    let snap = w.join("snap");
+    let pristine = w.join("pristine");
+    std::fs::create_dir(&pristine).unwrap();
+    for f in walk(&snap) {
+        let rel = f.strip_prefix(&snap).unwrap();
+        std::fs::create_dir_all(pristine.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&f, pristine.join(rel)).unwrap();
+    }
+    let reset = || {
+        std::fs::remove_dir_all(&snap).unwrap();
+        std::fs::create_dir_all(snap.join("actions")).unwrap();
+        for f in walk(&pristine) {
+            let rel = f.strip_prefix(&pristine).unwrap();
+            std::fs::copy(&f, snap.join(rel)).unwrap();
+        }
+    };
+    let refused = |what: &str, needles: &[&str]| {
+        Tsm::new(w)
+            .args(&["show", "snap"])
+            .status(1)
+            .stderr_has(needles)
+            .run();
+        let _ = what;
+    };
+    let action_file = walk(&snap.join("actions"))[0].clone();
+    // A link out of the snapshot.
+    std::fs::write(w.join("outside.json"), b"{}").unwrap();
+    std::fs::remove_file(snap.join("config.json")).unwrap();
+    std::os::unix::fs::symlink(w.join("outside.json"), snap.join("config.json")).unwrap();
+    refused(
+        "link out",
+        &[
+            "config.json: a symbolic link to",
+            "outside the snapshot; refused",
+        ],
+    );
+    reset();
+    // /dev/zero as config.json: a link out, and not a regular file.
+    std::fs::remove_file(snap.join("config.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", snap.join("config.json")).unwrap();
+    refused("/dev/zero", &["config.json:", "refused"]);
+    reset();
+    // A FIFO among the actions.
+    let fifo = snap.join("actions/zz-fifo.json");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    refused("FIFO", &["zz-fifo.json: not a regular file"]);
+    reset();
+    // An oversized file (sparse: nothing is written).
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(snap.join("config.json"))
+        .unwrap();
+    f.set_len(600 << 20).unwrap();
+    drop(f);
+    refused("oversized", &["config.json:", "more than the 512 MiB"]);
+    reset();
+    // An action file whose name says another action.
+    let mut a: Value =
+        serde_json::from_str(&std::fs::read_to_string(&action_file).unwrap()).unwrap();
+    a["name"] = json!("Renamed by hand");
+    std::fs::write(&action_file, serde_json::to_string_pretty(&a).unwrap()).unwrap();
+    refused(
+        "misnamed",
+        &["at /name: \"Renamed by hand\" belongs in actions/renamed-by-hand-"],
+    );
+    reset();
+    Tsm::new(w)
+        .args(&["show", "snap"])
+        .status(0)
+        .stdout(Expect::Any)
+        .run();
+}
+
+#[test]
+fn output_files_never_replace_links_or_devices() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    std::fs::write(w.join("precious.txt"), b"keep me").unwrap();
+    std::os::unix::fs::symlink(w.join("precious.txt"), w.join("link.json")).unwrap();
+    for out in ["link.json", "/dev/null"] {
+        Tsm::new(w)
+            .logged_in()
+            .args(&[
+                "plan",
+                "--source",
+                &source.url,
+                "--target",
+                &target.url,
+                "--out",
+                out,
+            ])
+            .status(1)
+            .stderr_has(&[&format!("--out {out}:"), "refusing to replace it"])
+            .run();
+    }
+    assert_eq!(std::fs::read(w.join("precious.txt")).unwrap(), b"keep me");
+    assert!(std::fs::symlink_metadata(w.join("link.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    // `--out -`: the plan on stdout.
+    let out = Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "plan",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--out",
+            "-",
+        ])
+        .status(0)
+        .stdout(Expect::Any)
+        .stderr_has(&["Plan: 8 config keys"])
+        .run();
+    let plan: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(plan["format"], json!("tsmigrate-plan"));
+    assert_no_secrets("plan on stdout", &stdout(&out));
+}
+
+#[test]
+fn journals_live_outside_the_working_tree_private_and_go_after_success() {
+    let (src, tgt) = bulk(6);
+    let source = TestSim::start(Some(&src), Faults::default());
+    let target = TestSim::start(
+        Some(&tgt),
+        Faults {
+            fail_after: Some(3),
+            ..Faults::default()
+        },
+    );
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let out = Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            &source.url,
+            "--yes",
+            "--parallel",
+            "1",
+        ])
+        .status(5)
+        .stderr(Expect::Any)
+        .run();
+    let err = stderr(&out);
+    let dir = w.join(".state/tsmigrate/journals");
+    let journal = walk(&dir);
+    assert_eq!(journal.len(), 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "run: tsmigrate rollback --journal {}",
+            journal[0].display()
+        )),
+        "{err}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&journal[0]), 0o600);
+    // Nothing in the working directory but what the test made.
+    let mut names: Vec<String> = std::fs::read_dir(w)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec![".state"]);
+    // A successful apply leaves no journal.
+    let target = TestSim::start(Some(&tgt), Faults::default());
+    let w2 = tempfile::tempdir().unwrap();
+    Tsm::new(w2.path())
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            &source.url,
+            "--yes",
+        ])
+        .status(0)
+        .stdout(Expect::Any)
+        .stderr(Expect::Any)
+        .run();
+    assert!(walk(&w2.path().join(".state/tsmigrate/journals")).is_empty());
+}
+
+#[test]
+fn a_cluster_that_hangs_is_cut_off_by_the_request_timeout() {
+    let source = TestSim::start(Some(&source_state()), Faults::default());
+    let target = TestSim::start(Some(&target_state()), Faults::default());
+    let proxy = FaultProxy::start(
+        &target.url,
+        vec![Rule::new(Method::PUT, Fault::Hang)
+            .containing("/admin/embed/actions/")
+            .times(2)],
+    );
+    let work = tempfile::tempdir().unwrap();
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &proxy.url,
+            "--source",
+            &source.url,
+            "--yes",
+            "--http-timeout",
+            "1",
+        ])
+        .status(0)
+        .stdout_has(&["verified."])
+        .stderr(Expect::Any)
+        .run();
+    let hung: Vec<_> = proxy
+        .faults_applied()
+        .into_iter()
+        .map(|(m, _, f)| (m, f))
+        .collect();
+    assert_eq!(
+        hung,
+        vec![(Method::PUT, Fault::Hang), (Method::PUT, Fault::Hang)]
+    );
+    assert_eq!(state_doc(&target)["actions"], {
+        let mut want = state_doc(&source);
+        want["actions"].as_array_mut().unwrap().push(
+            state_doc(&target)["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == "Notify owner")
+                .unwrap()
+                .clone(),
+        );
+        want["actions"]
+            .as_array_mut()
+            .unwrap()
+            .sort_by_key(|a| a["name"].as_str().unwrap().to_string());
+        want["actions"].clone()
+    });
+}
