@@ -31,12 +31,18 @@ pub struct GlobalArgs {
         hide_env_values = true
     )]
     pub config: Option<PathBuf>,
-    /// Mapping file: {"guids": {...}, "replace": {...}}
+    /// Mapping file {"guids": {...}, "replace": {...}} (default: the [[maps]] entry of the two sides)
     #[arg(long, global = true, value_name = "FILE")]
     pub map: Option<PathBuf>,
-    /// JSON Pointer to leave alone (`*` = any one segment); repeatable
+    /// Use no mapping file, not even a [[maps]] entry
+    #[arg(long, global = true, conflicts_with = "map")]
+    pub no_map: bool,
+    /// JSON Pointer to leave alone (`*` = any one segment, or any characters in one); repeatable
     #[arg(long, global = true, value_name = "PTR", action = ArgAction::Append)]
     pub ignore: Vec<String>,
+    /// Only these JSON Pointers and what is under them take part (globs as --ignore); repeatable
+    #[arg(long, global = true, value_name = "PTR", action = ArgAction::Append)]
+    pub only: Vec<String>,
     /// Do not ignore the built-in cluster-specific paths (see README)
     #[arg(long, global = true)]
     pub no_default_ignores: bool,
@@ -133,9 +139,12 @@ pub enum Command {
         target: String,
         #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
         format: DiffFormat,
-        /// Exit 2 when there are differences, 0 when there are none
+        /// Exit 2 when apply (with the same flags) would write something, 0 when not
         #[arg(long)]
         exit_code: bool,
+        /// Count actions only on the target as deletions (as apply --prune would make them)
+        #[arg(long)]
+        prune: bool,
     },
     /// Write a plan file
     #[command(
@@ -156,6 +165,9 @@ pub enum Command {
         /// Exit 2 when the plan changes something, 0 when it is empty
         #[arg(long)]
         exit_code: bool,
+        /// Plan the deletion of actions only on the target
+        #[arg(long)]
+        prune: bool,
     },
     /// Make the target match a plan or a source
     #[command(
@@ -290,8 +302,8 @@ pub struct WatchArgs {
     /// Make the target match at every cycle (drift repair)
     #[arg(long)]
     pub apply: bool,
-    /// With --apply: delete actions the source does not have
-    #[arg(long, requires = "apply")]
+    /// Count actions only on the target as drift (and, with --apply, delete them)
+    #[arg(long)]
     pub prune: bool,
     /// POST each new drift report (the `diff --format json` document) here
     #[arg(long, value_name = "URL")]

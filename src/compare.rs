@@ -2,10 +2,10 @@
 //! with the target (mapped, secrets reconciled) and diffed. What diff,
 //! plan, validate, apply and watch all start from.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::config::Settings;
-use crate::diff::{self, Op};
+use crate::diff::{self, Notes, Op};
 use crate::error::Error;
 use crate::fetch::{self, Connections, Side};
 use crate::secrets;
@@ -21,6 +21,19 @@ pub struct Comparison {
     pub ops: Vec<Op>,
     /// Secret placeholders no value was given for.
     pub unresolved: Vec<String>,
+    /// Differences apply would not make: notes, not ops.
+    pub notes: Notes,
+    /// `--ignore`/`--only` rules that match nothing on either side.
+    pub unmatched_rules: Vec<String>,
+    /// Every secret placeholder of the source.
+    pub placeholders: Vec<String>,
+}
+
+/// How two sides are compared.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Actions only on the target are deletions (else notes).
+    pub prune: bool,
 }
 
 /// Loads both REFs concurrently.
@@ -43,25 +56,40 @@ pub async fn compare_refs(
     conns: &Connections,
     source: &str,
     target: &str,
+    opts: Options,
 ) -> Result<Comparison, Error> {
     let (s, t) = load_pair(settings, conns, source, target).await?;
-    compare(settings, s, t)
+    compare(settings, s, t, opts)
 }
 
 /// Compares two loaded sides.
-pub fn compare(settings: &Settings, mut source: Side, target: Side) -> Result<Comparison, Error> {
+pub fn compare(
+    settings: &Settings,
+    mut source: Side,
+    target: Side,
+    opts: Options,
+) -> Result<Comparison, Error> {
+    let unmatched_rules = settings.selection.unmatched(&[&source.doc, &target.doc]);
     // The source's document becomes the desired one: moved, not copied.
     let mut desired = std::mem::take(&mut source.doc);
-    if let Some(mapping) = &settings.mapping {
+    let mapping = settings.mapping_between(
+        (source.profile.as_deref(), &source.url),
+        (target.profile.as_deref(), &target.url),
+    )?;
+    if let Some(mapping) = &mapping {
         mapping.apply(&mut desired);
     }
-    let unresolved = secrets::reconcile_at(
+    let secrets::Reconciled {
+        unresolved,
+        placeholders,
+    } = secrets::reconcile_at(
         &mut desired,
         &target.doc,
         &source.secret_paths,
         &target.secret_paths,
         &settings.secrets,
     )?;
+    let notes = what_apply_leaves(&mut desired, &target.doc, settings, opts);
     let ops = diff::diff(&target.doc, &desired);
     Ok(Comparison {
         source,
@@ -69,5 +97,84 @@ pub fn compare(settings: &Settings, mut source: Side, target: Side) -> Result<Co
         desired,
         ops,
         unresolved,
+        notes,
+        unmatched_rules,
+        placeholders,
     })
+}
+
+/// Makes `desired` what apply would make of the target: config keys only
+/// the target has stay (the API cannot remove them), actions only the
+/// target has stay without `--prune`, and an action selected only in part
+/// is neither created nor deleted. Returns what was left, as notes.
+fn what_apply_leaves(
+    desired: &mut Value,
+    target: &Value,
+    settings: &Settings,
+    opts: Options,
+) -> Notes {
+    let mut notes = Notes::default();
+    if let (Some(want), Some(have)) = (
+        desired.get_mut("config").and_then(Value::as_object_mut),
+        target.get("config").and_then(Value::as_object),
+    ) {
+        keep_unremovable(
+            want,
+            have,
+            &mut vec!["config".to_string()],
+            &mut notes.unremovable,
+        );
+    }
+    let have = crate::document::actions(target).clone();
+    let Some(want) = desired.get_mut("actions").and_then(Value::as_object_mut) else {
+        return notes;
+    };
+    let partial = |name: &str| {
+        settings.selection.visibility(&["actions", name]) != crate::select::Visibility::Full
+    };
+    want.retain(|name, _| {
+        let keep = have.contains_key(name) || !partial(name);
+        if !keep {
+            notes.partial.push(name.clone());
+        }
+        keep
+    });
+    for (name, action) in have {
+        if want.contains_key(&name) {
+            continue;
+        }
+        if !opts.prune {
+            notes.kept.push(name.clone());
+        } else if partial(&name) {
+            notes.partial.push(name.clone());
+        } else {
+            continue;
+        }
+        want.insert(name, action);
+    }
+    notes
+}
+
+fn keep_unremovable(
+    want: &mut Map<String, Value>,
+    have: &Map<String, Value>,
+    path: &mut Vec<String>,
+    out: &mut Vec<String>,
+) {
+    for (k, h) in have {
+        path.push(k.clone());
+        match want.get_mut(k) {
+            None => {
+                out.push(crate::pointer::join(path));
+                want.insert(k.clone(), h.clone());
+            }
+            Some(Value::Object(w)) if !w.is_empty() => {
+                if let Value::Object(h) = h {
+                    keep_unremovable(w, h, path, out);
+                }
+            }
+            Some(_) => {}
+        }
+        path.pop();
+    }
 }

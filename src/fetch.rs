@@ -36,6 +36,8 @@ pub struct Side {
     pub secret_paths: Vec<Vec<String>>,
     /// The cluster's URL (for a snapshot: the URL it was exported from).
     pub url: String,
+    /// The profile it is (by name or URL), for `[[maps]]`.
+    pub profile: Option<String>,
 }
 
 impl Side {
@@ -273,10 +275,10 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
         ClusterRef::Snapshot(dir) => {
             // Off the async threads, so that two sides load in parallel.
             let dir = dir.clone();
-            let rules = settings.ignore.clone();
+            let selection = settings.selection.clone();
             let (doc, url, secret_paths) = tokio::task::spawn_blocking(move || {
                 let (mut doc, url) = crate::snapshot::read(&dir)?;
-                crate::ignore::strip(&mut doc, &rules);
+                selection.strip(&mut doc);
                 let paths = crate::secrets::secret_paths(&doc);
                 Ok::<_, Error>((doc, url, paths))
             })
@@ -290,6 +292,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 overrides: None,
                 cluster: None,
                 secret_paths,
+                profile: settings.profile_for_url(&url),
                 url,
             })
         }
@@ -304,7 +307,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
             crate::secrets::remember_all(&document.doc);
             let raw = document.doc.clone();
             let mut doc = document.doc;
-            crate::ignore::strip(&mut doc, &settings.ignore);
+            settings.selection.strip(&mut doc);
             let secret_paths = crate::secrets::secret_paths(&doc);
             Ok(Side {
                 label: r.label(),
@@ -315,6 +318,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 cluster: Some(cluster),
                 secret_paths,
                 url: live.endpoint.url.clone(),
+                profile: live.profile.clone(),
             })
         }
     }

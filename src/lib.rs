@@ -32,11 +32,11 @@ pub(crate) mod apply;
 pub(crate) mod compare;
 pub(crate) mod fetch;
 pub(crate) mod fsutil;
-pub(crate) mod ignore;
 pub(crate) mod jsonfile;
 pub(crate) mod jsonvalue;
 pub(crate) mod mapping;
 pub(crate) mod net;
+pub(crate) mod select;
 pub(crate) mod signals;
 pub(crate) mod validate;
 

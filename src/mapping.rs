@@ -32,6 +32,35 @@ impl Mapping {
         Ok(mapping)
     }
 
+    /// The map for the other direction; two entries with one value cannot
+    /// be inverted (the message names them).
+    pub fn inverted(&self) -> Result<Mapping, String> {
+        fn flip(
+            m: &BTreeMap<String, String>,
+            what: &str,
+        ) -> Result<BTreeMap<String, String>, String> {
+            let mut out: BTreeMap<String, String> = BTreeMap::new();
+            for (from, to) in m {
+                if let Some(other) = out.insert(to.clone(), from.clone()) {
+                    return Err(format!(
+                        "{what} {other:?} and {from:?} both become {to:?}, so {to:?} cannot be mapped back"
+                    ));
+                }
+            }
+            Ok(out)
+        }
+        let replace = flip(&self.replace, "replace")?;
+        if replace.contains_key("") {
+            return Err(
+                "a replace entry maps to an empty string, which cannot be replaced back".into(),
+            );
+        }
+        Ok(Mapping {
+            guids: flip(&self.guids, "guids")?,
+            replace,
+        })
+    }
+
     pub fn map_guid<'a>(&'a self, guid: &'a str) -> &'a str {
         self.guids.get(guid).map(String::as_str).unwrap_or(guid)
     }
@@ -115,5 +144,30 @@ mod tests {
             .get("s2")
             .is_some());
         assert_eq!(doc["actions"]["a"]["userGroupList"], json!(["t1"]));
+    }
+
+    #[test]
+    fn inverts_or_names_the_clash() {
+        let m = Mapping {
+            guids: [
+                ("s1".to_string(), "t1".to_string()),
+                ("s2".to_string(), "t2".to_string()),
+            ]
+            .into(),
+            replace: [("dev".to_string(), "prod".to_string())].into(),
+        };
+        let back = m.inverted().unwrap();
+        assert_eq!(back.guids["t1"], "s1");
+        assert_eq!(back.replace["prod"], "dev");
+        let clash = Mapping {
+            guids: [
+                ("s1".to_string(), "t".to_string()),
+                ("s2".to_string(), "t".to_string()),
+            ]
+            .into(),
+            replace: Default::default(),
+        };
+        let why = clash.inverted().unwrap_err();
+        assert!(why.contains("\"s1\" and \"s2\" both become \"t\""), "{why}");
     }
 }

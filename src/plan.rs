@@ -40,6 +40,10 @@ pub struct Plan {
     /// Secrets the plan could not carry and no value was given for.
     #[serde(default)]
     pub unresolved_secrets: Vec<String>,
+    /// Differences the plan leaves as they are (apply cannot or will not
+    /// make them).
+    #[serde(default, skip_serializing_if = "crate::diff::Notes::is_empty")]
+    pub notes: crate::diff::Notes,
     /// RFC 6902 operations, `test` guards included.
     pub patch: Vec<Value>,
 }
@@ -134,11 +138,17 @@ pub fn build(
         target_fingerprint: fingerprint(target_doc),
         absent,
         unresolved_secrets: unresolved.to_vec(),
+        notes: Default::default(),
         patch,
     }
 }
 
 impl Plan {
+    pub fn with_notes(mut self, notes: crate::diff::Notes) -> Plan {
+        self.notes = notes;
+        self
+    }
+
     /// Binds the plan to the cluster at `url` and its Org `org`.
     pub fn bound_to(mut self, url: &str, org: i64) -> Plan {
         self.target_url = url.trim_end_matches('/').to_string();

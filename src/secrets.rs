@@ -259,7 +259,16 @@ pub fn reconcile(
     values: &SecretValues,
 ) -> Result<Vec<String>, Error> {
     let (s, t) = (secret_paths(source), secret_paths(target));
-    reconcile_at(source, target, &s, &t, values)
+    reconcile_at(source, target, &s, &t, values).map(|r| r.unresolved)
+}
+
+/// What `reconcile_at` found.
+#[derive(Debug, Default)]
+pub struct Reconciled {
+    /// Placeholders no value was given for.
+    pub unresolved: Vec<String>,
+    /// Every placeholder of the source.
+    pub placeholders: Vec<String>,
 }
 
 /// The paths of every secret of a document.
@@ -279,7 +288,7 @@ pub fn reconcile_at(
     source_paths: &[Vec<String>],
     target_paths: &[Vec<String>],
     values: &SecretValues,
-) -> Result<Vec<String>, Error> {
+) -> Result<Reconciled, Error> {
     let placeholders: Vec<(&Vec<String>, String)> = source_paths
         .iter()
         .filter_map(|segs| {
@@ -288,6 +297,7 @@ pub fn reconcile_at(
         })
         .collect();
     values.check_unambiguous(placeholders.iter().map(|(_, p)| p.as_str()))?;
+    let all: Vec<String> = placeholders.iter().map(|(_, p)| p.clone()).collect();
     let mut unresolved = Vec::new();
     for (segs, ptr) in placeholders {
         let replacement = match values.get(&ptr) {
@@ -317,7 +327,10 @@ pub fn reconcile_at(
             }
         }
     }
-    Ok(unresolved)
+    Ok(Reconciled {
+        unresolved,
+        placeholders: all,
+    })
 }
 
 /// Secret values shorter than this are not masked in free text: they

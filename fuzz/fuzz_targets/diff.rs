@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     json_patch::patch(&mut doc, &patch).unwrap();
     assert_eq!(doc, source);
     let _ = tsmigrate::diff::render::text(&ops, &tsmigrate::diff::render::Palette::new(false));
-    let _ = tsmigrate::diff::render::json_report(&ops, "s", "t");
+    let _ = tsmigrate::diff::render::json_report(&ops, &Default::default(), "s", "t");
     let _ = tsmigrate::diff::render::summary(&ops);
     let _ = tsmigrate::plan::build(&ops, "s", "t", &target, &[]);
 });

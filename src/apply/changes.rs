@@ -10,8 +10,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::document::{self, action_to_api, ActionIds};
-use crate::ignore::{self, IgnoreRule};
 use crate::model::{self, V1_BASE};
+use crate::select::Selection;
 use crate::{pointer, secrets};
 
 /// One request of the admin API, for an action whose GUID is known when
@@ -184,7 +184,7 @@ pub struct Current<'a> {
 }
 
 /// Computes the changes that turn `current` into `desired`.
-pub fn compute(current: &Current, desired: &Value, rules: &[IgnoreRule], prune: bool) -> Changes {
+pub fn compute(current: &Current, desired: &Value, selection: &Selection, prune: bool) -> Changes {
     let mut ch = Changes::default();
     let mut config = ConfigChange::default();
     config_changes(
@@ -226,12 +226,7 @@ pub fn compute(current: &Current, desired: &Value, rules: &[IgnoreRule], prune: 
         let raw = raw_of(name).unwrap_or(c);
         // Fields an ignore rule hides keep the target's values in the body.
         let mut body = w.clone();
-        ignore::restore(
-            &mut body,
-            &["actions".to_string(), name.clone()],
-            raw,
-            rules,
-        );
+        selection.restore(&mut body, &["actions".to_string(), name.clone()], raw);
         let before = action_to_api(raw, None);
         let after = action_to_api(&body, None);
         let id = current.ids.get(name).cloned();
@@ -470,7 +465,7 @@ mod tests {
                 ids: &ids,
             },
             &want,
-            &[],
+            &Selection::default(),
             false,
         );
         assert_eq!(

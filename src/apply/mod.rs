@@ -21,7 +21,7 @@ pub use executor::{NoProgress, Progress};
 
 use crate::error::Error;
 use crate::fetch::Side;
-use crate::ignore::IgnoreRule;
+use crate::select::Selection;
 use crate::signals::Abort;
 use crate::validate::{self, Missing, TargetFacts};
 use changes::ActionChange;
@@ -38,12 +38,14 @@ pub struct Request<'a> {
     pub desired: Value,
     /// Secret placeholders nobody gave a value for.
     pub unresolved: Vec<String>,
+    /// What the comparison (or plan) leaves as it is.
+    pub notes: crate::diff::Notes,
     pub prune: bool,
     pub skip_missing: bool,
     pub dry_run: bool,
     pub parallel: usize,
     pub journal: PathBuf,
-    pub ignore: &'a [IgnoreRule],
+    pub selection: &'a Selection,
     pub confirm: Option<Confirm<'a>>,
     pub progress: &'a dyn Progress,
     /// Set (by a signal) to stop starting writes and undo.
@@ -53,16 +55,16 @@ pub struct Request<'a> {
 /// What apply would not or could not do, to be told.
 #[derive(Debug, Default)]
 pub struct Notes {
-    /// Config keys only the target has: the API cannot remove them.
-    pub unremovable: Vec<String>,
-    /// Actions only the target has, kept without --prune.
-    pub kept: Vec<String>,
+    /// Differences left as they are (unremovable keys, kept actions).
+    pub left: crate::diff::Notes,
     /// Associations not added: their object is not on the target.
     pub skipped: Vec<Missing>,
     /// VISUALIZATION associations, which cannot be looked up.
     pub unchecked: Vec<String>,
-    /// Secrets without a value: the target keeps its own.
+    /// Secrets without a value of actions that change: the target keeps its own.
     pub kept_secrets: Vec<String>,
+    /// Every secret without a value.
+    pub unresolved: Vec<String>,
     /// Things that happened along the way (a delete that found nothing).
     pub events: Vec<String>,
 }
@@ -106,19 +108,30 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
         raw: &target.raw,
         ids: &target.ids,
     };
-    let ch = compute(&current, &desired, req.ignore, req.prune);
+    let ch = compute(&current, &desired, req.selection, req.prune);
     refuse_unresolved_creates(&ch, &req.unresolved, &target.label)?;
+    let merged = |a: &[String], b: &[String]| {
+        let mut v: Vec<String> = a.iter().chain(b).cloned().collect();
+        v.sort();
+        v.dedup();
+        v
+    };
     let mut notes = Notes {
-        unremovable: ch.unremovable.clone(),
-        kept: ch.kept.clone(),
+        left: crate::diff::Notes {
+            unremovable: merged(&ch.unremovable, &req.notes.unremovable),
+            kept: merged(&ch.kept, &req.notes.kept),
+            partial: req.notes.partial.clone(),
+        },
         skipped: checked.skipped,
         unchecked: checked.unchecked,
+        // Only where it matters: an action that changes keeps its value.
         kept_secrets: req
             .unresolved
             .iter()
-            .filter(|p| !created_by(&ch, p))
+            .filter(|p| updated_by(&ch, p))
             .cloned()
             .collect(),
+        unresolved: req.unresolved.clone(),
         events: Vec::new(),
     };
     if ch.is_empty() {
@@ -148,7 +161,7 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     } else if stop.is_set() {
         Some("interrupted by a signal; no new writes were started".to_string())
     } else {
-        match verify::applied(cluster, &target.doc, &desired, &ch, req.ignore).await {
+        match verify::applied(cluster, &target.doc, &desired, &ch, req.selection).await {
             Ok(()) => None,
             Err(remainder) => Some(format!(
                 "verification found the target different from the plan:\n  {remainder}"
@@ -169,22 +182,28 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
         cluster,
         &journal,
         target,
-        req.ignore,
+        req.selection,
         req.parallel,
         &failure,
     )
     .await
 }
 
-/// Whether the secret at `pointer` belongs to an action this apply creates.
+/// Whether the secret at `pointer` belongs to an action this apply
+/// creates (or updates).
 fn created_by(ch: &Changes, pointer: &str) -> bool {
-    ch.actions
-        .iter()
-        .filter(|a| a.op == changes::ActionOp::Create)
-        .any(|a| {
-            let prefix = crate::pointer::join(&["actions", &a.name]);
-            pointer.starts_with(&format!("{prefix}/"))
-        })
+    belongs(ch, pointer, changes::ActionOp::Create)
+}
+
+fn updated_by(ch: &Changes, pointer: &str) -> bool {
+    belongs(ch, pointer, changes::ActionOp::Update)
+}
+
+fn belongs(ch: &Changes, pointer: &str, op: changes::ActionOp) -> bool {
+    ch.actions.iter().filter(|a| a.op == op).any(|a| {
+        let prefix = crate::pointer::join(&["actions", &a.name]);
+        pointer.starts_with(&format!("{prefix}/"))
+    })
 }
 
 /// An action must never be created with a secret nobody gave.
@@ -334,7 +353,7 @@ async fn undo_after_failure(
     cluster: &crate::api::Cluster,
     journal: &Journal,
     target: &Side,
-    rules: &[IgnoreRule],
+    selection: &Selection,
     parallel: usize,
     failure: &str,
 ) -> Result<Report, Error> {
@@ -342,7 +361,7 @@ async fn undo_after_failure(
     let outcome = rollback::undo(cluster, Some(journal), &record, false, parallel).await;
     let check = match &outcome {
         Ok(o) if o.failures.is_empty() && o.left_alone.is_empty() => {
-            verify::restored(cluster, &target.doc, rules).await
+            verify::restored(cluster, &target.doc, selection).await
         }
         Ok(_) => Err(String::new()),
         Err(e) => Err(format!("the undo could not read the target: {e}")),

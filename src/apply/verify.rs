@@ -7,15 +7,15 @@ use super::changes::{intended, ActionOp, Changes};
 use crate::api::Cluster;
 use crate::diff::{self, Op};
 use crate::fetch;
-use crate::ignore::{self, IgnoreRule};
+use crate::select::Selection;
 
 /// The target's document now, ignored paths removed.
-pub async fn reread(cluster: &Cluster, rules: &[IgnoreRule]) -> Result<Value, String> {
+pub async fn reread(cluster: &Cluster, selection: &Selection) -> Result<Value, String> {
     let live = fetch::read_document(cluster)
         .await
         .map_err(|e| e.to_string())?;
     let mut doc = live.doc;
-    ignore::strip(&mut doc, rules);
+    selection.strip(&mut doc);
     Ok(doc)
 }
 
@@ -54,9 +54,9 @@ pub async fn applied(
     current: &Value,
     desired: &Value,
     ch: &Changes,
-    rules: &[IgnoreRule],
+    selection: &Selection,
 ) -> Result<(), String> {
-    let got = reread(cluster, rules).await?;
+    let got = reread(cluster, selection).await?;
     let mut want = intended(current, desired, ch);
     accept_server_defaults(&mut want, &got, ch);
     let ops = diff::diff(&got, &want);
@@ -71,9 +71,9 @@ pub async fn applied(
 pub async fn restored(
     cluster: &Cluster,
     before: &Value,
-    rules: &[IgnoreRule],
+    selection: &Selection,
 ) -> Result<(), String> {
-    let got = reread(cluster, rules).await?;
+    let got = reread(cluster, selection).await?;
     let ops = diff::diff(&got, before);
     if ops.is_empty() {
         Ok(())

@@ -53,7 +53,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     let target_ref = settings.resolve(&args.target)?;
     let live = live_ref(&target_ref, "--target")?;
     let _lock = lock_target(&settings, live, args.lock_timeout, "tsmigrate apply").await?;
-    let (target, desired, unresolved, source_label) = match (&args.plan, &args.source) {
+    let (target, desired, unresolved, source_label, notes) = match (&args.plan, &args.source) {
         (Some(plan_path), _) => {
             let plan = plan::read(plan_path)?;
             plan.check_target(
@@ -72,7 +72,13 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
                 )));
             }
             let (desired, unresolved) = plan::desired(&plan, &target.doc, &settings.secrets)?;
-            (target, desired, unresolved, plan.source.clone())
+            (
+                target,
+                desired,
+                unresolved,
+                plan.source.clone(),
+                plan.notes.clone(),
+            )
         }
         (None, Some(source)) => {
             let source_ref = settings.resolve(source)?;
@@ -81,8 +87,9 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
                 fetch::load(&target_ref, &settings, &ctx.conns)
             )?;
             t.live()?;
-            let c = compare::compare(&settings, s, t)?;
-            (c.target, c.desired, c.unresolved, c.source.label)
+            let c = compare::compare(&settings, s, t, compare::Options { prune: args.prune })?;
+            ctx.report_rules(&c);
+            (c.target, c.desired, c.unresolved, c.source.label, c.notes)
         }
         (None, None) => {
             return Err(Error::Usage(
@@ -103,12 +110,13 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
         target: &target,
         desired,
         unresolved,
+        notes,
         prune: args.prune,
         skip_missing: args.skip_missing_associations,
         dry_run: args.dry_run,
         parallel: settings.parallel_for(&target_ref, args.parallel.map(usize::from)),
         journal,
-        ignore: &settings.ignore,
+        selection: &settings.selection,
         confirm: if args.yes { None } else { Some(&confirm) },
         progress: &progress,
         interrupt,
@@ -137,7 +145,7 @@ pub fn print_report(
             requests, notes, ..
         } => {
             ctx.print_notes(notes);
-            ctx.warn_unresolved(&notes.kept_secrets);
+            ctx.warn_unresolved(&notes.unresolved, &notes.kept_secrets);
             let mut text = format!(
                 "dry run: {} request(s) would be sent to {target}; none sent\n",
                 requests.len()
@@ -155,7 +163,7 @@ pub fn print_report(
             notes,
         } => {
             ctx.print_notes(notes);
-            ctx.warn_unresolved(&notes.kept_secrets);
+            ctx.warn_unresolved(&notes.unresolved, &notes.kept_secrets);
             ctx.printer.line(&applied_line(counts, *writes, *elapsed))
         }
     }

@@ -29,6 +29,7 @@ fn live(label: &str, url: String) -> ClusterRef {
             credentials_hint: "the demo simulators take admin/admin".into(),
         },
         parallel: None,
+        profile: Some(label.into()),
     })
 }
 
@@ -80,7 +81,8 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
     }
 
     step(2, "diff: what applying would change on prod")?;
-    let c = compare::compare(&settings, source, target)?;
+    let opts = compare::Options { prune: true };
+    let c = compare::compare(&settings, source, target, opts)?;
     let palette = render::Palette::new(ctx.printer.color_out());
     ctx.printer.out(&render::text(&c.ops, &palette))?;
     out(&format!(
@@ -115,12 +117,13 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
         target: &c.target,
         desired: c.desired,
         unresolved: c.unresolved,
+        notes: c.notes,
         prune: true,
         skip_missing: false,
         dry_run: false,
         parallel: settings.parallel,
         journal: dir.path().join("journal.jsonl"),
-        ignore: &settings.ignore,
+        selection: &settings.selection,
         confirm: None,
         progress: &apply::NoProgress,
         interrupt: Abort::default(),
@@ -134,6 +137,7 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
         &settings,
         fetch::load(&source_ref, &settings, &ctx.conns).await?,
         fetch::load(&target_ref, &settings, &ctx.conns).await?,
+        opts,
     )?;
     ctx.printer.out("  ")?;
     ctx.printer.out(&render::text(&again.ops, &palette))?;

@@ -1,4 +1,5 @@
-//! `tsmigrate diff`: what applying would change on the target.
+//! `tsmigrate diff`: what applying (with the same flags) would change on
+//! the target, and what it would not (notes).
 
 use super::{exiting_with, pretty, Context};
 use crate::cli::DiffFormat;
@@ -12,15 +13,28 @@ pub async fn run(
     target: &str,
     format: DiffFormat,
     exit_code: bool,
+    prune: bool,
 ) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
-    let c = compare::compare_refs(&settings, &ctx.conns, source, target).await?;
-    ctx.warn_unresolved(&c.unresolved);
+    let c = compare::compare_refs(
+        &settings,
+        &ctx.conns,
+        source,
+        target,
+        compare::Options { prune },
+    )
+    .await?;
+    ctx.report_comparison(&c);
     let text = match format {
-        DiffFormat::Text => render::text(&c.ops, &render::Palette::new(ctx.printer.color_out())),
+        DiffFormat::Text => render::text_with_notes(
+            &c.ops,
+            &c.notes,
+            &render::Palette::new(ctx.printer.color_out()),
+        ),
         DiffFormat::Patch => pretty(&diff::patch_json(&c.ops))?,
         DiffFormat::Json => pretty(&render::json_report(
             &c.ops,
+            &c.notes,
             &c.source.label,
             &c.target.label,
         ))?,

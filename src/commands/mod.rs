@@ -15,9 +15,14 @@ mod sim;
 mod validate;
 mod watch;
 
+use std::collections::HashSet;
+use std::sync::Mutex;
+
 use crate::apply::Notes;
 use crate::cli::{Cli, Command, GlobalArgs};
+use crate::compare::Comparison;
 use crate::config::{self, Environment, Settings};
+use crate::diff::Op;
 use crate::error::{Error, Outcome};
 use crate::fetch::Connections;
 use crate::output::Printer;
@@ -29,6 +34,8 @@ pub struct Context {
     pub env: Environment,
     options: config::Options,
     pub conns: Connections,
+    /// Warnings already given (a watch gives each once per run).
+    warned: Mutex<HashSet<String>>,
 }
 
 impl Context {
@@ -38,27 +45,83 @@ impl Context {
         Settings::load(&self.options, self.env.clone())
     }
 
-    /// Warns once per unresolved secret, with where a value could come from.
-    fn warn_unresolved(&self, unresolved: &[String]) {
-        for p in unresolved {
-            self.printer.warn(&format!(
-                "{p}: secret not given (--secrets or ${}); the target's value is kept",
-                SecretValues::env_name(p)
+    /// A warning given once per run.
+    fn warn_once(&self, text: &str) {
+        let new = self
+            .warned
+            .lock()
+            .map(|mut w| w.insert(text.to_string()))
+            .unwrap_or(true);
+        if new {
+            self.printer.warn(text);
+        }
+    }
+
+    /// Secrets without a value: one line with the count of those that
+    /// matter (of actions that change), once per run; with `-v` each one.
+    fn warn_unresolved(&self, unresolved: &[String], matter: &[String]) {
+        if !matter.is_empty() {
+            self.warn_once(&format!(
+                "{} secret(s) of changed actions have no value here (give them with --secrets FILE or TSMIGRATE_SECRET_* variables); the target keeps its own{}",
+                matter.len(),
+                if self.printer.verbose > 0 { "" } else { " (-v lists them)" }
             ));
+        }
+        if self.printer.verbose == 0 {
+            return;
+        }
+        for p in unresolved {
+            let line = format!(
+                "  {p}: no value (${}); the target's is kept",
+                SecretValues::env_name(p)
+            );
+            let new = self
+                .warned
+                .lock()
+                .map(|mut w| w.insert(line.clone()))
+                .unwrap_or(true);
+            if new {
+                self.printer.detail(&line);
+            }
+        }
+    }
+
+    /// Tells what a comparison found besides its ops: rules and secrets
+    /// entries that match nothing, and secrets missing where it matters.
+    fn report_comparison(&self, c: &Comparison) {
+        self.report_rules(c);
+        self.warn_unresolved(&c.unresolved, &secrets_that_matter(&c.unresolved, &c.ops));
+    }
+
+    /// Rules and secrets-file entries that match nothing.
+    fn report_rules(&self, c: &Comparison) {
+        for rule in &c.unmatched_rules {
+            self.warn_once(&format!(
+                "--{rule} matches nothing on either side (a typo?)"
+            ));
+        }
+        let settings_file = self
+            .options
+            .secrets
+            .as_ref()
+            .map(|p| p.display().to_string());
+        if let Some(file) = settings_file {
+            if let Ok(settings) = self.settings() {
+                for p in settings.secrets.file_pointers() {
+                    if !c.placeholders.contains(p) {
+                        self.warn_once(&format!(
+                            "{file}: {p} matches no secret placeholder of the source"
+                        ));
+                    }
+                }
+            }
         }
     }
 
     /// Tells what an apply would not or could not do.
     fn print_notes(&self, notes: &Notes) {
-        for p in &notes.unremovable {
-            self.printer.warn(&format!("{p}: the target has this config key and the source does not; the API cannot remove it, so it stays"));
-        }
-        if !notes.kept.is_empty() {
-            self.printer.warn(&format!(
-                "{} action(s) only on the target are kept; --prune deletes them: {}",
-                notes.kept.len(),
-                notes.kept.join(", ")
-            ));
+        for line in notes.left.lines() {
+            self.printer.info(&format!("note: {line}"));
         }
         for m in &notes.skipped {
             self.printer.warn(&format!(
@@ -79,11 +142,30 @@ impl Context {
     }
 }
 
+/// The unresolved secrets of actions the ops change: only there does a
+/// missing value make a difference.
+fn secrets_that_matter(unresolved: &[String], ops: &[Op]) -> Vec<String> {
+    unresolved
+        .iter()
+        .filter(|p| {
+            let segs = crate::pointer::split(p).unwrap_or_default();
+            segs.len() > 2
+                && segs[0] == "actions"
+                && ops
+                    .iter()
+                    .any(|o| o.path.len() >= 2 && o.path[0] == "actions" && o.path[1] == segs[1])
+        })
+        .cloned()
+        .collect()
+}
+
 fn options(g: &GlobalArgs) -> config::Options {
     config::Options {
         config: g.config.clone(),
         map: g.map.clone(),
+        no_map: g.no_map,
         ignore: g.ignore.clone(),
+        only: g.only.clone(),
         secrets: g.secrets.clone(),
         allow_http: g.allow_http,
         no_default_ignores: g.no_default_ignores,
@@ -99,6 +181,7 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
         env,
         options: options(&cli.global),
         conns: Connections::default(),
+        warned: Mutex::new(HashSet::new()),
     };
     let result = match cli.command {
         Command::Sim(args) => sim::run(&ctx, args).await,
@@ -111,13 +194,15 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
             target,
             format,
             exit_code,
-        } => diff::run(&ctx, &source, &target, format, exit_code).await,
+            prune,
+        } => diff::run(&ctx, &source, &target, format, exit_code, prune).await,
         Command::Plan {
             source,
             target,
             out,
             exit_code,
-        } => plan::run(&ctx, &source, &target, &out, exit_code).await,
+            prune,
+        } => plan::run(&ctx, &source, &target, &out, exit_code, prune).await,
         Command::Apply(args) => apply::run(&ctx, args).await,
         Command::Rollback(args) => rollback::run(&ctx, args).await,
         Command::Validate {

@@ -23,6 +23,7 @@ fn build(c: &Comparison) -> plan::Plan {
         &c.target.doc,
         &c.unresolved,
     )
+    .with_notes(c.notes.clone())
     .bound_to(&c.target.url, crate::model::PRIMARY_ORG)
 }
 
@@ -32,19 +33,34 @@ pub async fn run(
     target: &str,
     out: &Path,
     exit_code: bool,
+    prune: bool,
 ) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
-    let c = compare::compare_refs(&settings, &ctx.conns, source, target).await?;
-    ctx.warn_unresolved(&c.unresolved);
+    let c = compare::compare_refs(
+        &settings,
+        &ctx.conns,
+        source,
+        target,
+        compare::Options { prune },
+    )
+    .await?;
+    ctx.report_comparison(&c);
     if out == Path::new("-") {
         // The plan is the output; the diff goes to stderr.
         ctx.printer.out(&super::pretty(&build(&c))?)?;
-        ctx.printer
-            .info(render::text(&c.ops, &render::Palette::new(ctx.printer.color_err())).trim_end());
+        ctx.printer.info(
+            render::text_with_notes(
+                &c.ops,
+                &c.notes,
+                &render::Palette::new(ctx.printer.color_err()),
+            )
+            .trim_end(),
+        );
     } else {
         save(&c, out)?;
-        ctx.printer.out(&render::text(
+        ctx.printer.out(&render::text_with_notes(
             &c.ops,
+            &c.notes,
             &render::Palette::new(ctx.printer.color_out()),
         ))?;
         ctx.printer

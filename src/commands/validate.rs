@@ -13,8 +13,15 @@ pub async fn run(
     skip_missing: bool,
 ) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
-    let mut c = compare::compare_refs(&settings, &ctx.conns, source, target).await?;
-    ctx.warn_unresolved(&c.unresolved);
+    let mut c = compare::compare_refs(
+        &settings,
+        &ctx.conns,
+        source,
+        target,
+        compare::Options::default(),
+    )
+    .await?;
+    ctx.report_comparison(&c);
     let facts = TargetFacts {
         doc: &c.target.doc,
         overrides: c.target.overrides.as_ref(),

@@ -173,10 +173,16 @@ impl Watch<'_> {
             &self.ctx.conns,
             &self.args.source,
             &self.args.target,
+            compare::Options {
+                prune: self.args.prune,
+            },
         )
         .await
         {
-            Ok(c) => c,
+            Ok(c) => {
+                self.ctx.report_comparison(&c);
+                c
+            }
             Err(e) => {
                 printer.error(&Error::Usage(format!(
                     "{} {e} (retrying at the next interval)",
@@ -202,7 +208,7 @@ impl Watch<'_> {
             return;
         }
         if let Some(url) = self.args.push_url.clone() {
-            let report = render::json_report(&c.ops, &c.source.label, &c.target.label);
+            let report = render::json_report(&c.ops, &c.notes, &c.source.label, &c.target.label);
             self.push(&url, &report).await;
         }
         if self.args.apply {
@@ -273,6 +279,7 @@ impl Watch<'_> {
             target: &c.target,
             desired: c.desired,
             unresolved: c.unresolved,
+            notes: c.notes,
             prune: self.args.prune,
             skip_missing: false,
             dry_run: false,
@@ -280,7 +287,7 @@ impl Watch<'_> {
                 .settings
                 .parallel_for(&target_ref, self.args.parallel.map(usize::from)),
             journal: apply::new_journal_path(&self.settings.journal_dir()),
-            ignore: &self.settings.ignore,
+            selection: &self.settings.selection,
             confirm: None,
             progress: &apply::NoProgress,
             interrupt: stop.clone(),

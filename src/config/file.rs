@@ -15,6 +15,19 @@ pub struct ConfigFile {
     pub clusters: BTreeMap<String, Profile>,
     #[serde(default)]
     pub migrate: MigrateSection,
+    /// Mapping files, each for one pair of environments.
+    #[serde(default)]
+    pub maps: Vec<MapEntry>,
+}
+
+/// `[[maps]]`: the mapping file for `source` → `target` (profile names).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapEntry {
+    pub source: String,
+    pub target: String,
+    /// Relative to the config file's directory.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Deserialize)]
@@ -34,7 +47,12 @@ pub struct Profile {
 pub struct MigrateSection {
     #[serde(default)]
     pub ignore: Vec<String>,
-    pub map: Option<PathBuf>,
+    /// Only these pointers (and what is under them) take part.
+    #[serde(default)]
+    pub only: Vec<String>,
+    /// The first release's map for every command: now an error that says
+    /// to write a `[[maps]]` entry.
+    pub map: Option<toml::Value>,
     /// Concurrent writes when neither the flag nor the profile says.
     pub parallel: Option<usize>,
     /// Longest time one request may take (`"120s"`).

@@ -15,9 +15,9 @@ pub use file::{ConfigFile, Profile};
 
 use crate::api::{Credentials, Endpoint, NetOptions, RetryPolicy};
 use crate::error::Error;
-use crate::ignore::IgnoreRule;
 use crate::mapping::Mapping;
 use crate::secrets::SecretValues;
+use crate::select::{Rule, Selection};
 
 /// Default concurrent writes.
 pub const DEFAULT_PARALLEL: usize = 8;
@@ -28,7 +28,9 @@ pub const DEFAULT_PARALLEL: usize = 8;
 pub struct Options {
     pub config: Option<PathBuf>,
     pub map: Option<PathBuf>,
+    pub no_map: bool,
     pub ignore: Vec<String>,
+    pub only: Vec<String>,
     pub secrets: Option<PathBuf>,
     pub allow_http: bool,
     pub no_default_ignores: bool,
@@ -41,8 +43,8 @@ pub struct Options {
 pub struct Settings {
     pub config_path: Option<PathBuf>,
     pub file: ConfigFile,
-    pub ignore: Vec<IgnoreRule>,
-    pub mapping: Option<Mapping>,
+    pub selection: Selection,
+    pub maps: MapChoice,
     pub secrets: SecretValues,
     pub allow_http: bool,
     pub net: NetOptions,
@@ -53,12 +55,25 @@ pub struct Settings {
     pub env: Environment,
 }
 
+/// Which mapping file applies between two sides.
+#[derive(Debug, Clone)]
+pub enum MapChoice {
+    /// `--map FILE`.
+    Given(PathBuf),
+    /// `--no-map`.
+    Disabled,
+    /// The `[[maps]]` entries, files resolved against the config file.
+    ByProfiles(Vec<file::MapEntry>),
+}
+
 /// A live cluster named by a REF.
 #[derive(Debug, Clone)]
 pub struct LiveRef {
     pub endpoint: Endpoint,
     /// The profile's `parallel`.
     pub parallel: Option<usize>,
+    /// The profile it is (by name, or by URL), for `[[maps]]`.
+    pub profile: Option<String>,
 }
 
 /// What a REF names.
@@ -96,21 +111,65 @@ impl Settings {
             .and_then(Path::parent)
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        let mut ignore = Vec::new();
+        if file.migrate.map.is_some() {
+            return Err(Error::input(
+                &file_name,
+                "migrate.map: a map now belongs to a pair of environments; write a [[maps]] entry instead (source = \"dev\", target = \"prod\", file = \"maps/dev-prod.json\"), or pass --map FILE",
+            ));
+        }
+        let mut selection = Selection::default();
         if !opts.no_default_ignores {
-            ignore.extend(crate::ignore::default_rules());
+            selection.ignore.extend(crate::select::default_rules());
+            selection.defaults = selection.ignore.len();
         }
-        for text in file.migrate.ignore.iter().chain(&opts.ignore) {
-            ignore.push(IgnoreRule::parse(text)?);
-        }
-        let map_path = opts
-            .map
-            .clone()
-            .or_else(|| file.migrate.map.as_ref().map(|m| base.join(m)));
-        let mapping = match map_path {
-            Some(p) => Some(Mapping::from_file(&p)?),
-            None => None,
+        let rule = |text: &String, key: &str| {
+            Rule::parse(text).map_err(|e| match e {
+                Error::Usage(m) => Error::Usage(format!("{key} {m}")),
+                other => other,
+            })
         };
+        for text in &file.migrate.ignore {
+            selection
+                .ignore
+                .push(rule(text, &format!("{file_name}: migrate.ignore:"))?);
+        }
+        for text in &opts.ignore {
+            selection.ignore.push(rule(text, "--ignore")?);
+        }
+        for text in &file.migrate.only {
+            selection
+                .only
+                .push(rule(text, &format!("{file_name}: migrate.only:"))?);
+        }
+        for text in &opts.only {
+            selection.only.push(rule(text, "--only")?);
+        }
+        let maps = match (&opts.map, opts.no_map) {
+            (Some(p), _) => MapChoice::Given(p.clone()),
+            (None, true) => MapChoice::Disabled,
+            (None, false) => MapChoice::ByProfiles(
+                file.maps
+                    .iter()
+                    .map(|m| file::MapEntry {
+                        file: base.join(&m.file),
+                        ..m.clone()
+                    })
+                    .collect(),
+            ),
+        };
+        for (i, m) in file.maps.iter().enumerate() {
+            for (key, name) in [("source", &m.source), ("target", &m.target)] {
+                if !file.clusters.contains_key(name) {
+                    return Err(Error::input(
+                        &file_name,
+                        format!("maps[{i}].{key}: {name:?} is not a profile of [clusters]"),
+                    ));
+                }
+            }
+        }
+        if let MapChoice::Given(p) = &maps {
+            Mapping::from_file(p)?;
+        }
         let secrets = SecretValues::new(opts.secrets.as_deref(), env.secret_vars())?;
         let duration = |value: &Option<String>, key: &str| -> Result<Option<Duration>, Error> {
             match value {
@@ -139,8 +198,8 @@ impl Settings {
         }
         Ok(Settings {
             config_path,
-            ignore,
-            mapping,
+            selection,
+            maps,
             secrets,
             allow_http: opts.allow_http,
             net: NetOptions {
@@ -210,9 +269,11 @@ impl Settings {
                 insecure_tls: false,
                 credentials_hint,
             };
+            let profile = self.profile_for_url(&endpoint.url);
             return Ok(ClusterRef::Live(LiveRef {
                 endpoint,
                 parallel: None,
+                profile,
             }));
         }
         let path = PathBuf::from(text);
@@ -232,6 +293,52 @@ impl Settings {
         Err(Error::Usage(format!(
             "{text:?} is not {where_}, a URL (http[s]://host[:port]) or a snapshot directory"
         )))
+    }
+
+    /// The profile whose URL is `url`, if one is.
+    pub fn profile_for_url(&self, url: &str) -> Option<String> {
+        let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
+        self.file
+            .clusters
+            .iter()
+            .find(|(_, p)| norm(&p.url) == norm(url))
+            .map(|(name, _)| name.clone())
+    }
+
+    /// The mapping between two sides (profile names and URLs): `--map`
+    /// as given; else the `[[maps]]` entry for that pair, inverted when
+    /// used the other way; never between a side and itself.
+    pub fn mapping_between(
+        &self,
+        source: (Option<&str>, &str),
+        target: (Option<&str>, &str),
+    ) -> Result<Option<Mapping>, Error> {
+        let same_url = !source.1.is_empty()
+            && source.1.trim_end_matches('/') == target.1.trim_end_matches('/');
+        let same_profile = source.0.is_some() && source.0 == target.0;
+        if same_url || same_profile {
+            return Ok(None);
+        }
+        match &self.maps {
+            MapChoice::Given(p) => Mapping::from_file(p).map(Some),
+            MapChoice::Disabled => Ok(None),
+            MapChoice::ByProfiles(entries) => {
+                let (Some(s), Some(t)) = (source.0, target.0) else {
+                    return Ok(None);
+                };
+                if let Some(m) = entries.iter().find(|m| m.source == s && m.target == t) {
+                    return Mapping::from_file(&m.file).map(Some);
+                }
+                if let Some(m) = entries.iter().find(|m| m.source == t && m.target == s) {
+                    let forward = Mapping::from_file(&m.file)?;
+                    return forward
+                        .inverted()
+                        .map(Some)
+                        .map_err(|why| Error::input(m.file.display(), format!("used from {s} to {t}, the map must be inverted, and it cannot be: {why}")));
+                }
+                Ok(None)
+            }
+        }
     }
 
     /// A cluster by its URL (from a journal): the profile with that URL if
@@ -315,6 +422,7 @@ impl Settings {
         Ok(ClusterRef::Live(LiveRef {
             endpoint,
             parallel: p.parallel,
+            profile: Some(name.to_string()),
         }))
     }
 }

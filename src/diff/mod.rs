@@ -35,6 +35,47 @@ impl OpKind {
     }
 }
 
+/// Differences that are not ops because apply cannot or will not make
+/// them; shown as notes, never counted by `--exit-code`.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Notes {
+    /// Config keys only the target has: the API cannot remove them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unremovable: Vec<String>,
+    /// Actions only the target has, kept without `--prune`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<String>,
+    /// Actions selected only in part (`--only`) that exist on one side:
+    /// neither created nor deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partial: Vec<String>,
+}
+
+impl Notes {
+    pub fn is_empty(&self) -> bool {
+        self.unremovable.is_empty() && self.kept.is_empty() && self.partial.is_empty()
+    }
+
+    /// One line each, for text outputs.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.unremovable {
+            out.push(format!(
+                "{p}: only the target has this config key; the API cannot remove it, so it stays"
+            ));
+        }
+        for name in &self.kept {
+            out.push(format!(
+                "{name:?}: only on the target; kept (--prune deletes it)"
+            ));
+        }
+        for name in &self.partial {
+            out.push(format!("{name:?}: only on one side and only part of it is selected (--only); neither created nor deleted"));
+        }
+        out
+    }
+}
+
 /// One operation, with the value it replaces kept for rendering and guards.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Op {

@@ -1,14 +1,33 @@
 //! Renderings of a diff for people and machines: `text` (grouped, coloured),
 //! `json` (a list of changes with counts) and `summary` (a commit message).
-//! Secrets are `***` in text and placeholders in json.
+//! Secrets are `***` in text and placeholders in json. Config keys are
+//! counted as apply writes them: dotted keys, an array whole.
 
 use std::fmt::Write;
 
 use console::Style;
 use serde_json::{json, Value};
 
-use super::{Op, OpKind};
+use super::{Notes, Op, OpKind};
 use crate::secrets;
+
+/// The config key an op under `/config` writes: the dotted path down to
+/// the first array index (an array is written whole). `None` outside.
+pub fn config_key(path: &[String]) -> Option<String> {
+    if path.first().map(String::as_str) != Some("config") || path.len() < 2 {
+        return None;
+    }
+    let end = path[1..]
+        .iter()
+        .position(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(path.len(), |i| i + 1);
+    Some(path[1..end].join("."))
+}
+
+/// "1 key", "2 keys".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
 
 /// What a diff means for the target, counted.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -22,9 +41,16 @@ pub struct Summary {
 impl Summary {
     pub fn of(ops: &[Op]) -> Summary {
         let mut s = Summary::default();
+        let mut keys = std::collections::HashSet::new();
         for op in ops {
             match op.path.first().map(String::as_str) {
-                Some("config") => s.config_keys += 1,
+                Some("config") => {
+                    if let Some(k) = config_key(&op.path) {
+                        if keys.insert(k) {
+                            s.config_keys += 1;
+                        }
+                    }
+                }
                 Some("actions") if op.path.len() >= 2 => {
                     let name = op.path[1].clone();
                     let list = match (op.path.len(), op.kind) {
@@ -53,19 +79,13 @@ impl Summary {
         if self.is_empty() {
             return "No differences.".into();
         }
-        let keys = if self.config_keys == 1 { "key" } else { "keys" };
-        let mut out = format!(
-            "Plan: {} config {keys} to change; actions: {} to create, {} to update, {} to delete",
-            self.config_keys,
+        format!(
+            "Plan: {} to change; actions: {} to create, {} to update, {} to delete.",
+            count(self.config_keys, "config key", "config keys"),
             self.create.len(),
             self.update.len(),
             self.delete.len()
-        );
-        if !self.delete.is_empty() {
-            out.push_str(" (deletes need --prune)");
-        }
-        out.push('.');
-        out
+        )
     }
 }
 
@@ -122,8 +142,52 @@ fn dotted(segs: &[String]) -> String {
     segs.join(".")
 }
 
+/// The leaves of `value` (found at `base`), objects walked through and
+/// anything else (arrays, scalars, empty objects) whole; a secret whole too.
+fn leaves<'a>(base: &[String], value: &'a Value) -> Vec<(Vec<String>, &'a Value)> {
+    let mut out = Vec::new();
+    fn walk<'a>(path: &mut Vec<String>, v: &'a Value, out: &mut Vec<(Vec<String>, &'a Value)>) {
+        match v {
+            Value::Object(m) if !m.is_empty() && !secrets::is_secret(path, v) => {
+                for (k, child) in m {
+                    path.push(k.clone());
+                    walk(path, child, out);
+                    path.pop();
+                }
+            }
+            _ => out.push((path.clone(), v)),
+        }
+    }
+    walk(&mut base.to_vec(), value, &mut out);
+    out
+}
+
+/// `text`, then the notes (what apply leaves as it is), then the summary.
+pub fn text_with_notes(ops: &[Op], notes: &Notes, p: &Palette) -> String {
+    let mut out = body(ops, p);
+    if !notes.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.head.apply_to("notes (apply leaves these as they are)")
+        );
+        for line in notes.lines() {
+            let _ = writeln!(out, "  {}", p.dim.apply_to(line));
+        }
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", Summary::of(ops).line());
+    out
+}
+
 /// The grouped, human-readable diff, ending with the summary line.
 pub fn text(ops: &[Op], p: &Palette) -> String {
+    text_with_notes(ops, &Notes::default(), p)
+}
+
+fn body(ops: &[Op], p: &Palette) -> String {
     let mut out = String::new();
     let config_ops: Vec<&Op> = ops
         .iter()
@@ -159,14 +223,17 @@ pub fn text(ops: &[Op], p: &Palette) -> String {
                 (2, OpKind::Add) => {
                     current = None;
                     let _ = writeln!(out, "  {}", p.add.apply_to(format!("+ {name:?} (create)")));
-                    if let Some(Value::Object(fields)) = &op.value {
-                        for (k, v) in fields {
-                            let mut path = op.path.clone();
-                            path.push(k.clone());
+                    if let Some(value) = &op.value {
+                        // One field a line, nested ones dotted, as for updates.
+                        for (path, v) in leaves(&op.path, value) {
                             let _ = writeln!(
                                 out,
                                 "      {}",
-                                p.add.apply_to(format!("{k}: {}", show(&path, v)))
+                                p.add.apply_to(format!(
+                                    "{}: {}",
+                                    dotted(&path[2..]),
+                                    show(&path, v)
+                                ))
                             );
                         }
                     }
@@ -176,8 +243,7 @@ pub fn text(ops: &[Op], p: &Palette) -> String {
                     let _ = writeln!(
                         out,
                         "  {}",
-                        p.remove
-                            .apply_to(format!("- {name:?} (delete, needs --prune)"))
+                        p.remove.apply_to(format!("- {name:?} (delete)"))
                     );
                 }
                 _ => {
@@ -194,10 +260,6 @@ pub fn text(ops: &[Op], p: &Palette) -> String {
             }
         }
     }
-    if !ops.is_empty() {
-        out.push('\n');
-    }
-    let _ = writeln!(out, "{}", Summary::of(ops).line());
     out
 }
 
@@ -269,22 +331,30 @@ fn string_diff(out: &mut String, p: &Palette, indent: &str, a: &str, b: &str) {
     }
 }
 
-/// The machine-readable report (`diff --format json`, watch pushes).
-pub fn json_report(ops: &[Op], source: &str, target: &str) -> Value {
+/// The machine-readable report (`diff --format json`, watch pushes): the
+/// changes (a deletion of an action marked `"prune": true`: made only
+/// with `--prune`), their counts, and the notes.
+pub fn json_report(ops: &[Op], notes: &Notes, source: &str, target: &str) -> Value {
     let s = Summary::of(ops);
     let changes: Vec<Value> = ops
         .iter()
         .filter(|o| o.kind != OpKind::Test)
         .map(|o| {
-            json!({
+            let mut c = json!({
                 "pointer": o.pointer(),
                 "kind": o.kind.name(),
                 "before": o.old.as_ref().map(|v| secrets::redact_at(&o.path, v)),
                 "after": o.value.as_ref().map(|v| secrets::redact_at(&o.path, v)),
-            })
+            });
+            if o.kind == OpKind::Remove && o.path.len() == 2 && o.path[0] == "actions" {
+                c["prune"] = json!(true);
+            }
+            c
         })
         .collect();
     json!({
+        "format": "tsmigrate-diff",
+        "version": 1,
         "source": source,
         "target": target,
         "summary": {
@@ -295,39 +365,80 @@ pub fn json_report(ops: &[Op], source: &str, target: &str) -> Value {
             "actions_delete": s.delete,
         },
         "changes": changes,
+        "notes": {
+            "unremovable": notes.unremovable,
+            "kept_without_prune": notes.kept,
+            "partly_selected": notes.partial,
+        },
     })
 }
 
-/// One line per changed object, after a title line: fit for `git commit -F`.
+/// A value for one line of a summary: compact, secrets masked, cut short.
+fn brief(path: &[String], v: &Value) -> String {
+    let text = show(path, v);
+    if text.chars().count() > LONG {
+        let cut: String = text.chars().take(LONG - 1).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// One line per changed config key and action, after a title line: fit
+/// for `git commit -F`.
 pub fn summary(ops: &[Op]) -> String {
     let s = Summary::of(ops);
     if s.is_empty() {
         return "tsmigrate: no differences\n".into();
     }
-    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
-    for op in ops
-        .iter()
-        .filter(|o| o.path.first().is_some_and(|p| p == "config"))
-    {
-        let Some(sec) = op.path.get(1) else { continue };
-        let key = dotted(&op.path[2..]);
-        match sections.last_mut() {
-            Some((name, keys)) if name == sec => keys.push(key),
-            _ => sections.push((sec.clone(), vec![key])),
+    let mut keys: Vec<(String, Vec<&Op>)> = Vec::new();
+    for op in ops.iter().filter(|o| o.kind != OpKind::Test) {
+        let Some(key) = config_key(&op.path) else {
+            continue;
+        };
+        match keys.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(op),
+            None => keys.push((key, vec![op])),
         }
     }
     let mut lines = Vec::new();
-    for (sec, keys) in &sections {
-        let keys: Vec<&String> = keys.iter().filter(|k| !k.is_empty()).collect();
-        if keys.is_empty() {
-            lines.push(format!("config {sec}: changed"));
-        } else {
-            let list: Vec<&str> = keys.iter().map(|k| k.as_str()).collect();
-            lines.push(format!("config {sec}: {}", list.join(", ")));
-        }
+    for (key, list) in &keys {
+        let whole = list.len() == 1 && list[0].path.len() == key.split('.').count() + 1;
+        let line = match (whole, list[0].kind) {
+            (true, OpKind::Replace) => {
+                let op = list[0];
+                let old = op
+                    .old
+                    .as_ref()
+                    .map(|v| brief(&op.path, v))
+                    .unwrap_or_default();
+                let new = op
+                    .value
+                    .as_ref()
+                    .map(|v| brief(&op.path, v))
+                    .unwrap_or_default();
+                format!("config {key}: {old} → {new}")
+            }
+            (true, OpKind::Add) => {
+                let op = list[0];
+                format!(
+                    "config {key}: set to {}",
+                    op.value
+                        .as_ref()
+                        .map(|v| brief(&op.path, v))
+                        .unwrap_or_default()
+                )
+            }
+            (true, _) => format!("config {key}: removed"),
+            (false, _) => format!(
+                "config {key}: {} changed",
+                count(list.len(), "item", "items")
+            ),
+        };
+        lines.push(line);
     }
     for name in &s.create {
-        lines.push(format!("action {name:?}: create"));
+        lines.push(format!("action {name:?}: created"));
     }
     for name in &s.update {
         let mut fields: Vec<String> = ops
@@ -336,16 +447,19 @@ pub fn summary(ops: &[Op]) -> String {
             .map(|o| o.path[2].clone())
             .collect();
         fields.dedup();
-        lines.push(format!("action {name:?}: update ({})", fields.join(", ")));
+        lines.push(format!("action {name:?}: updated ({})", fields.join(", ")));
     }
     for name in &s.delete {
-        lines.push(format!("action {name:?}: delete (needs --prune)"));
+        lines.push(format!("action {name:?}: deleted"));
     }
-    let keys = if s.config_keys == 1 { "key" } else { "keys" };
     let title = format!(
-        "tsmigrate: {} config {keys}, {} actions changed",
-        s.config_keys,
-        s.create.len() + s.update.len() + s.delete.len()
+        "tsmigrate: {}, {} changed",
+        count(s.config_keys, "config key", "config keys"),
+        count(
+            s.create.len() + s.update.len() + s.delete.len(),
+            "action",
+            "actions"
+        )
     );
     format!("{title}\n\n{}\n", lines.join("\n"))
 }

@@ -146,6 +146,7 @@ fn plan_then_apply_with_secrets_file() {
             "--yes",
             "--secrets",
             "secrets.json",
+            "-v",
         ],
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));

@@ -110,7 +110,7 @@ proptest! {
         prop_assert!(masked.contains("visible"));
         // The diff's masked patch and JSON report hold no secret either.
         let ops = diff::diff(&json!({"config": {}, "actions": {}}), &doc);
-        let out = diff::patch_json(&ops).to_string() + &diff::render::json_report(&ops, "s", "t").to_string()
+        let out = diff::patch_json(&ops).to_string() + &diff::render::json_report(&ops, &Default::default(), "s", "t").to_string()
             + &diff::render::text(&ops, &diff::render::Palette::new(false));
         prop_assert!(!out.contains(&token) && !out.contains(&pw) && !out.contains(&hv));
     }

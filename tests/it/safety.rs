@@ -1042,7 +1042,7 @@ fn output_files_never_replace_links_or_devices() {
         ])
         .status(0)
         .stdout(Expect::Any)
-        .stderr_has(&["Plan: 8 config keys"])
+        .stderr_has(&["Plan: 7 config keys"])
         .run();
     let plan: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(plan["format"], json!("tsmigrate-plan"));
