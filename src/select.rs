@@ -191,9 +191,8 @@ fn strip_below(sel: &Selection, path: &mut Vec<String>, value: &mut Value) {
             }
         }
         Value::Array(a) => {
-            let mut i = 0;
             let mut kept = Vec::with_capacity(a.len());
-            for mut v in std::mem::take(a) {
+            for (i, mut v) in std::mem::take(a).into_iter().enumerate() {
                 path.push(i.to_string());
                 match sel.visibility(path) {
                     Visibility::Full => kept.push(v),
@@ -204,7 +203,6 @@ fn strip_below(sel: &Selection, path: &mut Vec<String>, value: &mut Value) {
                     }
                 }
                 path.pop();
-                i += 1;
             }
             *a = kept;
         }
