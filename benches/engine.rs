@@ -27,7 +27,7 @@ fn engine(c: &mut Criterion) {
     g.bench_function("snapshot_write", |b| {
         b.iter_batched(
             || dir.path().join(format!("out-{}", std::process::id())),
-            |out| snapshot::write(&out, &source, "http://bench.invalid").unwrap(),
+            |out| snapshot::write(&out, &source, "http://bench.invalid", false).unwrap(),
             BatchSize::PerIteration,
         )
     });

@@ -120,9 +120,12 @@ pub enum Command {
 
         #[arg(long, value_name = "REF")]
         cluster: String,
-        /// Snapshot directory to write (new, empty, or an earlier snapshot)
+        /// Snapshot directory to write (new, empty, or an earlier snapshot of the same cluster)
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// Overwrite a snapshot that another cluster was exported to
+        #[arg(long)]
+        force: bool,
     },
     /// Show what applying would change on the target
     #[command(
@@ -311,10 +314,13 @@ pub struct WatchArgs {
     /// Send the report as the form parameter `json` instead of a JSON body
     #[arg(long, requires = "push_url")]
     pub push_form: bool,
+    /// Header of every push, 'Name: value' or 'Name: env:VAR' (the value read from VAR, never printed); repeatable
+    #[arg(long, value_name = "HEADER", requires = "push_url", action = ArgAction::Append)]
+    pub push_header: Vec<String>,
     /// Keeps the last delivered report's fingerprint and time across restarts
     #[arg(long, value_name = "FILE")]
     pub state_file: Option<PathBuf>,
-    /// Stop after N cycles (for cron jobs); default: until SIGINT/SIGTERM
+    /// Stop after N cycles (for cron jobs) and exit 0 (no drift), 2 (drift remained, or a push is undelivered) or 6 (a cluster was unreachable); default: until SIGINT/SIGTERM
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub cycles: Option<u64>,
     /// Concurrent writes of --apply (default: the profile's `parallel`, else [migrate] parallel, else 8)

@@ -69,6 +69,15 @@ impl Connections {
         if let Some(c) = clusters.get(&key) {
             return Ok(c.clone());
         }
+        if matches!(live.endpoint.credentials, api::Credentials::None) {
+            return Err(Error::Cluster {
+                cluster: live.endpoint.label.clone(),
+                message: format!(
+                    "no credentials to log in with: {}",
+                    live.endpoint.credentials_hint
+                ),
+            });
+        }
         let host = self.host(live, net)?;
         let session = Session::open(host, live.endpoint.clone(), net)
             .await

@@ -61,7 +61,7 @@ pub fn is_snapshot(dir: &Path) -> bool {
 }
 
 /// Writes the (already redacted) document as a snapshot at `dir`.
-pub fn write(dir: &Path, doc: &Value, source_url: &str) -> Result<(), Error> {
+pub fn write(dir: &Path, doc: &Value, source_url: &str, force: bool) -> Result<(), Error> {
     let files = render(doc, source_url)?;
     if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(Error::Usage(format!(
@@ -85,6 +85,16 @@ pub fn write(dir: &Path, doc: &Value, source_url: &str) -> Result<(), Error> {
                 "--out {}: the directory is not empty and is not a tsmigrate snapshot; choose an empty or new directory",
                 dir.display()
             )));
+        }
+        // Another cluster's snapshot is not silently switched to this one.
+        if let (Ok((_, was)), false) = (read_meta(dir), force) {
+            let (was, now) = (clean_url(&was), clean_url(source_url));
+            if !was.is_empty() && was != now {
+                return Err(Error::Usage(format!(
+                    "--out {}: it is the snapshot of {was}, not of {now}; pass --force to replace it",
+                    dir.display()
+                )));
+            }
         }
     }
     let parent = match dir.parent() {
@@ -169,11 +179,8 @@ fn read_file(path: &Path, dir: &Path, cap: u64) -> Result<Vec<u8>, Error> {
     crate::fsutil::read_regular(path, dir, cap).map_err(|why| Error::input(path.display(), why))
 }
 
-/// Reads a snapshot directory back into a canonical document. Never
-/// follows a link out of `dir`, reads no special file, caps file sizes,
-/// and refuses an action file whose `name` is not the one its file name
-/// says.
-pub fn read(dir: &Path) -> Result<(Value, String), Error> {
+/// `tsmigrate.json` of a snapshot, checked, and the URL it was exported from.
+fn read_meta(dir: &Path) -> Result<(Value, String), Error> {
     let meta_path = dir.join(META_FILE);
     let bytes = read_file(&meta_path, dir, MAX_META)?;
     let meta: Value = jsonfile::parse(&bytes, &meta_path)?;
@@ -201,7 +208,15 @@ pub fn read(dir: &Path) -> Result<(Value, String), Error> {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    Ok((meta, source))
+}
 
+/// Reads a snapshot directory back into a canonical document. Never
+/// follows a link out of `dir`, reads no special file, caps file sizes,
+/// and refuses an action file whose `name` is not the one its file name
+/// says.
+pub fn read(dir: &Path) -> Result<(Value, String), Error> {
+    let (_, source) = read_meta(dir)?;
     let config_path = dir.join(CONFIG_FILE);
     let config = parse_config(&read_file(&config_path, dir, MAX_CONFIG)?, &config_path)?;
 

@@ -6,10 +6,15 @@ use super::Context;
 use crate::error::{Error, Outcome};
 use crate::{document, fetch, secrets, snapshot};
 
-pub async fn run(ctx: &Context, reference: &str, out: &Path) -> Result<Outcome, Error> {
+pub async fn run(
+    ctx: &Context,
+    reference: &str,
+    out: &Path,
+    force: bool,
+) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
     let side = fetch::load(&settings.resolve(reference)?, &settings, &ctx.conns).await?;
-    snapshot::write(out, &secrets::redact(&side.doc), &side.url)?;
+    snapshot::write(out, &secrets::redact(&side.doc), &side.url, force)?;
     ctx.printer.info(&format!(
         "exported {} to {} ({} actions)",
         side.label,

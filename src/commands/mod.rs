@@ -188,7 +188,11 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
         Command::Completions { shell } => completions::completions(&ctx, shell),
         Command::Manpage => completions::manpage(&ctx),
         Command::Show { cluster } => show::run(&ctx, &cluster).await,
-        Command::Export { cluster, out } => export::run(&ctx, &cluster, &out).await,
+        Command::Export {
+            cluster,
+            out,
+            force,
+        } => export::run(&ctx, &cluster, &out, force).await,
         Command::Diff {
             source,
             target,

@@ -102,7 +102,54 @@ struct Watch<'a> {
     args: WatchArgs,
     interval: Duration,
     http: reqwest::Client,
+    headers: reqwest::header::HeaderMap,
     state: WatchState,
+}
+
+/// How a cycle ended.
+enum CycleEnd {
+    /// Source and target match, and every report is delivered.
+    Clean,
+    /// Drift remained (not repaired), or a push is undelivered.
+    Drift,
+    /// The comparison failed (a cluster unreachable: exit 6).
+    Failed(Error),
+}
+
+/// `--push-header` values: `Name: value`, or `Name: env:VAR` read from the
+/// environment. Values are secrets: never printed.
+fn push_headers(texts: &[String], ctx: &Context) -> Result<reqwest::header::HeaderMap, Error> {
+    let mut map = reqwest::header::HeaderMap::new();
+    for text in texts {
+        let bad = || {
+            Error::Usage(format!(
+                "--push-header {text:?}: expected 'Name: value' or 'Name: env:VAR'"
+            ))
+        };
+        let (name, value) = text.split_once(':').ok_or_else(bad)?;
+        let value = value.trim();
+        let value = match value.strip_prefix("env:") {
+            Some(var) => ctx.env.get(var.trim()).map(str::to_string).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--push-header {}: the environment variable {} is not set",
+                    name.trim(),
+                    var.trim()
+                ))
+            })?,
+            None => value.to_string(),
+        };
+        crate::secrets::remember(&value);
+        let name =
+            reqwest::header::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad())?;
+        let mut value = reqwest::header::HeaderValue::from_str(&value).map_err(|_| {
+            Error::Usage(format!(
+                "--push-header {name}: the value is not a valid header value"
+            ))
+        })?;
+        value.set_sensitive(true);
+        map.append(name, value);
+    }
+    Ok(map)
 }
 
 pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
@@ -133,40 +180,50 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
         .build()
         .map_err(|e| Error::Internal(e.to_string()))?;
     let state = WatchState::load(args.state_file.as_deref())?;
+    let headers = push_headers(&args.push_header, ctx)?;
     let mut watch = Watch {
         ctx,
         settings,
         interval,
         http,
+        headers,
         state,
         args,
     };
     let stop = Abort::default();
     let watcher = signals::on_signals(stop.clone(), || {}, || {});
     let mut cycle = 0u64;
-    loop {
+    let last = loop {
         cycle += 1;
-        watch.one_cycle(&stop).await;
+        let end = watch.one_cycle(&stop).await;
         if stop.is_set() || watch.args.cycles.is_some_and(|n| cycle >= n) {
-            break;
+            break end;
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = stop.wait() => {}
         }
         if stop.is_set() {
-            break;
+            break end;
         }
-    }
+    };
     watcher.abort();
     ctx.printer
         .info(&format!("{} watch stopped after {cycle} cycle(s)", stamp()));
-    Ok(Outcome::Success)
+    // For cron and alerting: what the last cycle found.
+    if watch.args.cycles.is_none() {
+        return Ok(Outcome::Success);
+    }
+    match last {
+        CycleEnd::Clean => Ok(Outcome::Success),
+        CycleEnd::Drift => Ok(Outcome::Differences),
+        CycleEnd::Failed(e) => Err(e),
+    }
 }
 
 impl Watch<'_> {
     /// One diff (and push, and repair); problems are reported, never fatal.
-    async fn one_cycle(&mut self, stop: &Abort) {
+    async fn one_cycle(&mut self, stop: &Abort) -> CycleEnd {
         let printer = &self.ctx.printer;
         let c = match compare::compare_refs(
             &self.settings,
@@ -188,15 +245,12 @@ impl Watch<'_> {
                     "{} {e} (retrying at the next interval)",
                     stamp()
                 )));
-                return;
+                return CycleEnd::Failed(e);
             }
         };
         let summary = render::Summary::of(&c.ops);
-        if printer
-            .line(&format!("{} {}", stamp(), summary.line()))
-            .is_err()
-        {
-            return;
+        if let Err(e) = printer.line(&format!("{} {}", stamp(), summary.line())) {
+            return CycleEnd::Failed(e);
         }
         if c.ops.is_empty() {
             if self.state.last_delivered.is_some() {
@@ -205,31 +259,39 @@ impl Watch<'_> {
                     printer.error(&e);
                 }
             }
-            return;
+            return CycleEnd::Clean;
         }
+        let mut delivered = true;
         if let Some(url) = self.args.push_url.clone() {
             let report = render::json_report(&c.ops, &c.notes, &c.source.label, &c.target.label);
-            self.push(&url, &report).await;
+            delivered = self.push(&url, &report).await;
         }
-        if self.args.apply {
-            self.repair(c, stop).await;
+        let repaired = self.args.apply && self.repair(c, stop).await;
+        if repaired && delivered {
+            CycleEnd::Clean
+        } else {
+            CycleEnd::Drift
         }
     }
 
-    async fn push(&mut self, url: &str, report: &Value) {
+    /// Pushes a drift report unless delivered already; whether the
+    /// receiver has it now.
+    async fn push(&mut self, url: &str, report: &Value) -> bool {
         let printer = &self.ctx.printer;
         let print = fingerprint(report);
-        if push_decision(&self.state, &print, now_secs(), self.interval) != PushDecision::Push {
-            return;
+        match push_decision(&self.state, &print, now_secs(), self.interval) {
+            PushDecision::AlreadyDelivered => return true,
+            PushDecision::TooSoon => return false,
+            PushDecision::Push => {}
         }
         let shown = reqwest::Url::parse(url)
             .map_or_else(|_| "the push URL".to_string(), |u| crate::net::display(&u));
         let body = report.to_string();
+        let request = self.http.post(url).headers(self.headers.clone());
         let request = if self.args.push_form {
-            self.http.post(url).form(&[("json", body)])
+            request.form(&[("json", body)])
         } else {
-            self.http
-                .post(url)
+            request
                 .header("Content-Type", "application/json")
                 .body(body)
         };
@@ -246,33 +308,41 @@ impl Watch<'_> {
                         stamp()
                     )),
                 }
+                true
             }
-            Ok(resp) => printer.warn(&format!(
-                "{} push to {shown} answered {}; retrying at the next interval",
-                stamp(),
-                resp.status()
-            )),
-            Err(e) => printer.warn(&format!(
-                "{} push to {shown} failed ({}); retrying at the next interval",
-                stamp(),
-                e.without_url()
-            )),
+            Ok(resp) => {
+                printer.warn(&format!(
+                    "{} push to {shown} answered {}; retrying at the next interval",
+                    stamp(),
+                    resp.status()
+                ));
+                false
+            }
+            Err(e) => {
+                printer.warn(&format!(
+                    "{} push to {shown} failed ({}); retrying at the next interval",
+                    stamp(),
+                    e.without_url()
+                ));
+                false
+            }
         }
     }
 
-    async fn repair(&self, c: Comparison, stop: &Abort) {
+    /// Makes the target match; whether it now does.
+    async fn repair(&self, c: Comparison, stop: &Abort) -> bool {
         let ctx = self.ctx;
         let Ok(target_ref) = self.settings.resolve(&self.args.target) else {
-            return;
+            return false;
         };
         let Ok(live) = live_ref(&target_ref, "--target") else {
-            return;
+            return false;
         };
         let lock = match lock_target(&self.settings, live, None, "tsmigrate watch --apply").await {
             Ok(l) => l,
             Err(e) => {
                 ctx.printer.error(&e);
-                return;
+                return false;
             }
         };
         let result = apply::apply(apply::Request {
@@ -298,15 +368,18 @@ impl Watch<'_> {
             Ok(report) => {
                 let _ = ctx.printer.out(&format!("{} repaired: ", stamp()));
                 let _ = print_report(ctx, &report, &c.target.label, &c.source.label);
+                true
             }
-            Err(e) => ctx.printer.error(&Error::Usage(format!(
-                "{} repair failed: {e} (retrying at the next interval)",
-                stamp()
-            ))),
+            Err(e) => {
+                ctx.printer.error(&Error::Usage(format!(
+                    "{} repair failed: {e} (retrying at the next interval)",
+                    stamp()
+                )));
+                false
+            }
         }
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -260,7 +260,7 @@ impl Settings {
                         .into()
                 }
                 Credentials::Password { .. } => "check $TS_USERNAME and $TS_PASSWORD".into(),
-                Credentials::None => "set TS_TOKEN, or TS_USERNAME and TS_PASSWORD".into(),
+                Credentials::None => "set TS_TOKEN, or TS_USERNAME and TS_PASSWORD (or name a profile of tsmigrate.toml, which has its own)".into(),
             };
             let endpoint = Endpoint {
                 label: url.clone(),

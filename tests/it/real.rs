@@ -337,7 +337,7 @@ fn watch_keeps_one_session_per_cluster() {
             "--cycles",
             "5",
         ])
-        .status(0)
+        .status(2)
         .stdout(Expect::Any)
         .stderr(Expect::Any)
         .run();

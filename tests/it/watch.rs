@@ -103,7 +103,7 @@ fn pushes_once_retries_failures_and_remembers_across_restarts() {
         &target.url,
         &[&push[..], &["--cycles", "3"]].concat(),
     );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), 2, "drift remained: {}", stderr(&out));
     let got = rx.requests();
     assert_eq!(
         got.iter().map(|r| r.2).collect::<Vec<_>>(),
@@ -139,7 +139,7 @@ fn pushes_once_retries_failures_and_remembers_across_restarts() {
         &target.url,
         &[&push[..], &["--cycles", "1"]].concat(),
     );
-    assert_eq!(code(&out), 0);
+    assert_eq!(code(&out), 2, "drift remained");
     assert_eq!(rx.requests().len(), 2);
 
     // A changed drift is sent (once the interval since the last push passed).
@@ -151,7 +151,7 @@ fn pushes_once_retries_failures_and_remembers_across_restarts() {
         &target.url,
         &[&push[..], &["--cycles", "1"]].concat(),
     );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), 2, "drift remained: {}", stderr(&out));
     let got = rx.requests();
     assert_eq!(got.len(), 3);
     assert!(got[2].1.contains("77"));
@@ -169,7 +169,7 @@ fn push_form_sends_the_json_parameter() {
         &target.url,
         &["--push-url", &rx.url, "--push-form", "--cycles", "2"],
     );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), 2, "drift remained: {}", stderr(&out));
     let got = rx.requests();
     assert_eq!(got.len(), 2);
     assert_eq!(got[1].0, "application/x-www-form-urlencoded");
@@ -213,7 +213,7 @@ fn a_cluster_that_is_down_is_reported_and_watch_goes_on() {
     drop(listener);
     let work = tempfile::tempdir().unwrap();
     let out = watch(work.path(), &source.url, &down, &["--cycles", "2"]);
-    assert_eq!(code(&out), 0);
+    assert_eq!(code(&out), 6, "the target was unreachable at the last cycle");
     assert_eq!(
         stderr(&out)
             .matches("retrying at the next interval")
