@@ -98,8 +98,9 @@ pub fn check(source: &Value, target: &TargetFacts) -> Vec<Problem> {
         &mut Vec::new(),
         &mut problems,
     );
+    let existing = document::actions(target.doc);
     for (name, action) in document::actions(source) {
-        check_action(name, action, &mut problems);
+        check_action(name, action, existing.contains_key(name), &mut problems);
     }
     problems
 }
@@ -155,7 +156,10 @@ fn check_config(
     }
 }
 
-fn check_action(name: &str, action: &Value, out: &mut Vec<Problem>) {
+/// The rules of one action. A field an existing action lacks here (not
+/// selected, or ignored) keeps the target's value, so only a new action
+/// must have a name and a type.
+fn check_action(name: &str, action: &Value, exists: bool, out: &mut Vec<Problem>) {
     let at = |field: &[&str]| {
         let mut segs = vec!["actions", name];
         segs.extend_from_slice(field);
@@ -167,12 +171,14 @@ fn check_action(name: &str, action: &Value, out: &mut Vec<Problem>) {
             message,
         })
     };
-    if action.get("name").and_then(Value::as_str) != Some(name) {
+    let named = action.get("name");
+    if (named.is_some() || !exists) && named.and_then(Value::as_str) != Some(name) {
         push(at(&["name"]), format!("must be {name:?}, the action's key"));
     }
     let t = action.get("type").and_then(Value::as_str);
     match t {
         Some(t) if model::ACTION_TYPES.contains(&t) => {}
+        None if exists && action.get("type").is_none() => {}
         _ => push(
             at(&["type"]),
             format!("must be one of {}", model::ACTION_TYPES.join(", ")),

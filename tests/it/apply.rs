@@ -18,6 +18,7 @@ fn migrates_end_to_end_then_reapply_sends_nothing() {
     let w = work.path();
     let out = apply_in(w, &target, &source, &["--yes", "-vv"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_converged(w, &source.url, &target.url, &[]);
     assert!(stdout(&out).contains("verified"), "{}", stdout(&out));
     assert!(stderr(&out).contains("DEBUG"), "-vv logs every request");
     assert_no_secrets("apply output", &(stdout(&out) + &stderr(&out)));

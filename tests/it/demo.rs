@@ -15,7 +15,8 @@ fn demo_runs_the_whole_flow() {
         .stdout_has(&[
             "== 1. show",
             "== 4. apply --prune",
-            "Applied:",
+            "Plan: 7 config keys to change; actions: 1 to create, 1 to update, 1 to delete.",
+            "Applied: 7 config keys, 1 action created, 1 updated, 1 deleted;",
             "verified.",
             "== 5. verify",
             "No differences.",

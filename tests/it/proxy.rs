@@ -77,6 +77,9 @@ impl Rule {
 
 struct Shared {
     upstream: String,
+    /// A path prefix the proxy serves the cluster under (a reverse proxy
+    /// at `/thoughtspot`), taken off before forwarding.
+    prefix: String,
     http: reqwest::Client,
     rules: Mutex<Vec<Rule>>,
     /// (method, path, fault applied)
@@ -91,6 +94,11 @@ pub struct FaultProxy {
 
 impl FaultProxy {
     pub fn start(upstream: &str, rules: Vec<Rule>) -> FaultProxy {
+        Self::start_under(upstream, "", rules)
+    }
+
+    /// A proxy that serves the cluster under `prefix` only.
+    pub fn start_under(upstream: &str, prefix: &str, rules: Vec<Rule>) -> FaultProxy {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -98,6 +106,7 @@ impl FaultProxy {
             .unwrap();
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_string(),
+            prefix: prefix.trim_end_matches('/').to_string(),
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
             rules: Mutex::new(rules),
             log: Mutex::new(Vec::new()),
@@ -147,6 +156,10 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let path = req.uri().path().to_string();
+    let Some(path_and_query) = path_and_query.strip_prefix(&s.prefix).map(str::to_string) else {
+        return (StatusCode::NOT_FOUND, "not under the prefix").into_response();
+    };
+    let path = path.strip_prefix(&s.prefix).unwrap_or(&path).to_string();
     let headers = req.headers().clone();
     let body = axum::body::to_bytes(req.into_body(), 64 << 20)
         .await

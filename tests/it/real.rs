@@ -91,6 +91,7 @@ fn migrations_land_whichever_way_the_docs_fall() {
         let want = stored_actions(&source.state());
         let got = stored_actions(&target.state());
         assert_eq!(got, want, "{name}");
+        assert_converged(w, &source.url, &target.url, &["--prune"]);
         assert_eq!(
             got["Open in CRM"]["userGroupList"],
             json!([GROUP]),

@@ -103,6 +103,7 @@ fn a_lost_answer_of_any_write_kind_still_converges_without_doing_it_twice() {
             .stderr(Expect::Any)
             .run();
         assert!(proxy.all_fired(), "{kind}: the answer was lost once");
+        assert_converged(work.path(), &source.url, &target.url, &["--prune"]);
         let mut want = state_doc(&source);
         let got = state_doc(&target);
         want["objects"] = got["objects"].clone();

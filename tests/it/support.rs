@@ -435,3 +435,25 @@ pub fn state_doc(sim: &TestSim) -> Value {
         .sort_by_key(|a| a["name"].as_str().unwrap().to_string());
     s
 }
+
+/// After a successful apply, `diff --exit-code` with the same flags finds
+/// nothing apply would write: exit 0.
+pub fn assert_converged(dir: &Path, source: &str, target: &str, flags: &[&str]) {
+    let mut args = vec![
+        "diff",
+        "--source",
+        source,
+        "--target",
+        target,
+        "--exit-code",
+    ];
+    args.extend_from_slice(flags);
+    let out = Tsm::new(dir).logged_in().args(&args).output();
+    assert_eq!(
+        code(&out),
+        0,
+        "diff {flags:?} after the apply:\n{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}

@@ -213,7 +213,11 @@ fn a_cluster_that_is_down_is_reported_and_watch_goes_on() {
     drop(listener);
     let work = tempfile::tempdir().unwrap();
     let out = watch(work.path(), &source.url, &down, &["--cycles", "2"]);
-    assert_eq!(code(&out), 6, "the target was unreachable at the last cycle");
+    assert_eq!(
+        code(&out),
+        6,
+        "the target was unreachable at the last cycle"
+    );
     assert_eq!(
         stderr(&out)
             .matches("retrying at the next interval")
@@ -269,4 +273,95 @@ fn sigterm_ends_it_cleanly() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn pushes_carry_the_user_agent_and_given_headers_never_printed() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    let seen: Arc<Mutex<Vec<axum::http::HeaderMap>>> = Arc::default();
+    let log = seen.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap| {
+            let log = log.clone();
+            async move {
+                log.lock().unwrap().push(headers);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!(
+        "http://{}/hook?token=q-S3CRET-in-query",
+        listener.local_addr().unwrap()
+    );
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let work = tempfile::tempdir().unwrap();
+    let out = Tsm::new(work.path())
+        .logged_in()
+        .env("HOOK_TOKEN", "hook-S3CRET-value")
+        .args(&[
+            "watch",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--interval",
+            "1h",
+            "--cycles",
+            "1",
+            "--push-url",
+            &url,
+            "--push-header",
+            "Authorization: env:HOOK_TOKEN",
+            "--push-header",
+            "X-Team: ops",
+        ])
+        .status(2)
+        .stdout(Expect::Any)
+        .stderr_has(&["pushed the drift report to http://127.0.0.1:", "/hook?…"])
+        .run();
+    let all = stdout(&out) + &stderr(&out);
+    assert!(
+        !all.contains("hook-S3CRET-value") && !all.contains("q-S3CRET-in-query"),
+        "{all}"
+    );
+    let headers = seen.lock().unwrap().clone();
+    assert_eq!(headers.len(), 1);
+    let h = &headers[0];
+    assert_eq!(
+        h["user-agent"],
+        format!("tsmigrate/{}", env!("CARGO_PKG_VERSION")).as_str()
+    );
+    assert_eq!(h["authorization"], "hook-S3CRET-value");
+    assert_eq!(h["x-team"], "ops");
+    // A variable that is not set is a usage error at start.
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "watch",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--interval",
+            "1h",
+            "--cycles",
+            "1",
+            "--push-url",
+            &url,
+            "--push-header",
+            "Authorization: env:NOT_SET",
+        ])
+        .status(1)
+        .stderr_has(&["--push-header Authorization: the environment variable NOT_SET is not set"])
+        .run();
 }
