@@ -10,7 +10,7 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
     name = "tsmigrate",
     version,
     about = "Migrate ThoughtSpot cluster configuration: export, diff, plan, apply, verify",
-    after_help = "Exit codes: 0 ok · 1 bad input · 2 differences (--exit-code) · 3 stale plan · 4 apply failed, target restored · 5 apply failed, NOT restored · 6 cluster unreachable or credentials refused"
+    after_help = "Exit codes: 0 ok · 1 bad input · 2 differences (--exit-code), drift (watch --cycles) · 3 stale plan · 4 apply failed, target restored · 5 apply failed, NOT restored · 6 cluster unreachable, credentials missing or refused"
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -91,12 +91,34 @@ pub enum ColorChoice {
     Never,
 }
 
+/// What `diff` prints.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum DiffFormat {
     Text,
     Patch,
     Json,
     Summary,
+    Markdown,
+    Html,
+}
+
+/// What `show PLAN` prints.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ShowFormat {
+    Text,
+    Markdown,
+    Html,
+    Json,
+    Patch,
+    Summary,
+}
+
+/// Text or JSON, for commands that report.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq, Default)]
+pub enum ReportFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -106,12 +128,17 @@ pub enum Command {
         after_help = "Example:\n  tsmigrate sim --state /tmp/dev.json --listen 127.0.0.1:8088"
     )]
     Sim(SimArgs),
-    /// Print the canonical document of REF as JSON
-    #[command(after_help = "Example:\n  tsmigrate show prod > prod.json")]
+    /// Print the canonical document of REF as JSON, or render a plan file
+    #[command(
+        after_help = "Examples:\n  tsmigrate show prod > prod.json\n  tsmigrate show prod.plan.json --format markdown"
+    )]
     Show {
-        /// Profile, URL or snapshot directory
-        #[arg(value_name = "REF")]
+        /// Profile, URL or snapshot directory; or a plan file
+        #[arg(value_name = "REF|PLAN")]
         cluster: String,
+        /// For a plan: text (for people), markdown (a pull-request comment), html (a page), json (changes and notes), patch (RFC 6902 with guards) or summary (a commit message)
+        #[arg(long, value_enum, hide_possible_values = true)]
+        format: Option<ShowFormat>,
     },
     /// Write a snapshot directory
     #[command(after_help = "Example:\n  tsmigrate export --cluster prod --out snapshots/prod")]
@@ -140,7 +167,8 @@ pub enum Command {
 
         #[arg(long, value_name = "REF")]
         target: String,
-        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        /// text (for people), patch (RFC 6902), json (changes and notes), summary (a commit message), markdown (a pull-request comment) or html (a self-contained page)
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text, hide_possible_values = true)]
         format: DiffFormat,
         /// Exit 2 when apply (with the same flags) would write something, 0 when not
         #[arg(long)]
@@ -195,9 +223,12 @@ pub enum Command {
 
         #[arg(long, value_name = "REF")]
         target: String,
-        /// Drop associations to objects missing on the target (with a warning)
+        /// Do not add associations to objects missing on the target (with a warning)
         #[arg(long)]
         skip_missing_associations: bool,
+        /// text, or json (the problems as a JSON array on stdout)
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text, hide_possible_values = true)]
+        format: ReportFormat,
     },
     /// Keep watching for drift; optionally repair it and push reports
     #[command(
@@ -261,6 +292,9 @@ pub struct ApplyArgs {
     /// Wait this long for another apply to the same target to end (default: refuse at once)
     #[arg(long, value_name = "DUR", value_parser = parse_seconds_or_zero)]
     pub lock_timeout: Option<std::time::Duration>,
+    /// text, or json (a result object on stdout: counts, writes, seconds, verified, journal)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, hide_possible_values = true)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -280,6 +314,9 @@ pub struct RollbackArgs {
     /// Wait this long for an apply to the same target to end (default: refuse at once)
     #[arg(long, value_name = "DUR", value_parser = parse_seconds_or_zero)]
     pub lock_timeout: Option<std::time::Duration>,
+    /// text, or json (a result object on stdout)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, hide_possible_values = true)]
+    pub format: ReportFormat,
 }
 
 fn parse_seconds_or_zero(s: &str) -> Result<std::time::Duration, String> {
@@ -323,6 +360,9 @@ pub struct WatchArgs {
     /// Stop after N cycles (for cron jobs) and exit 0 (no drift), 2 (drift remained, or a push is undelivered) or 6 (a cluster was unreachable); default: until SIGINT/SIGTERM
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub cycles: Option<u64>,
+    /// text, or json (one JSON object a cycle on stdout)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, hide_possible_values = true)]
+    pub format: ReportFormat,
     /// Concurrent writes of --apply (default: the profile's `parallel`, else [migrate] parallel, else 8)
     #[arg(long, value_name = "N", env = "TSMIGRATE_PARALLEL", hide_env_values = true, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallel: Option<u16>,

@@ -144,6 +144,26 @@ pub fn build(
 }
 
 impl Plan {
+    /// What a review report shows of this plan: its ops, with the values
+    /// their guards hold, and where it is bound.
+    pub fn view(&self) -> crate::diff::view::View {
+        use crate::diff::view::{plan_ops, PlanFacts, View};
+        let ops = plan_ops(&self.patch);
+        let mut v = View::of(&ops, &self.notes, &self.source, &self.target);
+        v.plan = Some(PlanFacts {
+            target_url: self.target_url.clone(),
+            target_org: self.target_org,
+            made_at: self.made_at.clone(),
+            guards: self
+                .patch
+                .iter()
+                .filter(|o| o.get("op").and_then(Value::as_str) == Some("test"))
+                .count(),
+            fingerprint: self.target_fingerprint.clone(),
+        });
+        v
+    }
+
     pub fn with_notes(mut self, notes: crate::diff::Notes) -> Plan {
         self.notes = notes;
         self

@@ -158,7 +158,7 @@ impl Selection {
         ] {
             for r in rules {
                 if !docs.iter().any(|d| matches_somewhere(&r.segments, d)) {
-                    out.push(format!("{kind} {}", r.text));
+                    out.push(format!("{kind} rule {}", r.text));
                 }
             }
         }
@@ -344,7 +344,7 @@ mod tests {
         );
         assert_eq!(
             s.unmatched(&[&doc]),
-            vec!["ignore /config/nope", "only /actions/Sned*"]
+            vec!["ignore rule /config/nope", "only rule /actions/Sned*"]
         );
     }
 }

@@ -19,7 +19,7 @@ use crate::model::{self, AssociationKind, ObjectQuery};
 use crate::pointer;
 use crate::secrets;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Problem {
     pub pointer: String,
     pub message: String,
@@ -58,6 +58,19 @@ pub async fn validate(
     target_label: &str,
     skip_missing: bool,
 ) -> Result<Report, Error> {
+    match check_all(desired, target, cluster, skip_missing).await? {
+        Ok(report) => Ok(report),
+        Err(problems) => Err(problems_error(target_label, &problems)),
+    }
+}
+
+/// `validate`, with the problems as data.
+pub async fn check_all(
+    desired: &mut Value,
+    target: &TargetFacts<'_>,
+    cluster: Option<&Cluster>,
+    skip_missing: bool,
+) -> Result<Result<Report, Vec<Problem>>, Error> {
     let mut report = Report::default();
     let wanted = new_references(desired, target.doc);
     report.unchecked = wanted.unchecked.clone();
@@ -73,9 +86,9 @@ pub async fn validate(
         problems.extend(missing.iter().map(Missing::problem));
     }
     if problems.is_empty() {
-        return Ok(report);
+        return Ok(Ok(report));
     }
-    Err(problems_error(target_label, &problems))
+    Ok(Err(problems))
 }
 
 pub fn problems_error(target_label: &str, problems: &[Problem]) -> Error {

@@ -74,7 +74,11 @@ pub enum Report {
     /// The target already matches.
     Unchanged { notes: Notes },
     /// `--dry-run`: the requests that would be sent.
-    DryRun { requests: Vec<String>, notes: Notes },
+    DryRun {
+        requests: Vec<String>,
+        counts: Counts,
+        notes: Notes,
+    },
     Applied {
         counts: Counts,
         /// Requests sent (a retried request counts once).
@@ -140,6 +144,7 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     if req.dry_run {
         return Ok(Report::DryRun {
             requests: ch.describe(),
+            counts: ch.counts(),
             notes,
         });
     }

@@ -5,9 +5,9 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use super::progress::Writes;
-use super::{applied_line, Context};
+use super::{applied_line, pretty, Context};
 use crate::apply::{self, lock, Changes, Report};
-use crate::cli::ApplyArgs;
+use crate::cli::{ApplyArgs, ReportFormat};
 use crate::config::{ClusterRef, LiveRef, Settings};
 use crate::diff::{self, render};
 use crate::error::{shell_word, Error, Outcome};
@@ -124,8 +124,107 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     .await;
     watcher.abort();
     progress.finish();
+    if args.format == ReportFormat::Json {
+        ctx.printer.out(&pretty(&result_json(
+            &result,
+            &source_label,
+            &target.label,
+        ))?)?;
+        if let Ok(report) = &result {
+            print_notes_of(ctx, report);
+        }
+        return result.map(|_| Outcome::Success);
+    }
     print_report(ctx, &result?, &target.label, &source_label)?;
     Ok(Outcome::Success)
+}
+
+fn print_notes_of(ctx: &Context, report: &Report) {
+    match report {
+        Report::Unchanged { notes }
+        | Report::DryRun { notes, .. }
+        | Report::Applied { notes, .. } => {
+            ctx.print_notes(notes);
+            ctx.warn_unresolved(&notes.unresolved, &notes.kept_secrets);
+        }
+    }
+}
+
+/// The `--format json` result of an apply (shared with `rollout`).
+pub fn result_json(
+    result: &Result<Report, Error>,
+    source: &str,
+    target: &str,
+) -> serde_json::Value {
+    use serde_json::json;
+    let mut out = json!({
+        "format": "tsmigrate-apply",
+        "version": 1,
+        "source": source,
+        "target": target,
+        "config_keys": null, "created": null, "updated": null, "deleted": null,
+        "writes": 0, "seconds": null, "verified": false, "journal": null, "error": null,
+    });
+    let counts = |out: &mut serde_json::Value, c: &crate::apply::Counts| {
+        out["config_keys"] = json!(c.config_keys);
+        out["created"] = json!(c.created);
+        out["updated"] = json!(c.updated);
+        out["deleted"] = json!(c.deleted);
+    };
+    let notes = |out: &mut serde_json::Value, n: &crate::apply::Notes| {
+        out["notes"] = json!({
+            "unremovable": n.left.unremovable,
+            "kept_without_prune": n.left.kept,
+            "partly_selected": n.left.partial,
+            "associations_not_added": n.skipped.iter().map(|m| m.pointer.clone()).collect::<Vec<_>>(),
+            "unchecked": n.unchecked,
+            "secrets_without_value": n.kept_secrets,
+        });
+    };
+    match result {
+        Ok(Report::Unchanged { notes: n }) => {
+            out["result"] = json!("unchanged");
+            counts(&mut out, &Default::default());
+            out["verified"] = json!(true);
+            notes(&mut out, n);
+        }
+        Ok(Report::DryRun {
+            requests,
+            counts: c,
+            notes: n,
+        }) => {
+            out["result"] = json!("dry-run");
+            counts(&mut out, c);
+            out["requests"] = json!(requests);
+            notes(&mut out, n);
+        }
+        Ok(Report::Applied {
+            counts: c,
+            writes,
+            elapsed,
+            notes: n,
+        }) => {
+            out["result"] = json!("applied");
+            counts(&mut out, c);
+            out["writes"] = json!(writes);
+            out["seconds"] = json!((elapsed.as_secs_f64() * 1000.0).round() / 1000.0);
+            out["verified"] = json!(true);
+            notes(&mut out, n);
+        }
+        Err(e) => {
+            out["result"] = json!(match e {
+                Error::ApplyRestored(_) => "restored",
+                Error::ApplyNotRestored { .. } => "not-restored",
+                Error::Stale(_) => "stale",
+                _ => "refused",
+            });
+            if let Error::ApplyNotRestored { journal, .. } = e {
+                out["journal"] = json!(journal.display().to_string());
+            }
+            out["error"] = json!(crate::secrets::mask_known(&e.to_string()));
+        }
+    }
+    out
 }
 
 /// Prints what an apply did (shared with `watch --apply` and `demo`).

@@ -1,4 +1,8 @@
-//! `tsmigrate completions SHELL` and `tsmigrate manpage`.
+//! `tsmigrate completions SHELL` and `tsmigrate manpage`. The man page is
+//! one page: every command with its options (no references to per-command
+//! pages that nothing generates), then ENVIRONMENT, EXIT STATUS and FILES.
+
+use std::fmt::Write;
 
 use super::Context;
 use crate::cli::Cli;
@@ -12,11 +16,115 @@ pub fn completions(ctx: &Context, shell: clap_complete::Shell) -> Result<Outcome
     Ok(Outcome::Success)
 }
 
+/// The variables the tool reads, for ENVIRONMENT.
+const ENVIRONMENT: &[(&str, &str)] = &[
+    ("TS_TOKEN", "Bearer token for clusters named by URL."),
+    ("TS_USERNAME, TS_PASSWORD", "User and password for clusters named by URL (a session login). Profiles name their own variables (password_env, token_env)."),
+    ("TSMIGRATE_CONFIG", "The profiles file, as --config."),
+    ("TSMIGRATE_SECRET_<POINTER>", "The value of the secret placeholder at POINTER: the pointer upper-cased, every other character _ (/actions/Open in CRM/detail/authToken is TSMIGRATE_SECRET_ACTIONS_OPEN_IN_CRM_DETAIL_AUTHTOKEN)."),
+    ("TSMIGRATE_HTTP_TIMEOUT", "Longest time one request may take (seconds, or with a unit), as --http-timeout. Default 120."),
+    ("TSMIGRATE_RETRY_BASE_MS", "First wait before a retry, in milliseconds, as --retry-base-ms. Default 200."),
+    ("TSMIGRATE_PARALLEL", "Concurrent writes, as --parallel."),
+    ("XDG_STATE_HOME", "Journals and locks live in $XDG_STATE_HOME/tsmigrate (else ~/.local/state/tsmigrate)."),
+    ("NO_COLOR", "When set and not empty, no colour unless --color always."),
+];
+
+const EXIT_STATUS: &[(&str, &str)] = &[
+    ("0", "Success; with --exit-code, no differences."),
+    ("1", "Bad input or usage; the message names the file and JSON path."),
+    ("2", "With --exit-code (diff, plan): apply would write something. watch --cycles: drift remained, or a push is undelivered."),
+    ("3", "The plan is stale: the target changed since it was made; nothing written."),
+    ("4", "Apply failed; the target was restored to its state before the apply."),
+    ("5", "Apply failed and the target could NOT be fully restored; the journal path is printed."),
+    ("6", "A cluster was unreachable, or its credentials are missing or were refused."),
+];
+
 pub fn manpage(ctx: &Context) -> Result<Outcome, Error> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let man = clap_mangen::Man::new(cmd.clone());
     let mut out = Vec::new();
-    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
-        .render(&mut out)
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    ctx.printer.out(&String::from_utf8_lossy(&out))?;
+    let render = |r: std::io::Result<()>| r.map_err(|e| Error::Internal(e.to_string()));
+    render(man.render_title(&mut out))?;
+    render(man.render_name_section(&mut out))?;
+    render(man.render_synopsis_section(&mut out))?;
+    render(man.render_description_section(&mut out))?;
+    render(man.render_options_section(&mut out))?;
+    let mut text = String::from_utf8_lossy(&out).into_owned();
+    text.push_str(".SH COMMANDS\n");
+    for sub in cmd.get_subcommands() {
+        let _ = writeln!(text, ".SS \"tsmigrate {}\"", roff(sub.get_name()));
+        if let Some(about) = sub.get_about() {
+            let _ = writeln!(text, "{}", roff(&about.to_string()));
+        }
+        for arg in sub
+            .get_arguments()
+            .filter(|a| !a.is_global_set() && !a.is_hide_set())
+        {
+            let _ = writeln!(text, ".TP\n{}", roff(&arg_name(arg)));
+            if let Some(help) = arg.get_help() {
+                let _ = writeln!(text, "{}", roff(&help.to_string()));
+            }
+        }
+    }
+    text.push_str(".SH ENVIRONMENT\n");
+    for (name, what) in ENVIRONMENT {
+        let _ = writeln!(text, ".TP\n\\fB{}\\fR\n{}", roff(name), roff(what));
+    }
+    text.push_str(".SH \"EXIT STATUS\"\n");
+    for (code, what) in EXIT_STATUS {
+        let _ = writeln!(text, ".TP\n\\fB{code}\\fR\n{}", roff(what));
+    }
+    text.push_str(
+        ".SH FILES\n.TP\n\\fItsmigrate.toml\\fR\nProfiles, [migrate] settings and [[maps]] entries, in the working directory unless --config says.\n\
+.TP\n\\fI$XDG_STATE_HOME/tsmigrate/journals/\\fR\nApply journals (mode 0600): what each apply wrote, for rollback.\n",
+    );
+    let mut version = Vec::new();
+    render(man.render_version_section(&mut version))?;
+    text.push_str(&String::from_utf8_lossy(&version));
+    ctx.printer.out(&text)?;
     Ok(Outcome::Success)
+}
+
+/// `--long <VALUE>` of an argument, or its value name for a positional.
+fn arg_name(arg: &clap::Arg) -> String {
+    let value = arg
+        .get_value_names()
+        .and_then(|v| v.first())
+        .map(|v| format!(" <{v}>"))
+        .unwrap_or_default();
+    match (arg.get_long(), arg.get_short()) {
+        (Some(l), Some(s)) => format!(
+            "-{s}, --{l}{}",
+            if arg.get_num_args().is_some_and(|n| n.takes_values()) {
+                value
+            } else {
+                String::new()
+            }
+        ),
+        (Some(l), None) => format!(
+            "--{l}{}",
+            if arg.get_num_args().is_some_and(|n| n.takes_values()) {
+                value
+            } else {
+                String::new()
+            }
+        ),
+        _ => value.trim().to_string(),
+    }
+}
+
+/// Text safe in roff: backslashes, hyphens and leading dots escaped.
+fn roff(s: &str) -> String {
+    let escaped = s.replace('\\', "\\e").replace('-', "\\-");
+    escaped
+        .lines()
+        .map(|l| {
+            if l.starts_with('.') || l.starts_with('\'') {
+                format!("\\&{l}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

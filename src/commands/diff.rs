@@ -4,6 +4,7 @@
 use super::{exiting_with, pretty, Context};
 use crate::cli::DiffFormat;
 use crate::compare;
+use crate::diff::view::View;
 use crate::diff::{self, render};
 use crate::error::{Error, Outcome};
 
@@ -39,6 +40,18 @@ pub async fn run(
             &c.target.label,
         ))?,
         DiffFormat::Summary => render::summary(&c.ops),
+        DiffFormat::Markdown => diff::markdown::render(&View::of(
+            &c.ops,
+            &c.notes,
+            &c.source.label,
+            &c.target.label,
+        )),
+        DiffFormat::Html => diff::html::render(&View::of(
+            &c.ops,
+            &c.notes,
+            &c.source.label,
+            &c.target.label,
+        )),
     };
     ctx.printer.out(&text)?;
     let outcome = if exit_code && !c.ops.is_empty() {

@@ -97,7 +97,7 @@ impl Context {
     fn report_rules(&self, c: &Comparison) {
         for rule in &c.unmatched_rules {
             self.warn_once(&format!(
-                "--{rule} matches nothing on either side (a typo?)"
+                "the {rule} matches nothing on either side (a typo?)"
             ));
         }
         let settings_file = self
@@ -187,7 +187,7 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
         Command::Sim(args) => sim::run(&ctx, args).await,
         Command::Completions { shell } => completions::completions(&ctx, shell),
         Command::Manpage => completions::manpage(&ctx),
-        Command::Show { cluster } => show::run(&ctx, &cluster).await,
+        Command::Show { cluster, format } => show::run(&ctx, &cluster, format).await,
         Command::Export {
             cluster,
             out,
@@ -213,7 +213,8 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
             source,
             target,
             skip_missing_associations,
-        } => validate::run(&ctx, &source, &target, skip_missing_associations).await,
+            format,
+        } => validate::run(&ctx, &source, &target, skip_missing_associations, format).await,
         Command::Demo => demo::run(&ctx).await,
         Command::Watch(args) => watch::run(&ctx, args).await,
     };

@@ -2,9 +2,9 @@
 //! still holds; the target comes from the journal unless `--target` says.
 
 use super::apply::{live_ref, lock_target};
-use super::Context;
+use super::{pretty, Context};
 use crate::apply::{journal, rollback};
-use crate::cli::RollbackArgs;
+use crate::cli::{ReportFormat, RollbackArgs};
 use crate::error::{Error, Outcome};
 
 pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
@@ -46,11 +46,34 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
         parallel,
     )
     .await?;
+    if args.format == ReportFormat::Json {
+        let result = if !outcome.complete() {
+            "incomplete"
+        } else if outcome.reverted == 0 {
+            "nothing-to-undo"
+        } else {
+            "rolled-back"
+        };
+        ctx.printer.out(&pretty(&serde_json::json!({
+            "format": "tsmigrate-rollback",
+            "version": 1,
+            "target": live.endpoint.label,
+            "journal": args.journal.display().to_string(),
+            "result": result,
+            "objects": outcome.reverted,
+            "writes": outcome.writes,
+            "left_alone": outcome.left_alone,
+            "failures": outcome.failures,
+            "remaining": outcome.remaining,
+        }))?)?;
+    }
     if outcome.complete() {
         if let Ok(w) = &writer {
             let _ = w.finish("rolled back").await;
         }
-        if outcome.reverted == 0 {
+        if args.format == ReportFormat::Json {
+            // The result is on stdout already.
+        } else if outcome.reverted == 0 {
             ctx.printer.line(&format!(
                 "Nothing to undo: every object in {} is as it was before the apply.",
                 args.journal.display()

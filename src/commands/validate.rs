@@ -1,7 +1,9 @@
 //! `tsmigrate validate`: the checks apply makes before writing, alone.
+//! `--format json` prints the problems as a JSON array.
 
-use super::Context;
+use super::{pretty, Context};
 use crate::apply::Notes;
+use crate::cli::ReportFormat;
 use crate::compare;
 use crate::error::{Error, Outcome};
 use crate::validate::{self, TargetFacts};
@@ -11,6 +13,7 @@ pub async fn run(
     source: &str,
     target: &str,
     skip_missing: bool,
+    format: ReportFormat,
 ) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
     let mut c = compare::compare_refs(
@@ -26,14 +29,24 @@ pub async fn run(
         doc: &c.target.doc,
         overrides: c.target.overrides.as_ref(),
     };
-    let report = validate::validate(
+    let checked = validate::check_all(
         &mut c.desired,
         &facts,
         c.target.cluster.as_ref(),
-        &c.target.label,
         skip_missing,
     )
     .await?;
+    if format == ReportFormat::Json {
+        let problems = match &checked {
+            Ok(_) => Vec::new(),
+            Err(p) => p.clone(),
+        };
+        ctx.printer.out(&pretty(&problems)?)?;
+    }
+    let report = match checked {
+        Ok(r) => r,
+        Err(problems) => return Err(validate::problems_error(&c.target.label, &problems)),
+    };
     ctx.print_notes(&Notes {
         skipped: report.skipped,
         unchecked: report.unchecked,

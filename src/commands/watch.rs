@@ -104,6 +104,34 @@ struct Watch<'a> {
     http: reqwest::Client,
     headers: reqwest::header::HeaderMap,
     state: WatchState,
+    cycle: u64,
+}
+
+/// One cycle as a JSON object (`watch --format json`).
+fn cycle_json(
+    cycle: u64,
+    summary: &render::Summary,
+    end: &CycleEnd,
+    pushed: Option<bool>,
+    repaired: Option<bool>,
+) -> Value {
+    serde_json::json!({
+        "format": "tsmigrate-watch",
+        "version": 1,
+        "time": stamp(),
+        "cycle": cycle,
+        "drift": !summary.is_empty(),
+        "summary": {
+            "config_keys": summary.config_keys,
+            "actions_create": summary.create,
+            "actions_update": summary.update,
+            "actions_delete": summary.delete,
+        },
+        "pushed": pushed,
+        "repaired": repaired,
+        "result": match end { CycleEnd::Clean => "clean", CycleEnd::Drift => "drift", CycleEnd::Failed(_) => "failed" },
+        "error": match end { CycleEnd::Failed(e) => Some(crate::secrets::mask_known(&e.to_string()).into_owned()), _ => None },
+    })
 }
 
 /// How a cycle ended.
@@ -170,9 +198,23 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
             builder = builder.no_proxy();
         }
     }
-    // Resolve both references once, so a typo fails now, not every interval.
-    settings.resolve(&args.source)?;
+    // Resolve both references once, so a typo (or missing credentials)
+    // fails now, not every interval.
+    let source_ref = settings.resolve(&args.source)?;
     let target_ref = settings.resolve(&args.target)?;
+    for r in [&source_ref, &target_ref] {
+        if let crate::config::ClusterRef::Live(l) = r {
+            if matches!(l.endpoint.credentials, crate::api::Credentials::None) {
+                return Err(Error::Cluster {
+                    cluster: l.endpoint.label.clone(),
+                    message: format!(
+                        "no credentials to log in with: {}",
+                        l.endpoint.credentials_hint
+                    ),
+                });
+            }
+        }
+    }
     if args.apply {
         live_ref(&target_ref, "--target")?;
     }
@@ -189,12 +231,14 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
         headers,
         state,
         args,
+        cycle: 0,
     };
     let stop = Abort::default();
     let watcher = signals::on_signals(stop.clone(), || {}, || {});
     let mut cycle = 0u64;
     let last = loop {
         cycle += 1;
+        watch.cycle = cycle;
         let end = watch.one_cycle(&stop).await;
         if stop.is_set() || watch.args.cycles.is_some_and(|n| cycle >= n) {
             break end;
@@ -245,12 +289,16 @@ impl Watch<'_> {
                     "{} {e} (retrying at the next interval)",
                     stamp()
                 )));
-                return CycleEnd::Failed(e);
+                let end = CycleEnd::Failed(e);
+                self.json_line(&render::Summary::default(), &end, None, None);
+                return end;
             }
         };
         let summary = render::Summary::of(&c.ops);
-        if let Err(e) = printer.line(&format!("{} {}", stamp(), summary.line())) {
-            return CycleEnd::Failed(e);
+        if !self.json() {
+            if let Err(e) = printer.line(&format!("{} {}", stamp(), summary.line())) {
+                return CycleEnd::Failed(e);
+            }
         }
         if c.ops.is_empty() {
             if self.state.last_delivered.is_some() {
@@ -259,18 +307,45 @@ impl Watch<'_> {
                     printer.error(&e);
                 }
             }
+            self.json_line(&summary, &CycleEnd::Clean, None, None);
             return CycleEnd::Clean;
         }
         let mut delivered = true;
+        let mut pushed = None;
         if let Some(url) = self.args.push_url.clone() {
             let report = render::json_report(&c.ops, &c.notes, &c.source.label, &c.target.label);
             delivered = self.push(&url, &report).await;
+            pushed = Some(delivered);
         }
-        let repaired = self.args.apply && self.repair(c, stop).await;
-        if repaired && delivered {
+        let repaired = if self.args.apply {
+            Some(self.repair(c, stop).await)
+        } else {
+            None
+        };
+        let end = if repaired == Some(true) && delivered {
             CycleEnd::Clean
         } else {
             CycleEnd::Drift
+        };
+        self.json_line(&summary, &end, pushed, repaired);
+        end
+    }
+
+    fn json(&self) -> bool {
+        self.args.format == crate::cli::ReportFormat::Json
+    }
+
+    /// With `--format json`, the cycle's line (a JSON object on one line).
+    fn json_line(
+        &self,
+        summary: &render::Summary,
+        end: &CycleEnd,
+        pushed: Option<bool>,
+        repaired: Option<bool>,
+    ) {
+        if self.json() {
+            let line = cycle_json(self.cycle, summary, end, pushed, repaired).to_string();
+            let _ = self.ctx.printer.line(&line);
         }
     }
 
@@ -366,8 +441,10 @@ impl Watch<'_> {
         drop(lock);
         match result {
             Ok(report) => {
-                let _ = ctx.printer.out(&format!("{} repaired: ", stamp()));
-                let _ = print_report(ctx, &report, &c.target.label, &c.source.label);
+                if !self.json() {
+                    let _ = ctx.printer.out(&format!("{} repaired: ", stamp()));
+                    let _ = print_report(ctx, &report, &c.target.label, &c.source.label);
+                }
                 true
             }
             Err(e) => {

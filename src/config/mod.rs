@@ -313,8 +313,8 @@ impl Settings {
         source: (Option<&str>, &str),
         target: (Option<&str>, &str),
     ) -> Result<Option<Mapping>, Error> {
-        let same_url = !source.1.is_empty()
-            && source.1.trim_end_matches('/') == target.1.trim_end_matches('/');
+        let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
+        let same_url = !source.1.is_empty() && norm(source.1) == norm(target.1);
         let same_profile = source.0.is_some() && source.0 == target.0;
         if same_url || same_profile {
             return Ok(None);

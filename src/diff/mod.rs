@@ -5,7 +5,10 @@
 //! emitted paths refer to the array as already patched, so the ops apply in
 //! order with any conforming implementation.
 
+pub mod html;
+pub mod markdown;
 pub mod render;
+pub mod view;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -43,11 +46,21 @@ pub struct Notes {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unremovable: Vec<String>,
     /// Actions only the target has, kept without `--prune`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename = "kept_without_prune",
+        alias = "kept",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub kept: Vec<String>,
     /// Actions selected only in part (`--only`) that exist on one side:
     /// neither created nor deleted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename = "partly_selected",
+        alias = "partial",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub partial: Vec<String>,
 }
 

@@ -117,6 +117,10 @@ impl Palette {
 }
 
 /// A value for display: compact JSON, secrets as `***`.
+pub fn show_value(path: &[String], value: &Value) -> String {
+    show(path, value)
+}
+
 fn show(path: &[String], value: &Value) -> String {
     if secrets::is_secret(path, value) {
         return "***".into();

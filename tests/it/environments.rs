@@ -578,8 +578,8 @@ fn only_selects_with_wildcards_and_rules_matching_nothing_are_reported() {
         .status(0)
         .stdout(Expect::Exact("No differences.\n".into()))
         .stderr_has(&[
-            "--only /actions/Sned* matches nothing on either side",
-            "--ignore /config/nope matches nothing on either side",
+            "the only rule /actions/Sned* matches nothing on either side",
+            "the ignore rule /config/nope matches nothing on either side",
             "secrets.json: /actions/Nope/detail/authToken matches no secret placeholder of the source",
         ])
         .run();

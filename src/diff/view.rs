@@ -1,0 +1,260 @@
+//! What a review report shows, whatever its format (Markdown, HTML): the
+//! headline counts, the config changes by key, each changed action with
+//! its field changes, and the notes. Built from a diff, or from a plan
+//! file (whose guards carry the values the patch replaces). Every value is
+//! masked here: the renderers never see a secret.
+
+use serde_json::Value;
+
+use super::render::{config_key, show_value, Summary};
+use super::{Notes, Op, OpKind};
+use crate::model;
+use crate::pointer;
+
+/// One changed value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// What it is called in its section: a dotted config key, an action field.
+    pub label: String,
+    pub pointer: String,
+    pub kind: OpKind,
+    /// Display forms (compact JSON, secrets `***`); `None` where absent.
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    Create,
+    Update,
+    Delete,
+}
+
+impl ActionKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            ActionKind::Create => "create",
+            ActionKind::Update => "update",
+            ActionKind::Delete => "delete",
+        }
+    }
+
+    pub fn sign(self) -> &'static str {
+        match self {
+            ActionKind::Create => "+",
+            ActionKind::Update => "~",
+            ActionKind::Delete => "-",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionChanges {
+    pub name: String,
+    pub kind: ActionKind,
+    pub changes: Vec<Change>,
+}
+
+/// Where a plan came from, for `show PLAN`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanFacts {
+    pub target_url: String,
+    pub target_org: i64,
+    pub made_at: Option<String>,
+    pub guards: usize,
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct View {
+    pub source: String,
+    pub target: String,
+    pub summary: Summary,
+    pub config: Vec<Change>,
+    pub actions: Vec<ActionChanges>,
+    /// Notes, one sentence each.
+    pub notes: Vec<String>,
+    pub plan: Option<PlanFacts>,
+}
+
+impl View {
+    pub fn of(ops: &[Op], notes: &Notes, source: &str, target: &str) -> View {
+        let mut config = Vec::new();
+        let mut actions: Vec<ActionChanges> = Vec::new();
+        let mut unchecked = 0;
+        for op in ops.iter().filter(|o| o.kind != OpKind::Test) {
+            match op.path.first().map(String::as_str) {
+                Some("config") => config.push(change(
+                    op,
+                    config_key(&op.path).unwrap_or_default(),
+                    &op.path[1..],
+                )),
+                Some("actions") if op.path.len() >= 2 => {
+                    let name = &op.path[1];
+                    let kind = match (op.path.len(), op.kind) {
+                        (2, OpKind::Add) => ActionKind::Create,
+                        (2, OpKind::Remove) => ActionKind::Delete,
+                        _ => ActionKind::Update,
+                    };
+                    if op.path.get(2).map(String::as_str) == Some(model::ASSOCIATION_MAP)
+                        && op.path.get(3).map(String::as_str) == Some("VISUALIZATION")
+                        && op.kind != OpKind::Remove
+                    {
+                        unchecked += 1;
+                    }
+                    let changes = match kind {
+                        ActionKind::Update => {
+                            vec![change(op, op.path[2..].join("."), &op.path[2..])]
+                        }
+                        // A created action, field by field; a deleted one as it was.
+                        ActionKind::Create => leaves(&op.path, op.value.as_ref(), false),
+                        ActionKind::Delete => leaves(&op.path, op.old.as_ref(), true),
+                    };
+                    match actions.iter_mut().find(|a| &a.name == name) {
+                        Some(a) => a.changes.extend(changes),
+                        None => actions.push(ActionChanges {
+                            name: name.clone(),
+                            kind,
+                            changes,
+                        }),
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut lines = notes.lines();
+        if unchecked > 0 {
+            lines.push(format!(
+                "{unchecked} VISUALIZATION association(s) not checked: a visualization's id cannot be looked up on the target"
+            ));
+        }
+        View {
+            source: source.into(),
+            target: target.into(),
+            summary: Summary::of(ops),
+            config,
+            actions,
+            notes: lines,
+            plan: None,
+        }
+    }
+
+    /// The headline: what changes, counted.
+    pub fn headline(&self) -> String {
+        let s = &self.summary;
+        if s.is_empty() {
+            return "No differences.".into();
+        }
+        let keys = if s.config_keys == 1 {
+            "config key"
+        } else {
+            "config keys"
+        };
+        format!(
+            "{} {keys} to change; actions: {} to create, {} to update, {} to delete",
+            s.config_keys,
+            s.create.len(),
+            s.update.len(),
+            s.delete.len()
+        )
+    }
+}
+
+/// The ops of a plan's patch (masked values), each with the value its
+/// guard says it replaces.
+pub fn plan_ops(patch: &[Value]) -> Vec<Op> {
+    let mut out = Vec::new();
+    let mut guard: Option<(&str, &Value)> = None;
+    for op in patch {
+        let kind = op.get("op").and_then(Value::as_str).unwrap_or("");
+        let path = op.get("path").and_then(Value::as_str).unwrap_or("");
+        let segs = pointer::split(path).unwrap_or_default();
+        let value = op.get("value");
+        let kind = match kind {
+            "test" => {
+                guard = value.map(|v| (path, v));
+                continue;
+            }
+            "add" => OpKind::Add,
+            "remove" => OpKind::Remove,
+            _ => OpKind::Replace,
+        };
+        let old = guard.filter(|(p, _)| *p == path).map(|(_, v)| v.clone());
+        guard = None;
+        out.push(Op {
+            kind,
+            path: segs,
+            value: value.cloned(),
+            old,
+        });
+    }
+    out
+}
+
+fn change(op: &Op, label: String, _rel: &[String]) -> Change {
+    Change {
+        label,
+        pointer: op.pointer(),
+        kind: op.kind,
+        old: op.old.as_ref().map(|v| show_value(&op.path, v)),
+        new: op.value.as_ref().map(|v| show_value(&op.path, v)),
+    }
+}
+
+/// The leaves of a whole action (objects walked through), as changes from
+/// nothing (a create) or to nothing (a delete).
+fn leaves(base: &[String], value: Option<&Value>, removed: bool) -> Vec<Change> {
+    let mut out = Vec::new();
+    let Some(value) = value else { return out };
+    fn walk(path: &mut Vec<String>, v: &Value, removed: bool, out: &mut Vec<Change>) {
+        match v {
+            Value::Object(m) if !m.is_empty() && !crate::secrets::is_secret(path, v) => {
+                for (k, child) in m {
+                    path.push(k.clone());
+                    walk(path, child, removed, out);
+                    path.pop();
+                }
+            }
+            _ => {
+                let shown = Some(show_value(path, v));
+                out.push(Change {
+                    label: path[2..].join("."),
+                    pointer: pointer::join(path),
+                    kind: if removed { OpKind::Remove } else { OpKind::Add },
+                    old: if removed { shown.clone() } else { None },
+                    new: if removed { None } else { shown },
+                });
+            }
+        }
+    }
+    walk(&mut base.to_vec(), value, removed, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_plan_view_matches_the_diff_view() {
+        let target = json!({"config": {"a": 1, "s": {"bindPassword": "x1"}}, "actions": {"A": {"name": "A", "type": "URL"}}});
+        let source = json!({"config": {"a": 2, "s": {"bindPassword": "x2"}}, "actions": {"B": {"name": "B", "type": "URL"}}});
+        let ops = crate::diff::diff(&target, &source);
+        let plan = crate::plan::build(&ops, "s", "t", &target, &[]);
+        let from_diff = View::of(&ops, &Notes::default(), "s", "t");
+        let from_plan = plan.view();
+        assert_eq!(from_plan.config, from_diff.config);
+        assert_eq!(from_plan.actions, from_diff.actions);
+        assert_eq!(from_plan.plan.as_ref().unwrap().guards, 3);
+        let secret = from_diff
+            .config
+            .iter()
+            .find(|c| c.label == "s.bindPassword")
+            .unwrap();
+        assert_eq!(
+            (secret.old.as_deref(), secret.new.as_deref()),
+            (Some("***"), Some("***"))
+        );
+    }
+}
