@@ -18,6 +18,8 @@ pub trait Progress: Sync {
     fn begin(&self, _total: usize, _journal: &std::path::Path) {}
     /// One request answered.
     fn wrote(&self, what: &str);
+    /// An undo starts: `total` requests put back what was written.
+    fn begin_undo(&self, _total: usize) {}
 }
 
 pub struct NoProgress;

@@ -190,6 +190,7 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
         req.selection,
         req.parallel,
         &failure,
+        req.progress,
     )
     .await
 }
@@ -361,9 +362,10 @@ async fn undo_after_failure(
     selection: &Selection,
     parallel: usize,
     failure: &str,
+    progress: &dyn Progress,
 ) -> Result<Report, Error> {
     let record = journal::read(&journal.path)?;
-    let outcome = rollback::undo(cluster, Some(journal), &record, false, parallel).await;
+    let outcome = rollback::undo(cluster, Some(journal), &record, false, parallel, progress).await;
     let check = match &outcome {
         Ok(o) if o.failures.is_empty() && o.left_alone.is_empty() => {
             verify::restored(cluster, &target.doc, selection).await

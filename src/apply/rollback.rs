@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use super::changes::{
     association_map, converge, without_associations, ActionChange, ActionOp, Call, ConfigChange,
 };
-use super::executor::{self, NoProgress};
+use super::executor::{self, Progress};
 use super::journal::{Entry, Journal, Record};
 use crate::api::Cluster;
 use crate::document::action_to_api;
@@ -64,6 +64,7 @@ pub async fn undo(
     record: &Record,
     force: bool,
     parallel: usize,
+    progress: &dyn Progress,
 ) -> Result<UndoOutcome, Error> {
     let live = fetch::read_document(cluster).await?;
     let plan = plan(record, &live, force);
@@ -72,10 +73,21 @@ pub async fn undo(
         ..UndoOutcome::default()
     };
     let abort = Abort::default();
+    progress.begin_undo(
+        usize::from(plan.config.is_some())
+            + plan
+                .actions
+                .iter()
+                .map(|(_, a)| a.calls.len())
+                .sum::<usize>(),
+    );
     if let Some(config) = &plan.config {
         out.writes += 1;
         match cluster.update_config(&config.after, Some(&abort)).await {
-            Ok(()) => out.reverted += 1,
+            Ok(()) => {
+                out.reverted += 1;
+                progress.wrote("config");
+            }
             Err(e) => out
                 .failures
                 .push(format!("config update of {} keys: {e}", config.after.len())),
@@ -85,7 +97,7 @@ pub async fn undo(
         .map(|(seq, change)| {
             let abort = abort.clone();
             async move {
-                let r = executor::run_action(cluster, change, &abort, &NoProgress, None).await;
+                let r = executor::run_action(cluster, change, &abort, progress, None).await;
                 (*seq, change, r)
             }
         })

@@ -103,7 +103,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
         .unwrap_or_else(|| apply::new_journal_path(&settings.journal_dir()));
     let preview = (!args.yes).then(|| preview(ctx, &target, &desired));
     let confirm = |_: &Changes| confirm(ctx, preview.as_ref(), &target.label);
-    let progress = Writes::new(&ctx.printer, "writing");
+    let progress = Writes::new(&ctx.printer, "writing", super::progress::every(&ctx.env)?);
     let interrupt = Abort::default();
     let watcher = watch_signals(&ctx.printer, &interrupt, &journal);
     let result = apply::apply(apply::Request {

@@ -4,7 +4,7 @@
 use super::{exiting_with, pretty, Context};
 use crate::cli::DiffFormat;
 use crate::compare;
-use crate::diff::view::View;
+use crate::diff::view::{secrets_that_matter, View};
 use crate::diff::{self, render};
 use crate::error::{Error, Outcome};
 
@@ -40,18 +40,8 @@ pub async fn run(
             &c.target.label,
         ))?,
         DiffFormat::Summary => render::summary(&c.ops),
-        DiffFormat::Markdown => diff::markdown::render(&View::of(
-            &c.ops,
-            &c.notes,
-            &c.source.label,
-            &c.target.label,
-        )),
-        DiffFormat::Html => diff::html::render(&View::of(
-            &c.ops,
-            &c.notes,
-            &c.source.label,
-            &c.target.label,
-        )),
+        DiffFormat::Markdown => diff::markdown::render(&review(&c)),
+        DiffFormat::Html => diff::html::render(&review(&c)),
     };
     ctx.printer.out(&text)?;
     let outcome = if exit_code && !c.ops.is_empty() {
@@ -61,4 +51,10 @@ pub async fn run(
     };
     exiting_with(c);
     Ok(outcome)
+}
+
+/// What a review report shows of a comparison.
+fn review(c: &compare::Comparison) -> View {
+    View::of(&c.ops, &c.notes, &c.source.label, &c.target.label)
+        .with_unresolved(&secrets_that_matter(&c.unresolved, &c.ops))
 }

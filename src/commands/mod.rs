@@ -22,7 +22,6 @@ use crate::apply::Notes;
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::compare::Comparison;
 use crate::config::{self, Environment, Settings};
-use crate::diff::Op;
 use crate::error::{Error, Outcome};
 use crate::fetch::Connections;
 use crate::output::Printer;
@@ -90,7 +89,10 @@ impl Context {
     /// entries that match nothing, and secrets missing where it matters.
     fn report_comparison(&self, c: &Comparison) {
         self.report_rules(c);
-        self.warn_unresolved(&c.unresolved, &secrets_that_matter(&c.unresolved, &c.ops));
+        self.warn_unresolved(
+            &c.unresolved,
+            &crate::diff::view::secrets_that_matter(&c.unresolved, &c.ops),
+        );
     }
 
     /// Rules and secrets-file entries that match nothing.
@@ -144,21 +146,6 @@ impl Context {
 
 /// The unresolved secrets of actions the ops change: only there does a
 /// missing value make a difference.
-fn secrets_that_matter(unresolved: &[String], ops: &[Op]) -> Vec<String> {
-    unresolved
-        .iter()
-        .filter(|p| {
-            let segs = crate::pointer::split(p).unwrap_or_default();
-            segs.len() > 2
-                && segs[0] == "actions"
-                && ops
-                    .iter()
-                    .any(|o| o.path.len() >= 2 && o.path[0] == "actions" && o.path[1] == segs[1])
-        })
-        .cloned()
-        .collect()
-}
-
 fn options(g: &GlobalArgs) -> config::Options {
     config::Options {
         config: g.config.clone(),

@@ -3,15 +3,34 @@
 //! prints "Still creating…".
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::apply::Progress;
+use crate::config::Environment;
+use crate::error::Error;
 use crate::output::Printer;
 
-/// Time between two "Still writing…" lines.
+/// Time between two "Still writing…" lines, unless
+/// `TSMIGRATE_PROGRESS_EVERY` says otherwise.
 const EVERY: Duration = Duration::from_secs(10);
+
+/// The time between two progress lines: `TSMIGRATE_PROGRESS_EVERY`
+/// (seconds or with a unit; `0` for a line per write), else 10 s.
+pub fn every(env: &Environment) -> Result<Duration, Error> {
+    match env.get("TSMIGRATE_PROGRESS_EVERY") {
+        None => Ok(EVERY),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(secs) => Ok(Duration::from_secs(secs)),
+            Err(_) => humantime::parse_duration(v.trim()).map_err(|e| {
+                Error::Usage(format!(
+                    "TSMIGRATE_PROGRESS_EVERY={v:?} is not a duration ({e})"
+                ))
+            }),
+        },
+    }
+}
 
 pub struct Writes {
     printer: Printer,
@@ -22,10 +41,13 @@ pub struct Writes {
     last_line: Mutex<Instant>,
     /// "writing" or "undoing", for the lines.
     verb: &'static str,
+    /// An undo began (after a failed apply): the lines say "undoing".
+    undoing: AtomicBool,
+    every: Duration,
 }
 
 impl Writes {
-    pub fn new(printer: &Printer, verb: &'static str) -> Writes {
+    pub fn new(printer: &Printer, verb: &'static str, every: Duration) -> Writes {
         Writes {
             printer: printer.clone(),
             bar: Mutex::new(None),
@@ -34,6 +56,44 @@ impl Writes {
             started: Mutex::new(Instant::now()),
             last_line: Mutex::new(Instant::now()),
             verb,
+            undoing: AtomicBool::new(false),
+            every,
+        }
+    }
+
+    fn verb(&self) -> &'static str {
+        if self.undoing.load(Ordering::Relaxed) {
+            "undoing"
+        } else {
+            self.verb
+        }
+    }
+
+    /// Counting starts again from zero for `total` requests.
+    fn restart(&self, total: usize) {
+        self.total.store(total, Ordering::Relaxed);
+        self.done.store(0, Ordering::Relaxed);
+        if let Ok(mut s) = self.started.lock() {
+            *s = Instant::now();
+        }
+        if let Ok(mut l) = self.last_line.lock() {
+            *l = Instant::now();
+        }
+        if !self.printer.draws_progress() {
+            return;
+        }
+        if let Ok(mut slot) = self.bar.lock() {
+            let bar = slot.get_or_insert_with(|| {
+                indicatif::ProgressBar::new(total as u64).with_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} [{bar:30}] {pos}/{len} writes {msg}",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                )
+            });
+            bar.set_length(total as u64);
+            bar.set_position(0);
+            bar.set_message(self.verb());
         }
     }
 
@@ -48,25 +108,12 @@ impl Progress for Writes {
     fn begin(&self, total: usize, journal: &Path) {
         self.printer
             .info(&format!("journal: {}", journal.display()));
-        self.total.store(total, Ordering::Relaxed);
-        if let Ok(mut s) = self.started.lock() {
-            *s = Instant::now();
-        }
-        if let Ok(mut l) = self.last_line.lock() {
-            *l = Instant::now();
-        }
-        if self.printer.draws_progress() {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} [{bar:30}] {pos}/{len} writes {msg}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            if let Ok(mut slot) = self.bar.lock() {
-                *slot = Some(bar);
-            }
-        }
+        self.restart(total);
+    }
+
+    fn begin_undo(&self, total: usize) {
+        self.undoing.store(true, Ordering::Relaxed);
+        self.restart(total);
     }
 
     fn wrote(&self, what: &str) {
@@ -79,7 +126,7 @@ impl Progress for Writes {
         let Ok(mut last) = self.last_line.lock() else {
             return;
         };
-        if last.elapsed() >= EVERY {
+        if last.elapsed() >= self.every {
             *last = Instant::now();
             let secs = self
                 .started
@@ -88,7 +135,7 @@ impl Progress for Writes {
                 .unwrap_or(0);
             self.printer.info(&format!(
                 "Still {}… {done}/{} writes, {secs} s",
-                self.verb,
+                self.verb(),
                 self.total.load(Ordering::Relaxed)
             ));
         }

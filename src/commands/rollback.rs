@@ -38,14 +38,19 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
         ));
     }
     let parallel = settings.parallel_for(&target_ref, args.parallel.map(usize::from));
+    let progress =
+        super::progress::Writes::new(&ctx.printer, "undoing", super::progress::every(&ctx.env)?);
     let outcome = rollback::undo(
         &cluster,
         writer.as_ref().ok(),
         &record,
         args.force,
         parallel,
+        &progress,
     )
-    .await?;
+    .await;
+    progress.finish();
+    let outcome = outcome?;
     if args.format == ReportFormat::Json {
         let result = if !outcome.complete() {
             "incomplete"

@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use super::markdown::html as esc;
-use super::view::{Change, View};
+use super::view::{plural, Change, View};
 use super::OpKind;
 
 const STYLE: &str = r#"
@@ -53,11 +53,11 @@ pub fn render(v: &View) -> String {
     if let Some(p) = &v.plan {
         let _ = writeln!(
             out,
-            "<p class=\"meta\">Plan for <code>{}</code> (Org {}){} · {} guard(s) · target fingerprint <code>{}</code></p>",
+            "<p class=\"meta\">Plan for <code>{}</code> (Org {}){} · {} · target fingerprint <code>{}</code></p>",
             esc(&p.target_url),
             p.target_org,
             p.made_at.as_deref().map(|t| format!(" · made {}", esc(t))).unwrap_or_default(),
-            p.guards,
+            plural(p.guards, "guard", "guards"),
             esc(&p.fingerprint)
         );
     }
@@ -69,10 +69,10 @@ pub fn render(v: &View) -> String {
     if !v.config.is_empty() {
         let _ = writeln!(
             out,
-            "<details open id=\"config\"><summary>Config ({} change(s))</summary>",
-            v.config.len()
+            "<details open id=\"config\"><summary>Config ({})</summary>",
+            plural(v.config.len(), "change", "changes")
         );
-        table(&mut out, &v.config, "config key");
+        table(&mut out, &v.config, "pointer");
         out.push_str("</details>\n");
     }
     for a in &v.actions {

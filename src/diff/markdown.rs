@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::view::{ActionChanges, Change, View};
+use super::view::{plural, ActionChanges, Change, View};
 use super::OpKind;
 
 /// Longest value shown in a table cell.
@@ -16,21 +16,21 @@ pub fn render(v: &View) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "### tsmigrate: {} → {}\n",
-        inline(&v.source),
-        inline(&v.target)
+        "### tsmigrate: <code>{}</code> → <code>{}</code>\n",
+        html(&v.source),
+        html(&v.target)
     );
     if let Some(p) = &v.plan {
         let _ = writeln!(
             out,
-            "Plan for `{}` (Org {}){}, {} guard(s), target fingerprint `{}`\n",
-            p.target_url,
+            "Plan for <code>{}</code> (Org {}){}, {}, target fingerprint <code>{}</code>\n",
+            html(&p.target_url),
             p.target_org,
             p.made_at
                 .as_deref()
-                .map(|t| format!(", made {t}"))
+                .map(|t| format!(", made {}", html(t)))
                 .unwrap_or_default(),
-            p.guards,
+            plural(p.guards, "guard", "guards"),
             short(&p.fingerprint, 23)
         );
     }
@@ -38,7 +38,7 @@ pub fn render(v: &View) -> String {
     let mut full: Vec<(String, &Change)> = Vec::new();
     if !v.config.is_empty() {
         let _ = writeln!(out, "#### Config\n");
-        table(&mut out, &v.config, "config key", &mut full);
+        table(&mut out, &v.config, "pointer", &mut full);
         long_values(&mut out, &full);
         full.clear();
     }
@@ -65,11 +65,7 @@ fn action(out: &mut String, a: &ActionChanges) {
         a.kind.sign(),
         html(&a.name),
         a.kind.word(),
-        if a.changes.len() == 1 {
-            "1 field".to_string()
-        } else {
-            format!("{} fields", a.changes.len())
-        }
+        plural(a.changes.len(), "field", "fields")
     );
     let mut full = Vec::new();
     table(out, &a.changes, "field", &mut full);
@@ -156,11 +152,13 @@ fn cell(s: &str) -> String {
         .replace('\\', "&#92;")
 }
 
-/// Plain text in a Markdown line: nothing in it acts as markup.
+/// Plain text in a Markdown line (a list item): nothing in it acts as
+/// markup. Only what can start markup mid-line is escaped, and what starts
+/// a block at the start of the line, so the source stays readable.
 fn inline(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        if "\\`*_{}[]<>()#+-.!|~".contains(ch) {
+    for (i, ch) in s.chars().enumerate() {
+        if "\\`*_[]<>|~&".contains(ch) || (i == 0 && "#+-=>0123456789".contains(ch)) {
             out.push('\\');
         }
         out.push(ch);
@@ -188,7 +186,7 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("…</code>") && md.contains("<summary>b in full</summary>"),
+            md.contains("…</code>") && md.contains("<summary>/config/b in full</summary>"),
             "{md}"
         );
         assert!(

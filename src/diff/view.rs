@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::render::{config_key, show_value, Summary};
+use super::render::{show_value, Summary};
 use super::{Notes, Op, OpKind};
 use crate::model;
 use crate::pointer;
@@ -74,6 +74,8 @@ pub struct View {
     pub actions: Vec<ActionChanges>,
     /// Notes, one sentence each.
     pub notes: Vec<String>,
+    /// Actions only on the target that apply keeps without `--prune`.
+    pub kept: usize,
     pub plan: Option<PlanFacts>,
 }
 
@@ -84,11 +86,7 @@ impl View {
         let mut unchecked = 0;
         for op in ops.iter().filter(|o| o.kind != OpKind::Test) {
             match op.path.first().map(String::as_str) {
-                Some("config") => config.push(change(
-                    op,
-                    config_key(&op.path).unwrap_or_default(),
-                    &op.path[1..],
-                )),
+                Some("config") => config.push(change(op, op.pointer())),
                 Some("actions") if op.path.len() >= 2 => {
                     let name = &op.path[1];
                     let kind = match (op.path.len(), op.kind) {
@@ -104,7 +102,7 @@ impl View {
                     }
                     let changes = match kind {
                         ActionKind::Update => {
-                            vec![change(op, op.path[2..].join("."), &op.path[2..])]
+                            vec![change(op, dotted(&op.path[2..]))]
                         }
                         // A created action, field by field; a deleted one as it was.
                         ActionKind::Create => leaves(&op.path, op.value.as_ref(), false),
@@ -125,7 +123,12 @@ impl View {
         let mut lines = notes.lines();
         if unchecked > 0 {
             lines.push(format!(
-                "{unchecked} VISUALIZATION association(s) not checked: a visualization's id cannot be looked up on the target"
+                "{} not checked: a visualization's id cannot be looked up on the target",
+                plural(
+                    unchecked,
+                    "VISUALIZATION association",
+                    "VISUALIZATION associations"
+                )
             ));
         }
         View {
@@ -135,29 +138,73 @@ impl View {
             config,
             actions,
             notes: lines,
+            kept: notes.kept.len(),
             plan: None,
         }
     }
 
-    /// The headline: what changes, counted.
+    /// Adds a note for secrets of changed actions that have no value here:
+    /// apply leaves the target's own.
+    pub fn with_unresolved(mut self, pointers: &[String]) -> View {
+        for p in pointers {
+            self.notes.push(format!(
+                "{p}: secret placeholder without a value; apply keeps the target's value"
+            ));
+        }
+        self
+    }
+
+    /// The headline: what changes, counted, and what only `--prune` would delete.
     pub fn headline(&self) -> String {
         let s = &self.summary;
+        let kept = match self.kept {
+            0 => None,
+            1 => Some("1 action only on the target (kept; --prune deletes it)".to_string()),
+            n => Some(format!(
+                "{n} actions only on the target (kept; --prune deletes them)"
+            )),
+        };
         if s.is_empty() {
-            return "No differences.".into();
+            return match kept {
+                None => "No differences.".into(),
+                Some(k) => format!("Nothing for apply to write: {k}."),
+            };
         }
         let keys = if s.config_keys == 1 {
             "config key"
         } else {
             "config keys"
         };
-        format!(
+        let mut line = format!(
             "{} {keys} to change; actions: {} to create, {} to update, {} to delete",
             s.config_keys,
             s.create.len(),
             s.update.len(),
             s.delete.len()
-        )
+        );
+        if let Some(k) = kept {
+            line.push_str("; ");
+            line.push_str(&k);
+        }
+        line
     }
+}
+
+/// The unresolved secret placeholders that matter: those of actions the
+/// ops change (a config secret is never written from a placeholder).
+pub fn secrets_that_matter(unresolved: &[String], ops: &[Op]) -> Vec<String> {
+    unresolved
+        .iter()
+        .filter(|p| {
+            let segs = pointer::split(p).unwrap_or_default();
+            segs.len() > 2
+                && segs[0] == "actions"
+                && ops
+                    .iter()
+                    .any(|o| o.path.len() >= 2 && o.path[0] == "actions" && o.path[1] == segs[1])
+        })
+        .cloned()
+        .collect()
 }
 
 /// The ops of a plan's patch (masked values), each with the value its
@@ -191,7 +238,28 @@ pub fn plan_ops(patch: &[Value]) -> Vec<Op> {
     out
 }
 
-fn change(op: &Op, label: String, _rel: &[String]) -> Change {
+/// "1 guard", "2 guards".
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A field path for people: `detail.link`, `list[3].enabled`.
+pub fn dotted(path: &[String]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) && !out.is_empty() {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(seg);
+        }
+    }
+    out
+}
+
+fn change(op: &Op, label: String) -> Change {
     Change {
         label,
         pointer: op.pointer(),
@@ -218,7 +286,7 @@ fn leaves(base: &[String], value: Option<&Value>, removed: bool) -> Vec<Change> 
             _ => {
                 let shown = Some(show_value(path, v));
                 out.push(Change {
-                    label: path[2..].join("."),
+                    label: dotted(&path[2..]),
                     pointer: pointer::join(path),
                     kind: if removed { OpKind::Remove } else { OpKind::Add },
                     old: if removed { shown.clone() } else { None },
@@ -250,7 +318,7 @@ mod tests {
         let secret = from_diff
             .config
             .iter()
-            .find(|c| c.label == "s.bindPassword")
+            .find(|c| c.label == "/config/s/bindPassword")
             .unwrap();
         assert_eq!(
             (secret.old.as_deref(), secret.new.as_deref()),

@@ -12,6 +12,7 @@ mod props;
 mod proxy;
 mod read;
 mod real;
+mod report;
 mod safety;
 mod sim;
 mod support;
