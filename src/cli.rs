@@ -373,10 +373,13 @@ pub struct SimArgs {
     /// State file; created from the built-in example cluster if missing
     #[arg(long, value_name = "FILE")]
     pub state: PathBuf,
+    /// Address to listen on (port 0: any free port, printed at start)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8088")]
     pub listen: std::net::SocketAddr,
+    /// The one user that may log in
     #[arg(long, default_value = "admin")]
     pub username: String,
+    /// Its password
     #[arg(long, default_value = "admin")]
     pub password: String,
     /// Accept `Authorization: Bearer T`

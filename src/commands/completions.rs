@@ -40,8 +40,16 @@ const EXIT_STATUS: &[(&str, &str)] = &[
     ("6", "A cluster was unreachable, or its credentials are missing or were refused."),
 ];
 
+const FILES: &[(&str, &str)] = &[
+    ("tsmigrate.toml", "Profiles, [migrate] settings and [[maps]] entries, in the working directory unless --config or TSMIGRATE_CONFIG says otherwise."),
+    ("$XDG_STATE_HOME/tsmigrate/journals/", "Apply journals (mode 0600): what each apply wrote, for rollback."),
+    ("$XDG_STATE_HOME/tsmigrate/locks/", "One lock per target: one apply, rollback or watch --apply at a time."),
+];
+
 pub fn manpage(ctx: &Context) -> Result<Outcome, Error> {
-    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    // Built, so that every argument knows how many values it takes.
+    cmd.build();
     let man = clap_mangen::Man::new(cmd.clone());
     let mut out = Vec::new();
     let render = |r: std::io::Result<()>| r.map_err(|e| Error::Internal(e.to_string()));
@@ -75,13 +83,19 @@ pub fn manpage(ctx: &Context) -> Result<Outcome, Error> {
     for (code, what) in EXIT_STATUS {
         let _ = writeln!(text, ".TP\n\\fB{code}\\fR\n{}", roff(what));
     }
-    text.push_str(
-        ".SH FILES\n.TP\n\\fItsmigrate.toml\\fR\nProfiles, [migrate] settings and [[maps]] entries, in the working directory unless --config says.\n\
-.TP\n\\fI$XDG_STATE_HOME/tsmigrate/journals/\\fR\nApply journals (mode 0600): what each apply wrote, for rollback.\n",
-    );
+    text.push_str(".SH FILES\n");
+    for (file, what) in FILES {
+        let _ = writeln!(text, ".TP\n\\fI{}\\fR\n{}", roff(file), roff(what));
+    }
     let mut version = Vec::new();
     render(man.render_version_section(&mut version))?;
-    text.push_str(&String::from_utf8_lossy(&version));
+    // The section alone, without the preamble each render repeats.
+    for line in String::from_utf8_lossy(&version).lines() {
+        if !line.starts_with(".ie ") && !line.starts_with(".el ") {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
     ctx.printer.out(&text)?;
     Ok(Outcome::Success)
 }

@@ -63,6 +63,43 @@ fn version_completions_and_man_page() {
         "{}",
         &stdout(&out)[..200]
     );
+    let page = stdout(&out);
+    for section in ["COMMANDS", "ENVIRONMENT", "\"EXIT STATUS\"", "FILES"] {
+        assert!(
+            page.contains(&format!(".SH {section}\n")),
+            "man page lacks {section}"
+        );
+    }
+    assert!(
+        page.contains(".TP\n\\-\\-state <FILE>\n"),
+        "arguments with their values"
+    );
+    for command in [
+        "sim", "show", "export", "diff", "plan", "validate", "apply", "rollback", "watch", "demo",
+    ] {
+        assert!(
+            page.contains(&format!("tsmigrate {command}"))
+                || page.contains(&format!("\\fB{command}\\fR")),
+            "man page lacks the command {command}"
+        );
+    }
+    // Every variable the source reads is described.
+    let var = regex::Regex::new(r#""((?:TS|TSMIGRATE)_[A-Z_]*[A-Z])_?""#).unwrap();
+    for file in walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")) {
+        let code = std::fs::read_to_string(&file).unwrap();
+        for m in var.captures_iter(&code) {
+            let name = m[1].replace('_', "\\_");
+            assert!(
+                page.contains(&m[1]) || page.contains(&name),
+                "{} reads {} but the man page's ENVIRONMENT does not name it",
+                file.display(),
+                &m[1]
+            );
+        }
+    }
+    // One page: no references to pages that are not generated.
+    let subpage = regex::Regex::new(r"tsmigrate\\?-[a-z]+\\?\(1\\?\)").unwrap();
+    assert!(!subpage.is_match(&page), "the man page refers to a subpage");
     let out = tsm_in(work.path(), &["completions", "tcsh"]);
     assert_eq!(code(&out), 1, "an unknown shell is a usage error");
 }
