@@ -18,7 +18,12 @@ fn engine(c: &mut Criterion) {
     g.bench_function("redact", |b| b.iter(|| secrets::redact(&source)));
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("snap/actions")).unwrap();
-    for (rel, bytes) in snapshot::render(&source, "http://bench.invalid").unwrap() {
+    for (rel, bytes) in snapshot::render(
+        &source,
+        &snapshot::Origin::new("http://bench.invalid", None),
+    )
+    .unwrap()
+    {
         std::fs::write(dir.path().join("snap").join(rel), bytes).unwrap();
     }
     g.bench_function("snapshot_read", |b| {
@@ -27,7 +32,15 @@ fn engine(c: &mut Criterion) {
     g.bench_function("snapshot_write", |b| {
         b.iter_batched(
             || dir.path().join(format!("out-{}", std::process::id())),
-            |out| snapshot::write(&out, &source, "http://bench.invalid", false).unwrap(),
+            |out| {
+                snapshot::write(
+                    &out,
+                    &source,
+                    &snapshot::Origin::new("http://bench.invalid", None),
+                    false,
+                )
+                .unwrap()
+            },
             BatchSize::PerIteration,
         )
     });

@@ -24,7 +24,12 @@ fn main() {
         let dir = out.join(name);
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("actions")).unwrap();
-        for (rel, bytes) in tsmigrate::snapshot::render(doc, "http://bench.invalid").unwrap() {
+        for (rel, bytes) in tsmigrate::snapshot::render(
+            doc,
+            &tsmigrate::snapshot::Origin::new("http://bench.invalid", None),
+        )
+        .unwrap()
+        {
             std::fs::write(dir.join(rel), bytes).unwrap();
         }
     }

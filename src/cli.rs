@@ -139,6 +139,9 @@ pub enum Command {
         /// For a plan: text (for people), markdown (a pull-request comment), html (a page), json (changes and notes), patch (RFC 6902 with guards) or summary (a commit message)
         #[arg(long, value_enum, hide_possible_values = true)]
         format: Option<ShowFormat>,
+        /// The Org: a name or numeric id (default: the profile's `org`, else the Primary Org)
+        #[arg(long, value_name = "ORG")]
+        org: Option<String>,
     },
     /// Write a snapshot directory
     #[command(after_help = "Example:\n  tsmigrate export --cluster prod --out snapshots/prod")]
@@ -150,9 +153,12 @@ pub enum Command {
         /// Snapshot directory to write (new, empty, or an earlier snapshot of the same cluster)
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// Overwrite a snapshot that another cluster was exported to
+        /// Overwrite a snapshot that another cluster (or Org) was exported to
         #[arg(long)]
         force: bool,
+        /// The Org: a name or numeric id (default: the profile's `org`, else the Primary Org)
+        #[arg(long, value_name = "ORG")]
+        org: Option<String>,
     },
     /// Show what applying would change on the target
     #[command(
@@ -163,10 +169,12 @@ pub enum Command {
 
         #[arg(long, value_name = "REF")]
         source: String,
-        /// The cluster to compare with or change: profile, URL (or snapshot directory, read-only)
+        /// The cluster to compare with or change: profile, URL (or snapshot directory, read-only); repeat it for one summary per target (text, summary, json, markdown)
 
-        #[arg(long, value_name = "REF")]
-        target: String,
+        #[arg(long, value_name = "REF", required = true)]
+        target: Vec<String>,
+        #[command(flatten)]
+        orgs: OrgFlags,
         /// text (for people), patch (RFC 6902), json (changes and notes), summary (a commit message), markdown (a pull-request comment) or html (a self-contained page)
         #[arg(long, value_enum, default_value_t = DiffFormat::Text, hide_possible_values = true)]
         format: DiffFormat,
@@ -190,6 +198,8 @@ pub enum Command {
 
         #[arg(long, value_name = "REF")]
         target: String,
+        #[command(flatten)]
+        orgs: OrgFlags,
         /// Plan file to write
         #[arg(long, value_name = "PLAN")]
         out: PathBuf,
@@ -223,6 +233,8 @@ pub enum Command {
 
         #[arg(long, value_name = "REF")]
         target: String,
+        #[command(flatten)]
+        orgs: OrgFlags,
         /// Do not add associations to objects missing on the target (with a warning)
         #[arg(long)]
         skip_missing_associations: bool,
@@ -253,6 +265,26 @@ pub enum Command {
     Manpage,
 }
 
+/// The Orgs of the two sides.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OrgFlags {
+    /// The source's Org: a name or numeric id (default: the profile's `org`, else the Primary Org)
+    #[arg(long, value_name = "ORG")]
+    pub source_org: Option<String>,
+    /// The target's Org: a name or numeric id (default: the profile's `org`, else the Primary Org)
+    #[arg(long, value_name = "ORG")]
+    pub target_org: Option<String>,
+}
+
+impl OrgFlags {
+    pub fn sides(&self) -> crate::config::SideOrgs {
+        crate::config::SideOrgs {
+            source: self.source_org.clone(),
+            target: self.target_org.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// The cluster to compare with or change: profile, URL (or snapshot directory, read-only)
@@ -271,6 +303,8 @@ pub struct ApplyArgs {
 
     #[arg(long, value_name = "REF")]
     pub source: Option<String>,
+    #[command(flatten)]
+    pub orgs: OrgFlags,
     /// Apply without asking
     #[arg(long)]
     pub yes: bool,
@@ -305,6 +339,9 @@ pub struct RollbackArgs {
     /// The cluster (default: the one the journal was written for)
     #[arg(long, value_name = "REF")]
     pub target: Option<String>,
+    /// The Org (default: the one the journal was written in)
+    #[arg(long, value_name = "ORG")]
+    pub org: Option<String>,
     /// Also undo values someone changed since the apply
     #[arg(long)]
     pub force: bool,
@@ -336,6 +373,8 @@ pub struct WatchArgs {
 
     #[arg(long, value_name = "REF")]
     pub target: String,
+    #[command(flatten)]
+    pub orgs: OrgFlags,
     /// Time between two diffs, and the least time between two pushes (30s, 5m, 1h)
     #[arg(long, value_name = "DUR")]
     pub interval: humantime::Duration,

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::config::Settings;
+use crate::config::{Settings, SideOrgs};
 use crate::diff::{self, Notes, Op};
 use crate::error::Error;
 use crate::fetch::{self, Connections, Side};
@@ -30,20 +30,26 @@ pub struct Comparison {
 }
 
 /// How two sides are compared.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Actions only on the target are deletions (else notes).
     pub prune: bool,
+    /// `--source-org`, `--target-org`.
+    pub orgs: SideOrgs,
 }
 
-/// Loads both REFs concurrently.
+/// Loads both REFs concurrently, each in its Org.
 pub async fn load_pair(
     settings: &Settings,
     conns: &Connections,
     source: &str,
     target: &str,
+    orgs: &SideOrgs,
 ) -> Result<(Side, Side), Error> {
-    let (sr, tr) = (settings.resolve(source)?, settings.resolve(target)?);
+    let (sr, tr) = (
+        settings.resolve_in(source, orgs.source.as_deref())?,
+        settings.resolve_in(target, orgs.target.as_deref())?,
+    );
     tokio::try_join!(
         fetch::load(&sr, settings, conns),
         fetch::load(&tr, settings, conns)
@@ -58,7 +64,7 @@ pub async fn compare_refs(
     target: &str,
     opts: Options,
 ) -> Result<Comparison, Error> {
-    let (s, t) = load_pair(settings, conns, source, target).await?;
+    let (s, t) = load_pair(settings, conns, source, target, &opts.orgs).await?;
     compare(settings, s, t, opts)
 }
 
@@ -73,8 +79,8 @@ pub fn compare(
     // The source's document becomes the desired one: moved, not copied.
     let mut desired = std::mem::take(&mut source.doc);
     let mapping = settings.mapping_between(
-        (source.profile.as_deref(), &source.url),
-        (target.profile.as_deref(), &target.url),
+        (source.profile.as_deref(), &source.url, source.org_id()),
+        (target.profile.as_deref(), &target.url, target.org_id()),
     )?;
     if let Some(mapping) = &mapping {
         mapping.apply(&mut desired);
@@ -89,7 +95,13 @@ pub fn compare(
         &target.secret_paths,
         &settings.secrets,
     )?;
-    let notes = what_apply_leaves(&mut desired, &target.doc, settings, opts);
+    let notes = what_apply_leaves(
+        &mut desired,
+        &target.doc,
+        settings,
+        &opts,
+        same_cluster(&source, &target) && source.org_id() != target.org_id(),
+    );
     let ops = diff::diff(&target.doc, &desired);
     Ok(Comparison {
         source,
@@ -103,6 +115,12 @@ pub fn compare(
     })
 }
 
+/// Whether two sides are (Orgs of) one cluster.
+pub fn same_cluster(a: &Side, b: &Side) -> bool {
+    let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
+    !a.url.is_empty() && norm(&a.url) == norm(&b.url)
+}
+
 /// Makes `desired` what apply would make of the target: config keys only
 /// the target has stay (the API cannot remove them), actions only the
 /// target has stay without `--prune`, and an action selected only in part
@@ -111,9 +129,19 @@ fn what_apply_leaves(
     desired: &mut Value,
     target: &Value,
     settings: &Settings,
-    opts: Options,
+    opts: &Options,
+    shared_config: bool,
 ) -> Notes {
-    let mut notes = Notes::default();
+    let mut notes = Notes {
+        shared_config,
+        ..Notes::default()
+    };
+    if shared_config {
+        // Two Orgs of one cluster: its config is one, so it stays as it is.
+        if let Some(config) = target.get("config") {
+            desired["config"] = config.clone();
+        }
+    }
     if let (Some(want), Some(have)) = (
         desired.get_mut("config").and_then(Value::as_object_mut),
         target.get("config").and_then(Value::as_object),

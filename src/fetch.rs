@@ -14,12 +14,13 @@ use crate::api::{self, ApiError, Cluster, ErrorKind, Host, NetOptions, Session};
 use crate::config::{ClusterRef, LiveRef, Settings};
 use crate::document;
 use crate::error::Error;
-use crate::model::{self, ObjectQuery};
+use crate::model::{self, ObjectQuery, OrgSpec};
 
 /// Concurrent per-action reads when the list is not enough.
 const READ_PARALLEL: usize = 8;
 
 /// A loaded side.
+#[derive(Clone)]
 pub struct Side {
     pub label: String,
     /// The canonical document, ignored paths removed.
@@ -38,9 +39,22 @@ pub struct Side {
     pub url: String,
     /// The profile it is (by name or URL), for `[[maps]]`.
     pub profile: Option<String>,
+    /// The Org (for a snapshot: the one it was exported from); `None` on
+    /// a cluster without Orgs.
+    pub org: Option<model::Org>,
 }
 
 impl Side {
+    /// The Org's id: the Primary Org's (0) on a cluster without Orgs.
+    pub fn org_id(&self) -> i64 {
+        self.org.as_ref().map_or(model::PRIMARY_ORG, |o| o.id)
+    }
+
+    /// Where it came from, for the snapshot's `tsmigrate.json`.
+    pub fn origin(&self) -> crate::snapshot::Origin {
+        crate::snapshot::Origin::new(&self.url, self.org.clone())
+    }
+
     /// The live cluster, or a usage error naming the snapshot.
     pub fn live(&self) -> Result<&Cluster, Error> {
         self.cluster.as_ref().ok_or_else(|| {
@@ -62,9 +76,15 @@ pub struct Connections {
 }
 
 impl Connections {
-    /// The cluster of `live`, connected (and logged in) on first use.
+    /// The cluster of `live`, connected (and logged in, in its Org) on
+    /// first use.
     pub async fn cluster(&self, live: &LiveRef, net: &NetOptions) -> Result<Cluster, Error> {
-        let key = format!("{}\n{}", live.endpoint.label, live.endpoint.url);
+        let key = format!(
+            "{}\n{}\n{}",
+            live.endpoint.label,
+            live.endpoint.url,
+            live.org_spec()
+        );
         let mut clusters = self.clusters.lock().await;
         if let Some(c) = clusters.get(&key) {
             return Ok(c.clone());
@@ -84,6 +104,7 @@ impl Connections {
             .map_err(|e| connect_error(&live.endpoint, e))?;
         self.sessions.register(&session);
         let cluster = Cluster::new(session);
+        enter_org(&cluster, live).await?;
         clusters.insert(key, cluster.clone());
         Ok(cluster)
     }
@@ -107,6 +128,72 @@ impl Connections {
         self.sessions.close_all().await;
         self.clusters.lock().await.clear();
     }
+}
+
+/// Puts the session of `cluster` in the Org `live` names (the Primary Org
+/// unless named) and checks that it took: a login lands in whatever Org the
+/// user last used, so nothing is read or written before this. After every
+/// later login (an expired session) the session is put back in it.
+async fn enter_org(cluster: &Cluster, live: &LiveRef) -> Result<(), Error> {
+    let spec = live.org_spec();
+    let list = cluster
+        .org_list()
+        .await
+        .map_err(|e| cluster_error(cluster, "GET session/orgs", e))?;
+    let Some(list) = list else {
+        // No Orgs: everything is the Primary Org's.
+        if spec != OrgSpec::Id(model::PRIMARY_ORG) {
+            return Err(Error::Usage(format!(
+                "{}: Org {spec} was asked for, but the cluster has no Orgs",
+                live.endpoint.label
+            )));
+        }
+        cluster.session.set_org(None);
+        return Ok(());
+    };
+    let Some(org) = spec.find(&list.orgs).cloned() else {
+        let known: Vec<String> = list.orgs.iter().map(|o| o.to_string()).collect();
+        return Err(Error::Usage(format!(
+            "{}: there is no Org {spec} that this user can see; the Orgs are: {}",
+            live.endpoint.label,
+            known.join(", ")
+        )));
+    };
+    let id = org.id;
+    if list.current != id {
+        switch_and_check(cluster, id)
+            .await
+            .map_err(|e| cluster_error(cluster, &format!("switching to Org {org}"), e))?;
+    }
+    let hook: api::AfterLogin = Arc::new(move |session: Arc<Session>| {
+        let c = Cluster::new(session);
+        Box::pin(async move { switch_and_check(&c, id).await })
+    });
+    cluster.session.set_after_login(hook);
+    cluster.session.set_org(Some(org));
+    Ok(())
+}
+
+/// Switches the session to Org `id` unless it is there, and reads the
+/// current Org back: the switch must have taken.
+async fn switch_and_check(cluster: &Cluster, id: i64) -> Result<(), ApiError> {
+    let current = |l: Option<api::OrgList>| l.map_or(model::PRIMARY_ORG, |l| l.current);
+    if current(cluster.org_list().await?) == id {
+        return Ok(());
+    }
+    cluster.switch_org(id).await?;
+    let now = current(cluster.org_list().await?);
+    if now != id {
+        return Err(ApiError {
+            kind: ErrorKind::BadResponse,
+            status: None,
+            message: format!(
+                "PUT session/orgs answered success, but the session is in Org {now}, not Org {id}"
+            ),
+            attempts: 1,
+        });
+    }
+    Ok(())
 }
 
 fn connect_error(endpoint: &api::Endpoint, e: ApiError) -> Error {
@@ -281,19 +368,35 @@ pub async fn find_objects(
 /// Loads a side; ignored paths are removed.
 pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> Result<Side, Error> {
     match r {
-        ClusterRef::Snapshot(dir) => {
+        ClusterRef::Snapshot(dir, wanted) => {
             // Off the async threads, so that two sides load in parallel.
             let dir = dir.clone();
             let selection = settings.selection.clone();
-            let (doc, url, secret_paths) = tokio::task::spawn_blocking(move || {
-                let (mut doc, url) = crate::snapshot::read(&dir)?;
+            let (doc, origin, secret_paths) = tokio::task::spawn_blocking(move || {
+                let (mut doc, origin) = crate::snapshot::read(&dir)?;
                 selection.strip(&mut doc);
                 let paths = crate::secrets::secret_paths(&doc);
-                Ok::<_, Error>((doc, url, paths))
+                Ok::<_, Error>((doc, origin, paths))
             })
             .await
             .map_err(|e| Error::Internal(e.to_string()))??;
+            if let Some(spec) = wanted {
+                let primary = model::Org {
+                    id: model::PRIMARY_ORG,
+                    name: String::new(),
+                };
+                let org = origin.org.as_ref().unwrap_or(&primary);
+                if !spec.matches(org) {
+                    return Err(Error::Usage(format!(
+                        "{}: the snapshot is of {}, not of Org {spec}",
+                        r.label(),
+                        origin.describe()
+                    )));
+                }
+            }
+            let url = origin.url;
             Ok(Side {
+                org: origin.org,
                 label: r.label(),
                 doc,
                 raw: Value::Null,
@@ -307,6 +410,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
         }
         ClusterRef::Live(live) => {
             let cluster = conns.cluster(live, &settings.net).await?;
+            let org = cluster.org();
             let (document, overrides) = tokio::try_join!(read_document(&cluster), async {
                 cluster
                     .overrides()
@@ -328,6 +432,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 secret_paths,
                 url: live.endpoint.url.clone(),
                 profile: live.profile.clone(),
+                org,
             })
         }
     }

@@ -33,6 +33,68 @@ pub const CONTEXTS: &[&str] = &["NONE", "PRIMARY", "MENU", "CONTEXT_MENU"];
 /// The Primary Org: where everything lives on a cluster without Orgs.
 pub const PRIMARY_ORG: i64 = 0;
 
+/// `GET`/`PUT session/orgs`: list the Orgs, switch the session's Org
+/// (form parameter `orgid`).
+pub const SESSION_ORGS: &str = "/session/orgs";
+pub const PARAM_ORG_ID: &str = "orgid";
+
+/// An Org as a cluster names it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Org {
+    pub id: i64,
+    pub name: String,
+}
+
+impl std::fmt::Display for Org {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.name, self.id)
+    }
+}
+
+/// An Org as a user names it: by numeric id or by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrgSpec {
+    Id(i64),
+    Name(String),
+}
+
+impl OrgSpec {
+    /// A number is an id, anything else a name.
+    pub fn parse(text: &str) -> OrgSpec {
+        match text.trim().parse::<i64>() {
+            Ok(id) => OrgSpec::Id(id),
+            Err(_) => OrgSpec::Name(text.trim().to_string()),
+        }
+    }
+
+    /// Whether `org` is the one meant: by id, or by name (case-insensitive).
+    pub fn matches(&self, org: &Org) -> bool {
+        match self {
+            OrgSpec::Id(id) => org.id == *id,
+            OrgSpec::Name(name) => org.name.eq_ignore_ascii_case(name),
+        }
+    }
+
+    /// The Org among `orgs`: an exact name wins over one that differs in case.
+    pub fn find<'a>(&self, orgs: &'a [Org]) -> Option<&'a Org> {
+        if let OrgSpec::Name(name) = self {
+            if let Some(o) = orgs.iter().find(|o| &o.name == name) {
+                return Some(o);
+            }
+        }
+        orgs.iter().find(|o| self.matches(o))
+    }
+}
+
+impl std::fmt::Display for OrgSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OrgSpec::Id(id) => write!(f, "{id}"),
+            OrgSpec::Name(name) => write!(f, "{name:?}"),
+        }
+    }
+}
+
 /// The kinds of object an action can be associated with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AssociationKind {

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diff::{Op, OpKind};
 use crate::error::Error;
+use crate::model::Org;
 use crate::{pointer, secrets};
 
 pub const FORMAT: &str = "tsmigrate-plan";
@@ -30,6 +31,9 @@ pub struct Plan {
     pub target_url: String,
     /// The Org the plan was made for (0: the Primary Org).
     pub target_org: i64,
+    /// Its name, on a cluster with Orgs (information only: the id binds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_org_name: Option<String>,
     /// When the plan was made (RFC 3339), if recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub made_at: Option<String>,
@@ -134,6 +138,7 @@ pub fn build(
         target: target.into(),
         target_url: String::new(),
         target_org: crate::model::PRIMARY_ORG,
+        target_org_name: None,
         made_at: None,
         target_fingerprint: fingerprint(target_doc),
         absent,
@@ -171,29 +176,45 @@ impl Plan {
     }
 
     /// Binds the plan to the cluster at `url` and its Org `org`.
-    pub fn bound_to(mut self, url: &str, org: i64) -> Plan {
+    pub fn bound_to(mut self, url: &str, org: Option<&Org>) -> Plan {
         self.target_url = url.trim_end_matches('/').to_string();
-        self.target_org = org;
+        self.target_org = org.map_or(crate::model::PRIMARY_ORG, |o| o.id);
+        self.target_org_name = org.map(|o| o.name.clone());
         self.made_at =
             Some(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string());
         self
     }
 
     /// Refuses to apply the plan anywhere but where it was made for.
-    pub fn check_target(&self, url: &str, org: i64, label: &str, file: &Path) -> Result<(), Error> {
+    pub fn check_target(
+        &self,
+        url: &str,
+        org: Option<&Org>,
+        label: &str,
+        file: &Path,
+    ) -> Result<(), Error> {
         let here = url.trim_end_matches('/');
+        let org_id = org.map_or(crate::model::PRIMARY_ORG, |o| o.id);
+        let there = match &self.target_org_name {
+            Some(name) => format!("Org {name} ({})", self.target_org),
+            None => format!("Org {}", self.target_org),
+        };
+        let this = match org {
+            Some(o) => format!("Org {o}"),
+            None => format!("Org {org_id}"),
+        };
         if self.target_url.is_empty() {
             return Err(Error::input(
                 file.display(),
                 "at /target_url: the plan is bound to no cluster; nothing was written (make it again)",
             ));
         }
-        if self.target_url != here || self.target_org != org {
+        if self.target_url != here || self.target_org != org_id {
             return Err(Error::input(
                 file.display(),
                 format!(
-                    "the plan was made for {} (Org {}), not for {label} at {here} (Org {org}); nothing was written",
-                    self.target_url, self.target_org
+                    "the plan was made for {} ({there}), not for {label} at {here} ({this}); nothing was written",
+                    self.target_url
                 ),
             ));
         }
@@ -466,12 +487,18 @@ mod tests {
     #[test]
     fn a_plan_applies_only_to_its_target() {
         let plan = plan_of(json!({"config": {"a": 1}}), json!({"config": {"a": 2}}))
-            .bound_to("https://prod.example.invalid/", 0);
+            .bound_to("https://prod.example.invalid/", None);
         let f = Path::new("p.json");
-        plan.check_target("https://prod.example.invalid", 0, "prod", f)
+        plan.check_target("https://prod.example.invalid", None, "prod", f)
+            .unwrap();
+        let primary = Org {
+            id: 0,
+            name: "Primary".into(),
+        };
+        plan.check_target("https://prod.example.invalid", Some(&primary), "prod", f)
             .unwrap();
         let err = plan
-            .check_target("https://dev.example.invalid", 0, "dev", f)
+            .check_target("https://dev.example.invalid", None, "dev", f)
             .unwrap_err()
             .to_string();
         assert!(
@@ -479,9 +506,28 @@ mod tests {
                 && err.contains("https://dev.example.invalid"),
             "{err}"
         );
-        assert!(plan
-            .check_target("https://prod.example.invalid", 7, "prod", f)
-            .is_err());
+        let sales = Org {
+            id: 7,
+            name: "Sales".into(),
+        };
+        let err = plan
+            .check_target("https://prod.example.invalid", Some(&sales), "prod", f)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("(Org 0)") && err.contains("Org Sales (7)"),
+            "{err}"
+        );
+        let for_sales = plan_of(json!({"config": {"a": 1}}), json!({"config": {"a": 2}}))
+            .bound_to("https://prod.example.invalid", Some(&sales));
+        let err = for_sales
+            .check_target("https://prod.example.invalid", Some(&primary), "prod", f)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Org Sales (7)") && err.contains("Org Primary (0)"),
+            "{err}"
+        );
         assert!(plan.made_at.is_some());
     }
 }

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::jsonfile;
+use crate::model::Org;
 
 pub const META_FILE: &str = "tsmigrate.json";
 pub const CONFIG_FILE: &str = "config.json";
@@ -60,9 +61,34 @@ pub fn is_snapshot(dir: &Path) -> bool {
     dir.join(META_FILE).is_file()
 }
 
+/// Where a snapshot was exported from: the cluster URL and, on a cluster
+/// with Orgs, the Org.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub url: String,
+    pub org: Option<Org>,
+}
+
+impl Origin {
+    pub fn new(url: &str, org: Option<Org>) -> Origin {
+        Origin {
+            url: url.to_string(),
+            org,
+        }
+    }
+
+    /// "URL" or "URL, Org NAME (ID)".
+    pub fn describe(&self) -> String {
+        match &self.org {
+            Some(o) => format!("{}, Org {o}", clean_url(&self.url)),
+            None => clean_url(&self.url),
+        }
+    }
+}
+
 /// Writes the (already redacted) document as a snapshot at `dir`.
-pub fn write(dir: &Path, doc: &Value, source_url: &str, force: bool) -> Result<(), Error> {
-    let files = render(doc, source_url)?;
+pub fn write(dir: &Path, doc: &Value, origin: &Origin, force: bool) -> Result<(), Error> {
+    let files = render(doc, origin)?;
     if std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(Error::Usage(format!(
             "--out {}: is a symbolic link; name the directory itself",
@@ -86,12 +112,21 @@ pub fn write(dir: &Path, doc: &Value, source_url: &str, force: bool) -> Result<(
                 dir.display()
             )));
         }
-        // Another cluster's snapshot is not silently switched to this one.
-        if let (Ok((_, was)), false) = (read_meta(dir), force) {
-            let (was, now) = (clean_url(&was), clean_url(source_url));
-            if !was.is_empty() && was != now {
+        // Another cluster's (or Org's) snapshot is not silently switched
+        // to this one.
+        if let (Ok(was), false) = (read_meta(dir), force) {
+            let same_url = clean_url(&was.url) == clean_url(&origin.url);
+            let org_id = |o: &Origin| o.org.as_ref().map_or(crate::model::PRIMARY_ORG, |o| o.id);
+            let same_org = org_id(&was) == org_id(origin);
+            let another = !same_url || !same_org;
+            if !was.url.is_empty() && another {
+                let (a, b) = if same_org {
+                    (clean_url(&was.url), clean_url(&origin.url))
+                } else {
+                    (was.describe(), origin.describe())
+                };
                 return Err(Error::Usage(format!(
-                    "--out {}: it is the snapshot of {was}, not of {now}; pass --force to replace it",
+                    "--out {}: it is the snapshot of {a}, not of {b}; pass --force to replace it",
                     dir.display()
                 )));
             }
@@ -149,9 +184,12 @@ fn swap_into_place(staging: tempfile::TempDir, dir: &Path) -> Result<(), Error> 
 }
 
 /// The files of a snapshot: relative path → bytes.
-pub fn render(doc: &Value, source_url: &str) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+pub fn render(doc: &Value, origin: &Origin) -> Result<BTreeMap<String, Vec<u8>>, Error> {
     let mut files = BTreeMap::new();
-    let meta = json!({"format": FORMAT, "version": VERSION, "source": clean_url(source_url)});
+    let mut meta = json!({"format": FORMAT, "version": VERSION, "source": clean_url(&origin.url)});
+    if let Some(org) = &origin.org {
+        meta["org"] = json!({"id": org.id, "name": org.name});
+    }
     files.insert(META_FILE.to_string(), jsonfile::to_pretty(&meta)?);
     let config = doc.get("config").cloned().unwrap_or_else(|| json!({}));
     files.insert(CONFIG_FILE.to_string(), jsonfile::to_pretty(&config)?);
@@ -179,8 +217,8 @@ fn read_file(path: &Path, dir: &Path, cap: u64) -> Result<Vec<u8>, Error> {
     crate::fsutil::read_regular(path, dir, cap).map_err(|why| Error::input(path.display(), why))
 }
 
-/// `tsmigrate.json` of a snapshot, checked, and the URL it was exported from.
-fn read_meta(dir: &Path) -> Result<(Value, String), Error> {
+/// `tsmigrate.json` of a snapshot, checked: where it was exported from.
+fn read_meta(dir: &Path) -> Result<Origin, Error> {
     let meta_path = dir.join(META_FILE);
     let bytes = read_file(&meta_path, dir, MAX_META)?;
     let meta: Value = jsonfile::parse(&bytes, &meta_path)?;
@@ -208,15 +246,24 @@ fn read_meta(dir: &Path) -> Result<(Value, String), Error> {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    Ok((meta, source))
+    let org = match meta.get("org") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(serde_json::from_value::<Org>(v.clone()).map_err(|e| {
+            Error::input(
+                meta_path.display(),
+                format!("at /org: expected {{\"id\": <number>, \"name\": <string>}} ({e})"),
+            )
+        })?),
+    };
+    Ok(Origin { url: source, org })
 }
 
 /// Reads a snapshot directory back into a canonical document. Never
 /// follows a link out of `dir`, reads no special file, caps file sizes,
 /// and refuses an action file whose `name` is not the one its file name
 /// says.
-pub fn read(dir: &Path) -> Result<(Value, String), Error> {
-    let (_, source) = read_meta(dir)?;
+pub fn read(dir: &Path) -> Result<(Value, Origin), Error> {
+    let source = read_meta(dir)?;
     let config_path = dir.join(CONFIG_FILE);
     let config = parse_config(&read_file(&config_path, dir, MAX_CONFIG)?, &config_path)?;
 

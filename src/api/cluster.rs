@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 use super::{bad_shape, parse_body, ApiError, Body, ErrorKind, Request, Retry, Session};
-use crate::model::{self, ObjectQuery};
+use crate::model::{self, ObjectQuery, Org};
 use crate::signals::Abort;
 
 /// Page size for `metadata/listobjectheaders`; a short page ends the list.
@@ -230,6 +230,71 @@ impl Cluster {
     pub async fn close(&self) {
         self.session.close().await;
     }
+
+    /// `GET session/orgs`: the Orgs the user can see and the session's
+    /// current one. `None` when the cluster has no Orgs: it does not know
+    /// the endpoint (404) or lists none.
+    pub async fn org_list(&self) -> Result<Option<OrgList>, ApiError> {
+        let path = model::SESSION_ORGS;
+        let q = [
+            ("batchsize", "-1".to_string()),
+            ("offset", "-1".to_string()),
+        ];
+        let answer = match self.get_json(path, &q).await {
+            Ok(v) => v,
+            Err(e) if e.status == Some(404) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        parse_org_list(&answer).map_err(|why| bad_shape(path, why, &answer))
+    }
+
+    /// `PUT session/orgs` (form `orgid`): the session works in Org `id` from now on.
+    pub async fn switch_org(&self, id: i64) -> Result<(), ApiError> {
+        self.write(
+            Method::PUT,
+            model::SESSION_ORGS,
+            &[(model::PARAM_ORG_ID, id.to_string())],
+            Retry::Transient,
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The Org the session works in (`None` on a cluster without Orgs).
+    pub fn org(&self) -> Option<Org> {
+        self.session.org()
+    }
+}
+
+/// The answer of `GET session/orgs`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgList {
+    pub orgs: Vec<Org>,
+    pub current: i64,
+}
+
+fn parse_org_list(v: &Value) -> Result<Option<OrgList>, &'static str> {
+    const SHAPE: &str = "{\"orgs\": [{\"orgId\", \"orgName\"}], \"currentOrgId\"}";
+    let list = v.get("orgs").and_then(Value::as_array).ok_or(SHAPE)?;
+    let mut orgs = Vec::with_capacity(list.len());
+    for o in list {
+        let id = o.get("orgId").and_then(Value::as_i64).ok_or(SHAPE)?;
+        let name = o.get("orgName").and_then(Value::as_str).ok_or(SHAPE)?;
+        // An inactive Org cannot be worked in; the API lists only active ones.
+        if o.get("isActive").and_then(Value::as_bool) == Some(false) {
+            continue;
+        }
+        orgs.push(Org {
+            id,
+            name: name.to_string(),
+        });
+    }
+    if orgs.is_empty() {
+        return Ok(None);
+    }
+    let current = v.get("currentOrgId").and_then(Value::as_i64).ok_or(SHAPE)?;
+    Ok(Some(OrgList { orgs, current }))
 }
 
 /// `/admin/embed/actions/{id}{rest}`; an empty id is a bug upstream, never
@@ -250,6 +315,23 @@ fn action_path(id: &str, rest: &str) -> Result<String, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn org_lists() {
+        let v = json!({"orgs": [{"orgId": 0, "orgName": "Primary", "isActive": true},
+            {"orgId": 7, "orgName": "Old", "isActive": false}, {"orgId": 9, "orgName": "Sales"}],
+            "canAdministerAllOrgs": true, "currentOrgId": 9});
+        let list = parse_org_list(&v).unwrap().unwrap();
+        assert_eq!(list.current, 9);
+        assert_eq!(
+            list.orgs.iter().map(|o| o.id).collect::<Vec<_>>(),
+            vec![0, 9],
+            "inactive Orgs are not offered"
+        );
+        assert_eq!(parse_org_list(&json!({"orgs": []})), Ok(None));
+        assert!(parse_org_list(&json!({"orgs": [{"orgId": "x"}]})).is_err());
+        assert!(parse_org_list(&json!([])).is_err());
+    }
 
     #[test]
     fn action_paths_need_an_id() {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-pub use cluster::Cluster;
+pub use cluster::{Cluster, OrgList};
 pub use retry::{PoolPause, RetryPolicy};
 
 use crate::model;
@@ -245,9 +245,11 @@ pub struct Session {
     generation: AtomicU64,
     /// Runs after every login (switching to the Org): `Cluster` sets it.
     after_login: Mutex<Option<AfterLogin>>,
+    /// The Org the session works in, once entered (`None`: no Orgs).
+    org: Mutex<Option<model::Org>>,
 }
 
-type AfterLogin = Arc<
+pub type AfterLogin = Arc<
     dyn Fn(Arc<Session>) -> futures::future::BoxFuture<'static, Result<(), ApiError>> + Send + Sync,
 >;
 
@@ -266,6 +268,7 @@ impl Session {
             cookie_header: Mutex::new(None),
             generation: AtomicU64::new(0),
             after_login: Mutex::new(None),
+            org: Mutex::new(None),
         });
         if matches!(session.endpoint.credentials, Credentials::Password { .. }) {
             session.login(0).await?;
@@ -277,12 +280,21 @@ impl Session {
         &self.policy
     }
 
-    /// Sets what runs after each login (and runs it once now).
-    pub async fn set_after_login(self: &Arc<Self>, hook: AfterLogin) -> Result<(), ApiError> {
-        if let Ok(mut slot) = self.after_login.lock() {
-            *slot = Some(hook.clone());
+    pub fn org(&self) -> Option<model::Org> {
+        self.org.lock().ok().and_then(|o| o.clone())
+    }
+
+    pub fn set_org(&self, org: Option<model::Org>) {
+        if let Ok(mut slot) = self.org.lock() {
+            *slot = org;
         }
-        hook(self.clone()).await
+    }
+
+    /// Sets what runs after each later login.
+    pub fn set_after_login(&self, hook: AfterLogin) {
+        if let Ok(mut slot) = self.after_login.lock() {
+            *slot = Some(hook);
+        }
     }
 
     /// Logs in unless another task did since `seen_generation`.

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 use super::changes::ActionOp;
 use crate::error::Error;
+use crate::model::Org;
 
 pub const FORMAT: &str = "tsmigrate-journal";
 pub const VERSION: u64 = 2;
@@ -54,6 +55,9 @@ pub enum Line {
         version: u64,
         /// The cluster URL.
         target: String,
+        /// The Org written in, on a cluster with Orgs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        org: Option<Org>,
         #[serde(default)]
         label: String,
         #[serde(default)]
@@ -112,8 +116,13 @@ pub fn make_private_dir(dir: &Path) -> Result<(), Error> {
 }
 
 impl Journal {
-    /// Creates a new journal (mode 0600) for the cluster at `url`.
-    pub fn create(path: &Path, url: &str, label: &str) -> Result<Journal, Error> {
+    /// Creates a new journal (mode 0600) for the cluster at `url` (in `org`).
+    pub fn create(
+        path: &Path,
+        url: &str,
+        org: Option<&Org>,
+        label: &str,
+    ) -> Result<Journal, Error> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             make_private_dir(dir)?;
         }
@@ -130,6 +139,7 @@ impl Journal {
             journal: FORMAT.into(),
             version: VERSION,
             target: url.into(),
+            org: org.cloned(),
             label: label.into(),
             tool: format!("tsmigrate {}", env!("CARGO_PKG_VERSION")),
         })?;
@@ -250,6 +260,8 @@ impl Journal {
 pub struct Record {
     /// The cluster URL it was written for.
     pub target: String,
+    /// The Org it was written in (`None`: a cluster without Orgs).
+    pub org: Option<Org>,
     pub label: String,
     /// Objects in the order they were recorded.
     pub entries: Vec<(u64, Entry)>,
@@ -296,6 +308,7 @@ pub fn read(path: &Path) -> Result<Record, Error> {
                 journal,
                 version,
                 target,
+                org,
                 label,
                 ..
             } => {
@@ -312,6 +325,7 @@ pub fn read(path: &Path) -> Result<Record, Error> {
                     ));
                 }
                 rec.target = target;
+                rec.org = org;
                 rec.label = label;
             }
             Line::Write { seq, entry } => rec.entries.push((seq, entry)),
@@ -345,7 +359,7 @@ mod tests {
     async fn torn_records_are_skipped_and_appends_start_on_a_fresh_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
-        let j = Journal::create(&path, "http://127.0.0.1:1", "t").unwrap();
+        let j = Journal::create(&path, "http://127.0.0.1:1", None, "t").unwrap();
         let seq = j
             .before_write(Entry::Config {
                 before: Map::new(),

@@ -125,6 +125,7 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
             unremovable: merged(&ch.unremovable, &req.notes.unremovable),
             kept: merged(&ch.kept, &req.notes.kept),
             partial: req.notes.partial.clone(),
+            shared_config: req.notes.shared_config,
         },
         skipped: checked.skipped,
         unchecked: checked.unchecked,
@@ -156,7 +157,12 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
             "interrupted by a signal; nothing was written".into(),
         ));
     }
-    let journal = Journal::create(&req.journal, &target.url, &target.label)?;
+    let journal = Journal::create(
+        &req.journal,
+        &target.url,
+        target.org.as_ref(),
+        &target.label,
+    )?;
     req.progress.begin(ch.writes(), &journal.path);
     let stop = req.interrupt.clone();
     let run = execute(cluster, &ch, &journal, req.parallel, &stop, req.progress).await;

@@ -16,22 +16,33 @@ use crate::output::Printer;
 use crate::signals::{self, Abort};
 use crate::{compare, plan};
 
-/// What a target's lock is named after: the cluster (and, later, the Org).
-pub fn lock_identity(live: &LiveRef) -> String {
-    live.endpoint.url.clone()
+/// What a target's lock is named after: the cluster and the Org (by id,
+/// so that a name and an id of one Org share the lock).
+pub fn lock_identity(url: &str, org: Option<&crate::model::Org>) -> String {
+    match org {
+        None => url.to_string(),
+        Some(o) => format!("{url}#org={}", o.id),
+    }
 }
 
-/// Takes the lock of a live target.
+/// Connects to a live target (in its Org) and takes its lock.
 pub async fn lock_target(
+    ctx: &Context,
     settings: &Settings,
     live: &LiveRef,
     timeout: Option<Duration>,
     what: &str,
 ) -> Result<lock::TargetLock, Error> {
+    let cluster = ctx.conns.cluster(live, &settings.net).await?;
+    let org = cluster.org();
+    let label = match &org {
+        Some(o) => format!("{} (Org {o})", live.endpoint.label),
+        None => live.endpoint.label.clone(),
+    };
     lock::acquire(
         &settings.lock_dir(),
-        &lock_identity(live),
-        &live.endpoint.label,
+        &lock_identity(&live.endpoint.url, org.as_ref()),
+        &label,
         timeout.unwrap_or(Duration::ZERO),
         what,
     )
@@ -41,7 +52,7 @@ pub async fn lock_target(
 pub fn live_ref<'a>(r: &'a ClusterRef, flag: &str) -> Result<&'a LiveRef, Error> {
     match r {
         ClusterRef::Live(l) => Ok(l),
-        ClusterRef::Snapshot(p) => Err(Error::Usage(format!(
+        ClusterRef::Snapshot(p, _) => Err(Error::Usage(format!(
             "{flag} {}: a snapshot directory cannot be written to; name a live cluster",
             p.display()
         ))),
@@ -50,15 +61,18 @@ pub fn live_ref<'a>(r: &'a ClusterRef, flag: &str) -> Result<&'a LiveRef, Error>
 
 pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
-    let target_ref = settings.resolve(&args.target)?;
+    let target_ref = settings.resolve_in(&args.target, args.orgs.target_org.as_deref())?;
     let live = live_ref(&target_ref, "--target")?;
-    let _lock = lock_target(&settings, live, args.lock_timeout, "tsmigrate apply").await?;
-    let (target, desired, unresolved, source_label, notes) = match (&args.plan, &args.source) {
-        (Some(plan_path), _) => {
-            let plan = plan::read(plan_path)?;
+    // A plan that cannot be read is bad input before any cluster is asked.
+    let plan = args.plan.as_deref().map(plan::read).transpose()?;
+    let _lock = lock_target(ctx, &settings, live, args.lock_timeout, "tsmigrate apply").await?;
+    let (target, desired, unresolved, source_label, notes) = match (plan, &args.plan, &args.source)
+    {
+        (Some(plan), Some(plan_path), _) => {
+            let org = ctx.conns.cluster(live, &settings.net).await?.org();
             plan.check_target(
                 &live.endpoint.url,
-                crate::model::PRIMARY_ORG,
+                org.as_ref(),
                 &live.endpoint.label,
                 plan_path,
             )?;
@@ -80,18 +94,26 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
                 plan.notes.clone(),
             )
         }
-        (None, Some(source)) => {
-            let source_ref = settings.resolve(source)?;
+        (_, None, Some(source)) => {
+            let source_ref = settings.resolve_in(source, args.orgs.source_org.as_deref())?;
             let (s, t) = tokio::try_join!(
                 fetch::load(&source_ref, &settings, &ctx.conns),
                 fetch::load(&target_ref, &settings, &ctx.conns)
             )?;
             t.live()?;
-            let c = compare::compare(&settings, s, t, compare::Options { prune: args.prune })?;
+            let c = compare::compare(
+                &settings,
+                s,
+                t,
+                compare::Options {
+                    prune: args.prune,
+                    orgs: args.orgs.sides(),
+                },
+            )?;
             ctx.report_rules(&c);
             (c.target, c.desired, c.unresolved, c.source.label, c.notes)
         }
-        (None, None) => {
+        _ => {
             return Err(Error::Usage(
                 "apply needs --plan PLAN or --source REF".into(),
             ))
@@ -176,6 +198,7 @@ pub fn result_json(
             "unremovable": n.left.unremovable,
             "kept_without_prune": n.left.kept,
             "partly_selected": n.left.partial,
+            "config_shared_by_orgs": n.left.shared_config,
             "associations_not_added": n.skipped.iter().map(|m| m.pointer.clone()).collect::<Vec<_>>(),
             "unchecked": n.unchecked,
             "secrets_without_value": n.kept_secrets,

@@ -30,6 +30,7 @@ fn live(label: &str, url: String) -> ClusterRef {
         },
         parallel: None,
         profile: Some(label.into()),
+        org: None,
     })
 }
 
@@ -81,8 +82,11 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
     }
 
     step(2, "diff: what applying would change on prod")?;
-    let opts = compare::Options { prune: true };
-    let c = compare::compare(&settings, source, target, opts)?;
+    let opts = compare::Options {
+        prune: true,
+        ..Default::default()
+    };
+    let c = compare::compare(&settings, source, target, opts.clone())?;
     let palette = render::Palette::new(ctx.printer.color_out());
     ctx.printer.out(&render::text(&c.ops, &palette))?;
     out(&format!(

@@ -11,13 +11,18 @@ pub async fn run(
     reference: &str,
     out: &Path,
     force: bool,
+    org: Option<&str>,
 ) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
-    let side = fetch::load(&settings.resolve(reference)?, &settings, &ctx.conns).await?;
-    snapshot::write(out, &secrets::redact(&side.doc), &side.url, force)?;
+    let side = fetch::load(&settings.resolve_in(reference, org)?, &settings, &ctx.conns).await?;
+    snapshot::write(out, &secrets::redact(&side.doc), &side.origin(), force)?;
     ctx.printer.info(&format!(
-        "exported {} to {} ({} actions)",
+        "exported {}{} to {} ({} actions)",
         side.label,
+        side.org
+            .as_ref()
+            .map(|o| format!(" (Org {o})"))
+            .unwrap_or_default(),
         out.display(),
         document::actions(&side.doc).len()
     ));

@@ -174,34 +174,52 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
         Command::Sim(args) => sim::run(&ctx, args).await,
         Command::Completions { shell } => completions::completions(&ctx, shell),
         Command::Manpage => completions::manpage(&ctx),
-        Command::Show { cluster, format } => show::run(&ctx, &cluster, format).await,
+        Command::Show {
+            cluster,
+            format,
+            org,
+        } => show::run(&ctx, &cluster, format, org.as_deref()).await,
         Command::Export {
             cluster,
             out,
             force,
-        } => export::run(&ctx, &cluster, &out, force).await,
+            org,
+        } => export::run(&ctx, &cluster, &out, force, org.as_deref()).await,
         Command::Diff {
             source,
             target,
+            orgs,
             format,
             exit_code,
             prune,
-        } => diff::run(&ctx, &source, &target, format, exit_code, prune).await,
+        } => diff::run(&ctx, &source, &target, &orgs, format, exit_code, prune).await,
         Command::Plan {
             source,
             target,
+            orgs,
             out,
             exit_code,
             prune,
-        } => plan::run(&ctx, &source, &target, &out, exit_code, prune).await,
+        } => plan::run(&ctx, &source, &target, &orgs, &out, exit_code, prune).await,
         Command::Apply(args) => apply::run(&ctx, args).await,
         Command::Rollback(args) => rollback::run(&ctx, args).await,
         Command::Validate {
             source,
             target,
+            orgs,
             skip_missing_associations,
             format,
-        } => validate::run(&ctx, &source, &target, skip_missing_associations, format).await,
+        } => {
+            validate::run(
+                &ctx,
+                &source,
+                &target,
+                &orgs,
+                skip_missing_associations,
+                format,
+            )
+            .await
+        }
         Command::Demo => demo::run(&ctx).await,
         Command::Watch(args) => watch::run(&ctx, args).await,
     };

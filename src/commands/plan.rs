@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::Context;
+use crate::cli::OrgFlags;
 use crate::compare::{self, Comparison};
 use crate::diff::render;
 use crate::error::{Error, Outcome};
@@ -24,13 +25,14 @@ fn build(c: &Comparison) -> plan::Plan {
         &c.unresolved,
     )
     .with_notes(c.notes.clone())
-    .bound_to(&c.target.url, crate::model::PRIMARY_ORG)
+    .bound_to(&c.target.url, c.target.org.as_ref())
 }
 
 pub async fn run(
     ctx: &Context,
     source: &str,
     target: &str,
+    orgs: &OrgFlags,
     out: &Path,
     exit_code: bool,
     prune: bool,
@@ -41,7 +43,10 @@ pub async fn run(
         &ctx.conns,
         source,
         target,
-        compare::Options { prune },
+        compare::Options {
+            prune,
+            orgs: orgs.sides(),
+        },
     )
     .await?;
     ctx.report_comparison(&c);

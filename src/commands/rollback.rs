@@ -16,9 +16,13 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
             args.journal.display()
         ));
     }
+    let journal_org = record.org.as_ref().map(|o| o.id.to_string());
     let target_ref = match &args.target {
-        Some(t) => settings.resolve(t)?,
-        None => settings.resolve_url(&record.target)?,
+        Some(t) => settings.resolve_in(t, args.org.as_deref())?,
+        None => settings.resolve_in(
+            &settings.resolve_url(&record.target)?.label(),
+            args.org.as_deref().or(journal_org.as_deref()),
+        )?,
     };
     let live = live_ref(&target_ref, "--target")?;
     if record.target.trim_end_matches('/') != live.endpoint.url.trim_end_matches('/') {
@@ -29,8 +33,34 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
             live.endpoint.url
         )));
     }
-    let _lock = lock_target(&settings, live, args.lock_timeout, "tsmigrate rollback").await?;
     let cluster = ctx.conns.cluster(live, &settings.net).await?;
+    let (was, is) = (
+        record
+            .org
+            .as_ref()
+            .map_or(crate::model::PRIMARY_ORG, |o| o.id),
+        cluster.org().map_or(crate::model::PRIMARY_ORG, |o| o.id),
+    );
+    if was != is {
+        return Err(Error::Usage(format!(
+            "{}: the journal was written in Org {}, not in Org {} of {}; nothing was written",
+            args.journal.display(),
+            record
+                .org
+                .as_ref()
+                .map_or(was.to_string(), |o| o.to_string()),
+            cluster.org().map_or(is.to_string(), |o| o.to_string()),
+            live.endpoint.label
+        )));
+    }
+    let _lock = lock_target(
+        ctx,
+        &settings,
+        live,
+        args.lock_timeout,
+        "tsmigrate rollback",
+    )
+    .await?;
     let writer = journal::Journal::reopen(&args.journal, record.next_seq());
     if let Err(e) = &writer {
         ctx.printer.warn(&format!(

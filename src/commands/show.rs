@@ -14,8 +14,14 @@ pub async fn run(
     ctx: &Context,
     reference: &str,
     format: Option<ShowFormat>,
+    org: Option<&str>,
 ) -> Result<Outcome, Error> {
     if let Some(p) = plan_file(reference) {
+        if org.is_some() {
+            return Err(Error::Usage(format!(
+                "{reference}: --org is for a cluster; a plan names its own Org"
+            )));
+        }
         return show_plan(ctx, &p, format.unwrap_or(ShowFormat::Text));
     }
     if !matches!(format, None | Some(ShowFormat::Json)) {
@@ -24,7 +30,7 @@ pub async fn run(
         )));
     }
     let settings = ctx.settings()?;
-    let side = fetch::load(&settings.resolve(reference)?, &settings, &ctx.conns).await?;
+    let side = fetch::load(&settings.resolve_in(reference, org)?, &settings, &ctx.conns).await?;
     ctx.printer.out(&pretty(&secrets::redact(&side.doc))?)?;
     Ok(Outcome::Success)
 }

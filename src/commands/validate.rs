@@ -3,7 +3,7 @@
 
 use super::{pretty, Context};
 use crate::apply::Notes;
-use crate::cli::ReportFormat;
+use crate::cli::{OrgFlags, ReportFormat};
 use crate::compare;
 use crate::error::{Error, Outcome};
 use crate::validate::{self, TargetFacts};
@@ -12,6 +12,7 @@ pub async fn run(
     ctx: &Context,
     source: &str,
     target: &str,
+    orgs: &OrgFlags,
     skip_missing: bool,
     format: ReportFormat,
 ) -> Result<Outcome, Error> {
@@ -21,7 +22,10 @@ pub async fn run(
         &ctx.conns,
         source,
         target,
-        compare::Options::default(),
+        compare::Options {
+            prune: false,
+            orgs: orgs.sides(),
+        },
     )
     .await?;
     ctx.report_comparison(&c);

@@ -200,8 +200,8 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
     }
     // Resolve both references once, so a typo (or missing credentials)
     // fails now, not every interval.
-    let source_ref = settings.resolve(&args.source)?;
-    let target_ref = settings.resolve(&args.target)?;
+    let source_ref = settings.resolve_in(&args.source, args.orgs.source_org.as_deref())?;
+    let target_ref = settings.resolve_in(&args.target, args.orgs.target_org.as_deref())?;
     for r in [&source_ref, &target_ref] {
         if let crate::config::ClusterRef::Live(l) = r {
             if matches!(l.endpoint.credentials, crate::api::Credentials::None) {
@@ -276,6 +276,7 @@ impl Watch<'_> {
             &self.args.target,
             compare::Options {
                 prune: self.args.prune,
+                orgs: self.args.orgs.sides(),
             },
         )
         .await
@@ -407,13 +408,24 @@ impl Watch<'_> {
     /// Makes the target match; whether it now does.
     async fn repair(&self, c: Comparison, stop: &Abort) -> bool {
         let ctx = self.ctx;
-        let Ok(target_ref) = self.settings.resolve(&self.args.target) else {
+        let Ok(target_ref) = self
+            .settings
+            .resolve_in(&self.args.target, self.args.orgs.target_org.as_deref())
+        else {
             return false;
         };
         let Ok(live) = live_ref(&target_ref, "--target") else {
             return false;
         };
-        let lock = match lock_target(&self.settings, live, None, "tsmigrate watch --apply").await {
+        let lock = match lock_target(
+            self.ctx,
+            &self.settings,
+            live,
+            None,
+            "tsmigrate watch --apply",
+        )
+        .await
+        {
             Ok(l) => l,
             Err(e) => {
                 ctx.printer.error(&e);

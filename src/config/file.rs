@@ -40,6 +40,8 @@ pub struct Profile {
     #[serde(default)]
     pub insecure_tls: bool,
     pub parallel: Option<usize>,
+    /// The Org: a name or a numeric id (default: the Primary Org, 0).
+    pub org: Option<toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]

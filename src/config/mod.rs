@@ -16,6 +16,7 @@ pub use file::{ConfigFile, Profile};
 use crate::api::{Credentials, Endpoint, NetOptions, RetryPolicy};
 use crate::error::Error;
 use crate::mapping::Mapping;
+use crate::model::OrgSpec;
 use crate::secrets::SecretValues;
 use crate::select::{Rule, Selection};
 
@@ -66,6 +67,14 @@ pub enum MapChoice {
     ByProfiles(Vec<file::MapEntry>),
 }
 
+/// The Orgs the two sides are named in (`--source-org`, `--target-org`):
+/// each overrides the profile's `org`.
+#[derive(Debug, Clone, Default)]
+pub struct SideOrgs {
+    pub source: Option<String>,
+    pub target: Option<String>,
+}
+
 /// A live cluster named by a REF.
 #[derive(Debug, Clone)]
 pub struct LiveRef {
@@ -74,20 +83,33 @@ pub struct LiveRef {
     pub parallel: Option<usize>,
     /// The profile it is (by name, or by URL), for `[[maps]]`.
     pub profile: Option<String>,
+    /// The Org (`--source-org`/`--target-org`/`--org`, else the profile's
+    /// `org`); `None` is the Primary Org.
+    pub org: Option<OrgSpec>,
+}
+
+impl LiveRef {
+    /// The Org to work in: the one named, else the Primary Org.
+    pub fn org_spec(&self) -> OrgSpec {
+        self.org
+            .clone()
+            .unwrap_or(OrgSpec::Id(crate::model::PRIMARY_ORG))
+    }
 }
 
 /// What a REF names.
 #[derive(Debug, Clone)]
 pub enum ClusterRef {
     Live(LiveRef),
-    Snapshot(PathBuf),
+    /// A snapshot directory, and the Org a flag says it must be of.
+    Snapshot(PathBuf, Option<OrgSpec>),
 }
 
 impl ClusterRef {
     pub fn label(&self) -> String {
         match self {
             ClusterRef::Live(l) => l.endpoint.label.clone(),
-            ClusterRef::Snapshot(p) => p.display().to_string(),
+            ClusterRef::Snapshot(p, _) => p.display().to_string(),
         }
     }
 }
@@ -218,7 +240,7 @@ impl Settings {
     pub fn parallel_for(&self, target: &ClusterRef, flag: Option<usize>) -> usize {
         let profile = match target {
             ClusterRef::Live(l) => l.parallel,
-            ClusterRef::Snapshot(_) => None,
+            ClusterRef::Snapshot(..) => None,
         };
         flag.or(profile).unwrap_or(self.parallel).max(1)
     }
@@ -229,6 +251,20 @@ impl Settings {
 
     pub fn lock_dir(&self) -> PathBuf {
         self.state_dir.join("locks")
+    }
+
+    /// Resolves a REF in an Org: `org` (a flag) overrides the profile's.
+    pub fn resolve_in(&self, text: &str, org: Option<&str>) -> Result<ClusterRef, Error> {
+        let r = self.resolve(text)?;
+        let Some(flag) = org else { return Ok(r) };
+        let spec = OrgSpec::parse(flag);
+        Ok(match r {
+            ClusterRef::Live(mut l) => {
+                l.org = Some(spec);
+                ClusterRef::Live(l)
+            }
+            ClusterRef::Snapshot(p, _) => ClusterRef::Snapshot(p, Some(spec)),
+        })
     }
 
     /// Resolves a REF: a profile, a URL, or a snapshot directory.
@@ -274,6 +310,7 @@ impl Settings {
                 endpoint,
                 parallel: None,
                 profile,
+                org: None,
             }));
         }
         let path = PathBuf::from(text);
@@ -284,7 +321,7 @@ impl Settings {
                     crate::snapshot::META_FILE
                 )));
             }
-            return Ok(ClusterRef::Snapshot(path));
+            return Ok(ClusterRef::Snapshot(path, None));
         }
         let where_ = match &self.config_path {
             Some(p) => format!("a profile in {}", p.display()),
@@ -310,13 +347,17 @@ impl Settings {
     /// used the other way; never between a side and itself.
     pub fn mapping_between(
         &self,
-        source: (Option<&str>, &str),
-        target: (Option<&str>, &str),
+        source: (Option<&str>, &str, i64),
+        target: (Option<&str>, &str, i64),
     ) -> Result<Option<Mapping>, Error> {
         let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
+        // A side is a cluster and an Org: two Orgs of one cluster are two
+        // sides (their objects' GUIDs differ), one Org is never mapped
+        // against itself.
         let same_url = !source.1.is_empty() && norm(source.1) == norm(target.1);
-        let same_profile = source.0.is_some() && source.0 == target.0;
-        if same_url || same_profile {
+        let same_side = same_url && source.2 == target.2;
+        let same_profile = source.0.is_some() && source.0 == target.0 && source.2 == target.2;
+        if same_side || same_profile {
             return Ok(None);
         }
         match &self.maps {
@@ -419,10 +460,25 @@ impl Settings {
             insecure_tls: p.insecure_tls,
             credentials_hint: hint,
         };
+        let org = match &p.org {
+            None => None,
+            Some(toml::Value::Integer(id)) => Some(OrgSpec::Id(*id)),
+            Some(toml::Value::String(s)) if !s.trim().is_empty() => Some(OrgSpec::parse(s)),
+            Some(other) => {
+                return Err(Error::input(
+                    &file,
+                    format!(
+                        "clusters.{name}.org: an Org name or numeric id, not {}",
+                        other.type_str()
+                    ),
+                ))
+            }
+        };
         Ok(ClusterRef::Live(LiveRef {
             endpoint,
             parallel: p.parallel,
             profile: Some(name.to_string()),
+            org,
         }))
     }
 }

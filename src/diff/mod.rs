@@ -62,16 +62,30 @@ pub struct Notes {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub partial: Vec<String>,
+    /// Both sides are Orgs of one cluster: the config is the cluster's,
+    /// so it is neither compared nor written.
+    #[serde(
+        default,
+        rename = "config_shared_by_orgs",
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub shared_config: bool,
 }
 
 impl Notes {
     pub fn is_empty(&self) -> bool {
-        self.unremovable.is_empty() && self.kept.is_empty() && self.partial.is_empty()
+        self.unremovable.is_empty()
+            && self.kept.is_empty()
+            && self.partial.is_empty()
+            && !self.shared_config
     }
 
     /// One line each, for text outputs.
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
+        if self.shared_config {
+            out.push("config: both sides are Orgs of one cluster, whose config they share; it is neither compared nor written".to_string());
+        }
         for p in &self.unremovable {
             out.push(format!(
                 "{p}: only the target has this config key; the API cannot remove it, so it stays"

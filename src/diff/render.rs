@@ -373,6 +373,7 @@ pub fn json_report(ops: &[Op], notes: &Notes, source: &str, target: &str) -> Val
             "unremovable": notes.unremovable,
             "kept_without_prune": notes.kept,
             "partly_selected": notes.partial,
+            "config_shared_by_orgs": notes.shared_config,
         },
     })
 }

@@ -758,7 +758,12 @@ fn edited_plans_and_plans_for_another_target_are_refused_before_writing() {
     );
     let mut p = plan.clone();
     p["target_org"] = json!(7);
-    apply("org.json", "other org", &p, &["(Org 7)", "(Org 0)"]);
+    apply(
+        "org.json",
+        "other org",
+        &p,
+        &["(Org Primary (7))", "(Org Primary (0))"],
+    );
 }
 
 #[test]
