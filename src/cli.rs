@@ -242,6 +242,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Text, hide_possible_values = true)]
         format: ReportFormat,
     },
+    /// Apply one source to many targets or Orgs: canary first, then in parallel
+    #[command(
+        after_help = "Examples:\n  tsmigrate rollout --source snapshots/prod --target staging --target prod-eu --target prod-us --yes\n  tsmigrate rollout --source dev --target cloud --all-orgs --canary 2 --max-failures 1 --dry-run"
+    )]
+    Rollout(RolloutArgs),
     /// Keep watching for drift; optionally repair it and push reports
     #[command(
         after_help = "Examples:\n  tsmigrate watch --source snapshots/prod --target prod --interval 5m --push-url https://hooks.example.com/drift --state-file /var/lib/tsmigrate/watch.json\n  tsmigrate watch --source dev --target staging --interval 1h --apply"
@@ -364,6 +369,48 @@ fn parse_seconds_or_zero(s: &str) -> Result<std::time::Duration, String> {
 }
 
 #[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// Where the configuration comes from: profile, URL or snapshot directory
+    #[arg(long, value_name = "REF")]
+    pub source: String,
+    /// A cluster to change: profile or URL; repeat it, in the order to roll out
+    #[arg(long, value_name = "REF", required = true)]
+    pub target: Vec<String>,
+    #[command(flatten)]
+    pub orgs: OrgFlags,
+    /// Every Org of each target cluster (GET session/orgs), instead of its one Org
+    #[arg(long, conflicts_with = "target_org")]
+    pub all_orgs: bool,
+    /// The first N targets go first, one at a time; if one fails, nothing else is touched
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub canary: usize,
+    /// After N failed targets no new target starts
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_failures: u64,
+    /// Targets applied at once after the canary
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub parallel_targets: u64,
+    /// Concurrent writes per target (default: the profile's `parallel`, else [migrate] parallel, else 8)
+    #[arg(long, value_name = "N", env = "TSMIGRATE_PARALLEL", hide_env_values = true, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel: Option<u16>,
+    /// Delete actions only on a target
+    #[arg(long)]
+    pub prune: bool,
+    /// Do not add associations to objects missing on a target (with a warning)
+    #[arg(long)]
+    pub skip_missing_associations: bool,
+    /// Roll out without asking (required without a terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Show what each target would get; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// text (a table), or json (an array, one object per target)
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text, hide_possible_values = true)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Where the configuration comes from: profile, URL or snapshot directory
 
@@ -451,6 +498,9 @@ pub struct SimArgs {
     /// A PUT replaces the whole action, associations included
     #[arg(long)]
     pub put_replaces: bool,
+    /// The cluster has no Orgs feature: GET and PUT session/orgs answer 404 (the state must have no orgs)
+    #[arg(long)]
+    pub no_orgs: bool,
     /// Seed for repeatable faults
     #[arg(long)]
     pub seed: Option<u64>,

@@ -36,6 +36,9 @@ pub struct Options {
     pub prune: bool,
     /// `--source-org`, `--target-org`.
     pub orgs: SideOrgs,
+    /// Leave the target's config as it is: another target of the same
+    /// cluster writes it (rollout to several Orgs of one cluster).
+    pub keep_config: bool,
 }
 
 /// Loads both REFs concurrently, each in its Org.
@@ -100,7 +103,7 @@ pub fn compare(
         &target.doc,
         settings,
         &opts,
-        same_cluster(&source, &target) && source.org_id() != target.org_id(),
+        opts.keep_config || (same_cluster(&source, &target) && source.org_id() != target.org_id()),
     );
     let ops = diff::diff(&target.doc, &desired);
     Ok(Comparison {

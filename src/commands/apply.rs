@@ -108,6 +108,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
                 compare::Options {
                     prune: args.prune,
                     orgs: args.orgs.sides(),
+                    keep_config: false,
                 },
             )?;
             ctx.report_rules(&c);

@@ -30,6 +30,7 @@ pub async fn run(
     let opts = compare::Options {
         prune,
         orgs: orgs.sides(),
+        keep_config: false,
     };
     match targets {
         [target] => one(ctx, source, target, opts, format, exit_code).await,
@@ -85,22 +86,27 @@ fn review(c: &Comparison) -> View {
 struct Row {
     target: String,
     result: Result<Comparison, Error>,
+    /// Another target is an Org of the same cluster.
+    shared: bool,
 }
 
 impl Row {
     fn label(&self) -> String {
         match &self.result {
-            Ok(c) => side_label(&c.target),
+            Ok(c) => side_label(&c.target, self.shared),
             Err(_) => self.target.clone(),
         }
     }
 }
 
-/// "prod", or "prod (Org Sales (3))" on a cluster with Orgs.
-fn side_label(side: &fetch::Side) -> String {
+/// "prod", or "prod (Org Sales (3))" where the Org tells sides apart: it
+/// is not the Primary Org, or `shared` (several Orgs of one cluster).
+fn side_label(side: &fetch::Side, shared: bool) -> String {
     match &side.org {
-        Some(o) => format!("{} (Org {o})", side.label),
-        None => side.label.clone(),
+        Some(o) if o.id != crate::model::PRIMARY_ORG || shared => {
+            format!("{} (Org {o})", side.label)
+        }
+        _ => side.label.clone(),
     }
 }
 
@@ -137,19 +143,33 @@ async fn fleet(
                 Row {
                     target: text.clone(),
                     result,
+                    shared: false,
                 }
             }
         })
         .buffered(FLEET_PARALLEL)
         .collect()
         .await;
+    let mut rows = rows;
+    let urls: Vec<Option<String>> = rows
+        .iter()
+        .map(|r| {
+            r.result
+                .as_ref()
+                .ok()
+                .map(|c| c.target.url.trim_end_matches('/').to_ascii_lowercase())
+        })
+        .collect();
+    for (row, url) in rows.iter_mut().zip(&urls) {
+        row.shared = url.is_some() && urls.iter().filter(|u| *u == url).count() > 1;
+    }
     for row in &rows {
         match &row.result {
             Ok(c) => ctx.report_comparison(c),
             Err(e) => ctx.printer.error(e),
         }
     }
-    let source_label = side_label(&source_side);
+    let source_label = side_label(&source_side, false);
     let text = match format {
         DiffFormat::Json => pretty(&fleet_json(&source_label, &rows))?,
         DiffFormat::Markdown => fleet_markdown(&source_label, &rows),

@@ -10,6 +10,7 @@ mod export;
 mod plan;
 mod progress;
 mod rollback;
+mod rollout;
 mod show;
 mod sim;
 mod validate;
@@ -222,6 +223,7 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
         }
         Command::Demo => demo::run(&ctx).await,
         Command::Watch(args) => watch::run(&ctx, args).await,
+        Command::Rollout(args) => rollout::run(&ctx, args).await,
     };
     ctx.conns.close_all().await;
     result

@@ -46,6 +46,7 @@ pub async fn run(
         compare::Options {
             prune,
             orgs: orgs.sides(),
+            keep_config: false,
         },
     )
     .await?;

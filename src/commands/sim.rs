@@ -25,6 +25,7 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
         behaviour: sim::Behaviour {
             list_omits_associations: args.list_omits_associations,
             put_replaces: args.put_replaces,
+            no_orgs: args.no_orgs,
         },
         log_requests: ctx.printer.verbose > 0,
     };

@@ -25,6 +25,7 @@ pub async fn run(
         compare::Options {
             prune: false,
             orgs: orgs.sides(),
+            keep_config: false,
         },
     )
     .await?;

@@ -277,6 +277,7 @@ impl Watch<'_> {
             compare::Options {
                 prune: self.args.prune,
                 orgs: self.args.orgs.sides(),
+                keep_config: false,
             },
         )
         .await

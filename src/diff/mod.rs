@@ -84,7 +84,7 @@ impl Notes {
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.shared_config {
-            out.push("config: both sides are Orgs of one cluster, whose config they share; it is neither compared nor written".to_string());
+            out.push("config: the config is the cluster's, shared by its Orgs; it is neither compared nor written for this Org".to_string());
         }
         for p in &self.unremovable {
             out.push(format!(

@@ -200,6 +200,13 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, Error> {
         )));
     }
     let (state, store) = store::Store::open(&opts.state_file, SimState::example)?;
+    if opts.behaviour.no_orgs && !state.orgs.is_empty() {
+        return Err(Error::Input {
+            file: opts.state_file.display().to_string(),
+            message: "at /orgs: --no-orgs simulates a cluster without Orgs, and the state has Orgs"
+                .into(),
+        });
+    }
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|e| Error::Usage(format!("--listen {}: {e}", opts.listen)))?;

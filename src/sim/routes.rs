@@ -284,6 +284,9 @@ async fn logout(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
 
 /// `GET session/orgs`: the Orgs, and the session's current one.
 async fn orgs(State(sim): State<Arc<Sim>>, Extension(caller): Extension<Caller>) -> Response {
+    if sim.opts.behaviour.no_orgs {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let list = sim.read(|s| s.org_list()).await;
     let orgs: Vec<Value> = list
         .into_iter()
@@ -300,6 +303,9 @@ async fn switch_org(
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Response {
+    if sim.opts.behaviour.no_orgs {
+        return StatusCode::NOT_FOUND.into_response();
+    }
     let result = async {
         let raw = form_field(&body, "orgid")?;
         let org: i64 = raw

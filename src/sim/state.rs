@@ -94,6 +94,8 @@ pub struct Behaviour {
     pub list_omits_associations: bool,
     /// A PUT replaces the whole action, associations included.
     pub put_replaces: bool,
+    /// The cluster has no Orgs feature: `session/orgs` answers 404.
+    pub no_orgs: bool,
 }
 
 /// The built-in example cluster (values our own, shapes from the API page).

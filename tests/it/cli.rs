@@ -17,6 +17,7 @@ fn help_texts_are_pinned_and_carry_examples() {
         "rollback",
         "validate",
         "watch",
+        "rollout",
         "demo",
         "completions",
         "manpage",
@@ -75,7 +76,8 @@ fn version_completions_and_man_page() {
         "arguments with their values"
     );
     for command in [
-        "sim", "show", "export", "diff", "plan", "validate", "apply", "rollback", "watch", "demo",
+        "sim", "show", "export", "diff", "plan", "validate", "apply", "rollback", "watch",
+        "rollout", "demo",
     ] {
         assert!(
             page.contains(&format!("tsmigrate {command}"))

@@ -56,6 +56,7 @@ fn all_switches() -> (Faults, Behaviour) {
         Behaviour {
             list_omits_associations: true,
             put_replaces: true,
+            no_orgs: true,
         },
     )
 }

@@ -174,7 +174,7 @@ fn schema(name: &str) -> jsonschema::Validator {
 }
 
 /// Fails with every violation listed.
-fn conforms(name: &str, doc: &Value) {
+pub fn conforms(name: &str, doc: &Value) {
     let v = schema(name);
     let errors: Vec<String> = v
         .iter_errors(doc)

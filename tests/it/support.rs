@@ -115,6 +115,11 @@ impl TestSim {
         self.running.as_ref().map_or(0, |r| r.writes_seen())
     }
 
+    /// Requests the simulator received, of any kind.
+    pub fn requests_seen(&self) -> u64 {
+        self.running.as_ref().map_or(0, |r| r.requests_seen())
+    }
+
     /// Sessions open on the simulator now.
     pub fn open_sessions(&self) -> usize {
         self.running.as_ref().map_or(0, |r| r.open_sessions())
