@@ -350,10 +350,8 @@ async fn one(
                 Report::Unchanged { .. } => (Result_::Unchanged, Counts::default(), 0),
                 Report::DryRun {
                     requests, counts, ..
-                } => (Result_::DryRun, counts.clone(), requests.len()),
-                Report::Applied { counts, writes, .. } => {
-                    (Result_::Applied, counts.clone(), *writes)
-                }
+                } => (Result_::DryRun, *counts, requests.len()),
+                Report::Applied { counts, writes, .. } => (Result_::Applied, *counts, *writes),
             };
             let (Report::Applied { notes, .. }
             | Report::DryRun { notes, .. }
