@@ -30,8 +30,6 @@ pub struct Side {
     pub raw: Value,
     /// Action name → GUID on this cluster (empty for snapshots).
     pub ids: BTreeMap<String, String>,
-    /// `GET admin/configinfo/overrides` (live clusters).
-    pub overrides: Option<Map<String, Value>>,
     pub cluster: Option<Cluster>,
     /// Where the document's secrets are (ignored paths removed).
     pub secret_paths: Vec<Vec<String>>,
@@ -66,29 +64,68 @@ impl Side {
     }
 }
 
+/// The target's `GET admin/configinfo/overrides`, which validation checks
+/// config values against: read when `desired` changes the config, else
+/// not needed (`None`).
+pub async fn overrides_for(
+    side: &Side,
+    desired: &Value,
+) -> Result<Option<Map<String, Value>>, Error> {
+    let Some(cluster) = &side.cluster else {
+        return Ok(None);
+    };
+    if desired.get("config") == side.doc.get("config") {
+        return Ok(None);
+    }
+    cluster
+        .overrides()
+        .await
+        .map(Some)
+        .map_err(|e| cluster_error(cluster, "admin/configinfo/overrides", e))
+}
+
 /// Hosts and sessions of one command: one connection pool (and one rate
-/// limiter) per cluster URL, one session per REF, all closed at the end.
+/// limiter) per cluster URL, one session per REF and Org, all closed at
+/// the end. A session released by one Org's work is reused, switched, for
+/// the next Org of the same cluster and credentials (a rollout to many
+/// Orgs logs in once per parallel target, not once per Org).
 #[derive(Default)]
 pub struct Connections {
     hosts: Mutex<HashMap<String, Arc<Host>>>,
-    clusters: tokio::sync::Mutex<HashMap<String, Cluster>>,
+    clusters: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Cluster>>>>,
+    /// Released sessions, by endpoint (label and URL: the same credentials).
+    idle: Mutex<HashMap<String, Vec<Arc<Session>>>>,
+    /// `GET session/orgs` of each cluster URL (`None`: it has no Orgs).
+    orgs: Mutex<HashMap<String, Option<Vec<model::Org>>>>,
     sessions: api::Sessions,
+}
+
+fn endpoint_key(live: &LiveRef) -> String {
+    format!("{}\n{}", live.endpoint.label, live.endpoint.url)
+}
+
+fn cluster_key(live: &LiveRef) -> String {
+    format!("{}\n{}", endpoint_key(live), live.org_spec())
 }
 
 impl Connections {
     /// The cluster of `live`, connected (and logged in, in its Org) on
-    /// first use.
+    /// first use. Connections to different REFs or Orgs are made
+    /// concurrently; one REF and Org is connected once.
     pub async fn cluster(&self, live: &LiveRef, net: &NetOptions) -> Result<Cluster, Error> {
-        let key = format!(
-            "{}\n{}\n{}",
-            live.endpoint.label,
-            live.endpoint.url,
-            live.org_spec()
-        );
-        let mut clusters = self.clusters.lock().await;
-        if let Some(c) = clusters.get(&key) {
-            return Ok(c.clone());
-        }
+        let cell = {
+            let mut clusters = self
+                .clusters
+                .lock()
+                .map_err(|_| Error::Internal("session table poisoned".into()))?;
+            clusters.entry(cluster_key(live)).or_default().clone()
+        };
+        cell.get_or_try_init(|| self.connect(live, net))
+            .await
+            .cloned()
+    }
+
+    async fn connect(&self, live: &LiveRef, net: &NetOptions) -> Result<Cluster, Error> {
         if matches!(live.endpoint.credentials, api::Credentials::None) {
             return Err(Error::Cluster {
                 cluster: live.endpoint.label.clone(),
@@ -98,15 +135,43 @@ impl Connections {
                 ),
             });
         }
-        let host = self.host(live, net)?;
-        let session = Session::open(host, live.endpoint.clone(), net)
-            .await
-            .map_err(|e| connect_error(&live.endpoint, e))?;
-        self.sessions.register(&session);
+        let reused = self
+            .idle
+            .lock()
+            .ok()
+            .and_then(|mut idle| idle.get_mut(&endpoint_key(live)).and_then(Vec::pop));
+        let session = match reused {
+            Some(s) => s,
+            None => {
+                let host = self.host(live, net)?;
+                let session = Session::open(host, live.endpoint.clone(), net)
+                    .await
+                    .map_err(|e| connect_error(&live.endpoint, e))?;
+                self.sessions.register(&session);
+                session
+            }
+        };
         let cluster = Cluster::new(session);
-        enter_org(&cluster, live).await?;
-        clusters.insert(key, cluster.clone());
+        self.enter_org(&cluster, live).await?;
         Ok(cluster)
+    }
+
+    /// Done with `live` in this command: its session may serve another Org
+    /// of the same cluster. It stays logged in until `close_all`.
+    pub fn release(&self, live: &LiveRef) {
+        let cell = self
+            .clusters
+            .lock()
+            .ok()
+            .and_then(|mut c| c.remove(&cluster_key(live)));
+        let Some(cluster) = cell.and_then(|c| c.get().cloned()) else {
+            return;
+        };
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.entry(endpoint_key(live))
+                .or_default()
+                .push(cluster.session);
+        }
     }
 
     fn host(&self, live: &LiveRef, net: &NetOptions) -> Result<Arc<Host>, Error> {
@@ -123,62 +188,113 @@ impl Connections {
         Ok(host)
     }
 
+    /// The Orgs of the cluster of `live` (`None`: it has no Orgs), asked
+    /// once per cluster.
+    pub async fn org_list(
+        &self,
+        live: &LiveRef,
+        net: &NetOptions,
+    ) -> Result<Option<Vec<model::Org>>, Error> {
+        if let Some(known) = self.known_orgs(&live.endpoint.url) {
+            return Ok(known);
+        }
+        let cluster = self.cluster(live, net).await?;
+        let list = cluster
+            .org_list()
+            .await
+            .map_err(|e| cluster_error(&cluster, "GET session/orgs", e))?;
+        let orgs = list.map(|l| l.orgs);
+        self.remember_orgs(&live.endpoint.url, orgs.clone());
+        Ok(orgs)
+    }
+
+    fn known_orgs(&self, url: &str) -> Option<Option<Vec<model::Org>>> {
+        self.orgs.lock().ok().and_then(|o| o.get(url).cloned())
+    }
+
+    fn remember_orgs(&self, url: &str, orgs: Option<Vec<model::Org>>) {
+        if let Ok(mut o) = self.orgs.lock() {
+            o.insert(url.to_string(), orgs);
+        }
+    }
+
+    /// Puts the session of `cluster` in the Org `live` names (the Primary
+    /// Org unless named) and checks that it took: a login lands in
+    /// whatever Org the user last used, so nothing is read or written
+    /// before this. After every later login (an expired session) the
+    /// session is put back in it.
+    async fn enter_org(&self, cluster: &Cluster, live: &LiveRef) -> Result<(), Error> {
+        let spec = live.org_spec();
+        let url = &live.endpoint.url;
+        // The Orgs of the cluster, and where the session is when that is
+        // known from the same answer.
+        let (orgs, current) = match self.known_orgs(url) {
+            Some(orgs) => (orgs, cluster.org().map(|o| o.id)),
+            None => {
+                let list = cluster
+                    .org_list()
+                    .await
+                    .map_err(|e| cluster_error(cluster, "GET session/orgs", e))?;
+                let current = list.as_ref().map(|l| l.current);
+                let orgs = list.map(|l| l.orgs);
+                self.remember_orgs(url, orgs.clone());
+                (orgs, current)
+            }
+        };
+        let Some(orgs) = orgs else {
+            // No Orgs: everything is the Primary Org's.
+            if spec != OrgSpec::Id(model::PRIMARY_ORG) {
+                return Err(Error::Usage(format!(
+                    "{}: Org {spec} was asked for, but the cluster has no Orgs",
+                    live.endpoint.label
+                )));
+            }
+            cluster.session.set_org(None);
+            return Ok(());
+        };
+        let Some(org) = spec.find(&orgs).cloned() else {
+            let known: Vec<String> = orgs.iter().map(|o| o.to_string()).collect();
+            return Err(Error::Usage(format!(
+                "{}: there is no Org {spec} that this user can see; the Orgs are: {}",
+                live.endpoint.label,
+                known.join(", ")
+            )));
+        };
+        let id = org.id;
+        if current != Some(id) {
+            // Elsewhere, or where a new login landed is not known: switch,
+            // then check.
+            switch_and_check(cluster, id, true)
+                .await
+                .map_err(|e| cluster_error(cluster, &format!("switching to Org {org}"), e))?;
+        }
+        let hook: api::AfterLogin = Arc::new(move |session: Arc<Session>| {
+            let c = Cluster::new(session);
+            Box::pin(async move { switch_and_check(&c, id, false).await })
+        });
+        cluster.session.set_after_login(hook);
+        cluster.session.set_org(Some(org));
+        Ok(())
+    }
+
     /// Logs out of every session opened.
     pub async fn close_all(&self) {
         self.sessions.close_all().await;
-        self.clusters.lock().await.clear();
-    }
-}
-
-/// Puts the session of `cluster` in the Org `live` names (the Primary Org
-/// unless named) and checks that it took: a login lands in whatever Org the
-/// user last used, so nothing is read or written before this. After every
-/// later login (an expired session) the session is put back in it.
-async fn enter_org(cluster: &Cluster, live: &LiveRef) -> Result<(), Error> {
-    let spec = live.org_spec();
-    let list = cluster
-        .org_list()
-        .await
-        .map_err(|e| cluster_error(cluster, "GET session/orgs", e))?;
-    let Some(list) = list else {
-        // No Orgs: everything is the Primary Org's.
-        if spec != OrgSpec::Id(model::PRIMARY_ORG) {
-            return Err(Error::Usage(format!(
-                "{}: Org {spec} was asked for, but the cluster has no Orgs",
-                live.endpoint.label
-            )));
+        if let Ok(mut c) = self.clusters.lock() {
+            c.clear();
         }
-        cluster.session.set_org(None);
-        return Ok(());
-    };
-    let Some(org) = spec.find(&list.orgs).cloned() else {
-        let known: Vec<String> = list.orgs.iter().map(|o| o.to_string()).collect();
-        return Err(Error::Usage(format!(
-            "{}: there is no Org {spec} that this user can see; the Orgs are: {}",
-            live.endpoint.label,
-            known.join(", ")
-        )));
-    };
-    let id = org.id;
-    if list.current != id {
-        switch_and_check(cluster, id)
-            .await
-            .map_err(|e| cluster_error(cluster, &format!("switching to Org {org}"), e))?;
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
     }
-    let hook: api::AfterLogin = Arc::new(move |session: Arc<Session>| {
-        let c = Cluster::new(session);
-        Box::pin(async move { switch_and_check(&c, id).await })
-    });
-    cluster.session.set_after_login(hook);
-    cluster.session.set_org(Some(org));
-    Ok(())
 }
 
-/// Switches the session to Org `id` unless it is there, and reads the
-/// current Org back: the switch must have taken.
-async fn switch_and_check(cluster: &Cluster, id: i64) -> Result<(), ApiError> {
+/// Switches the session to Org `id` and reads the current Org back: the
+/// switch must have taken. Unless `blind`, the current Org is read first
+/// and a session already there is left alone.
+async fn switch_and_check(cluster: &Cluster, id: i64, blind: bool) -> Result<(), ApiError> {
     let current = |l: Option<api::OrgList>| l.map_or(model::PRIMARY_ORG, |l| l.current);
-    if current(cluster.org_list().await?) == id {
+    if !blind && current(cluster.org_list().await?) == id {
         return Ok(());
     }
     cluster.switch_org(id).await?;
@@ -401,7 +517,6 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 doc,
                 raw: Value::Null,
                 ids: BTreeMap::new(),
-                overrides: None,
                 cluster: None,
                 secret_paths,
                 profile: settings.profile_for_url(&url),
@@ -411,12 +526,9 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
         ClusterRef::Live(live) => {
             let cluster = conns.cluster(live, &settings.net).await?;
             let org = cluster.org();
-            let (document, overrides) = tokio::try_join!(read_document(&cluster), async {
-                cluster
-                    .overrides()
-                    .await
-                    .map_err(|e| cluster_error(&cluster, "admin/configinfo/overrides", e))
-            })?;
+            // The overrides metadata is read when a config key is to
+            // change (`overrides_for`): most applies to an Org change none.
+            let document = read_document(&cluster).await?;
             crate::secrets::remember_all(&document.doc);
             let raw = document.doc.clone();
             let mut doc = document.doc;
@@ -427,7 +539,6 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 doc,
                 raw,
                 ids: document.ids,
-                overrides: Some(overrides),
                 cluster: Some(cluster),
                 secret_paths,
                 url: live.endpoint.url.clone(),

@@ -95,9 +95,10 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     let target = req.target;
     let cluster = target.live()?;
     let mut desired = req.desired;
+    let overrides = crate::fetch::overrides_for(target, &desired).await?;
     let facts = TargetFacts {
         doc: &target.doc,
-        overrides: target.overrides.as_ref(),
+        overrides: overrides.as_ref(),
     };
     let checked = validate::validate(
         &mut desired,

@@ -156,15 +156,12 @@ async fn expand(
     let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
     for live in lives {
         let per_org: Vec<LiveRef> = if all_orgs {
-            let cluster = ctx.conns.cluster(&live, &settings.net).await?;
-            match cluster
-                .org_list()
-                .await
-                .map_err(|e| fetch::cluster_error(&cluster, "GET session/orgs", e))?
-            {
+            let orgs = ctx.conns.org_list(&live, &settings.net).await?;
+            // The session that asked serves the first target of the cluster.
+            ctx.conns.release(&live);
+            match orgs {
                 None => vec![live],
-                Some(list) => list
-                    .orgs
+                Some(orgs) => orgs
                     .iter()
                     .map(|o| LiveRef {
                         org: Some(OrgSpec::Id(o.id)),
@@ -404,6 +401,21 @@ async fn one(
 }
 
 async fn apply_one(
+    ctx: &Context,
+    settings: &Settings,
+    args: &RolloutArgs,
+    source: &Side,
+    t: &Target,
+    journal: PathBuf,
+    interrupt: &Abort,
+) -> Result<(Option<Org>, Report), Error> {
+    let result = apply_locked(ctx, settings, args, source, t, journal, interrupt).await;
+    // Its session may now serve another Org of the cluster.
+    ctx.conns.release(&t.live);
+    result
+}
+
+async fn apply_locked(
     ctx: &Context,
     settings: &Settings,
     args: &RolloutArgs,

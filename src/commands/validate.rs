@@ -30,9 +30,10 @@ pub async fn run(
     )
     .await?;
     ctx.report_comparison(&c);
+    let overrides = crate::fetch::overrides_for(&c.target, &c.desired).await?;
     let facts = TargetFacts {
         doc: &c.target.doc,
-        overrides: c.target.overrides.as_ref(),
+        overrides: overrides.as_ref(),
     };
     let checked = validate::check_all(
         &mut c.desired,

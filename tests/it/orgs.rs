@@ -461,6 +461,7 @@ fn rollout_to_all_orgs_converges_and_writes_the_config_once() {
     assert_eq!(target.state(), before);
     assert_eq!(target.writes(), 0);
 
+    let logins = target.logins();
     let (rows, err) = rollout(
         w,
         &[
@@ -474,6 +475,11 @@ fn rollout_to_all_orgs_converges_and_writes_the_config_once() {
         0,
     );
     assert_eq!(results(&rows), vec!["applied"; 3], "{err}");
+    // Sessions are reused from Org to Org, and all are closed at the end.
+    // Canary alone, then two Orgs at once: two sessions at most.
+    let logins = target.logins() - logins;
+    assert!(logins <= 2, "logins: {logins}");
+    assert_eq!(target.open_sessions(), 0);
     let orgs: Vec<Value> = rows
         .as_array()
         .unwrap()

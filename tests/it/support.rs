@@ -115,6 +115,11 @@ impl TestSim {
         self.running.as_ref().map_or(0, |r| r.writes_seen())
     }
 
+    /// Logins the simulator accepted.
+    pub fn logins(&self) -> u64 {
+        self.running.as_ref().map_or(0, |r| r.logins_seen())
+    }
+
     /// Requests the simulator received, of any kind.
     pub fn requests_seen(&self) -> u64 {
         self.running.as_ref().map_or(0, |r| r.requests_seen())
