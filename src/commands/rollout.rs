@@ -475,8 +475,12 @@ fn changes_text(c: &Option<Counts>) -> String {
     match c {
         None => "-".into(),
         Some(c) => format!(
-            "{} keys, +{} ~{} -{}",
-            c.config_keys, c.created, c.updated, c.deleted
+            "{} {}, +{} ~{} -{}",
+            c.config_keys,
+            if c.config_keys == 1 { "key" } else { "keys" },
+            c.created,
+            c.updated,
+            c.deleted
         ),
     }
 }
