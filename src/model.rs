@@ -11,6 +11,34 @@ pub const V1_BASE: &str = "/callosum/v1/tspublic/v1";
 /// REST v2 base path under the cluster URL.
 pub const V2_BASE: &str = "/api/rest/2.0";
 
+/// REST v2 endpoints, under `V2_BASE`: JSON bodies, `GET` and `POST` only.
+pub mod v2 {
+    /// `POST` `{username, password, org_id, validity_time_in_sec}` → `{token, …}`.
+    pub const TOKEN_FULL: &str = "/auth/token/full";
+    /// `POST` `{token}` → 204.
+    pub const TOKEN_REVOKE: &str = "/auth/token/revoke";
+    /// `POST` `{username, password, org_identifier, remember_me}` → 204 and cookies.
+    pub const SESSION_LOGIN: &str = "/auth/session/login";
+    pub const SESSION_LOGOUT: &str = "/auth/session/logout";
+    /// `GET` → the user, with `current_org: {id, name}` and `orgs`.
+    pub const SESSION_USER: &str = "/auth/session/user";
+    /// `GET` → `{okta_enabled, onboarding_content_url, saml_enabled}`.
+    pub const SYSTEM_CONFIG: &str = "/system/config";
+    /// `GET` → `{"config_override_info": {…}}`.
+    pub const CONFIG_OVERRIDES: &str = "/system/config-overrides";
+    /// `POST` `{"configuration": {…}}` → 204.
+    pub const CONFIG_UPDATE: &str = "/system/config-update";
+    /// `POST` a new custom action → 200 the action; `{id}/update`,
+    /// `{id}/delete` under it → 204.
+    pub const ACTIONS: &str = "/customization/custom-actions";
+    pub const ACTIONS_SEARCH: &str = "/customization/custom-actions/search";
+    pub const ORGS_SEARCH: &str = "/orgs/search";
+    pub const METADATA_SEARCH: &str = "/metadata/search";
+    pub const GROUPS_SEARCH: &str = "/groups/search";
+    /// Records a paged search answers when it is not told (`record_size`).
+    pub const DEFAULT_RECORD_SIZE: usize = 10;
+}
+
 /// The header every v1 call carries (CSRF protection).
 pub const REQUESTED_BY: (&str, &str) = ("X-Requested-By", "ThoughtSpot");
 
