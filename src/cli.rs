@@ -498,9 +498,18 @@ pub struct SimArgs {
     /// A PUT replaces the whole action, associations included
     #[arg(long)]
     pub put_replaces: bool,
-    /// The cluster has no Orgs feature: GET and PUT session/orgs answer 404 (the state must have no orgs)
+    /// The cluster has no Orgs feature: GET and PUT session/orgs answer 404, v2 orgs/search 403 (the state must have no orgs)
     #[arg(long)]
     pub no_orgs: bool,
+    /// REST APIs served over the same state: v1 (/callosum/v1/tspublic/v1/), v2 (/api/rest/2.0/) or both; the other's paths answer 404
+    #[arg(long, value_name = "API", default_value = "both", value_parser = ["v1", "v2", "both"])]
+    pub api: String,
+    /// v2 system/config-overrides answers keys nested as objects ({"samlConfiguration": {"enabled": true}}), not dotted
+    #[arg(long)]
+    pub v2_config_nested: bool,
+    /// A v2 custom-action search for an unknown custom_action_identifier answers 400, not []
+    #[arg(long)]
+    pub v2_search_unknown_400: bool,
     /// Seed for repeatable faults
     #[arg(long)]
     pub seed: Option<u64>,

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::api::{v2map, Api};
 use crate::config::{Settings, SideOrgs};
 use crate::diff::{self, Notes, Op};
 use crate::error::Error;
@@ -27,6 +28,29 @@ pub struct Comparison {
     pub unmatched_rules: Vec<String>,
     /// Every secret placeholder of the source.
     pub placeholders: Vec<String>,
+    /// Between a v1 and a v2 side, actions are compared as both APIs can
+    /// hold them (`v2map::project`); `Some(target API)` then.
+    pub view: Option<Api>,
+    /// What the target's API cannot hold of the source: pointer and why.
+    /// Apply, plan and validate refuse while there is any.
+    pub inexpressible: Vec<String>,
+}
+
+impl Comparison {
+    /// Refuses (exit 1, before anything is written) what the target's API
+    /// cannot hold, naming each pointer.
+    pub fn check_expressible(&self) -> Result<(), Error> {
+        if self.inexpressible.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Usage(format!(
+            "{} ({}) cannot hold what {} has; nothing was written (leave these out with --ignore, or change them on the source):\n  {}",
+            self.target.label,
+            self.target.api.name(),
+            self.source.label,
+            self.inexpressible.join("\n  ")
+        )))
+    }
 }
 
 /// How two sides are compared.
@@ -98,13 +122,22 @@ pub fn compare(
         &target.secret_paths,
         &settings.secrets,
     )?;
-    let notes = what_apply_leaves(
+    let mut target = target;
+    let view = (source.api != target.api).then_some(target.api);
+    let mut inexpressible = Vec::new();
+    if let Some(api) = view {
+        inexpressible = v2map::project_doc(&mut desired, api);
+        v2map::project_doc(&mut target.doc, api);
+    }
+    let config_scope = partial_config(&mut desired, &source, &target);
+    let mut notes = what_apply_leaves(
         &mut desired,
         &target.doc,
         settings,
         &opts,
         opts.keep_config || (same_cluster(&source, &target) && source.org_id() != target.org_id()),
     );
+    notes.config_scope = config_scope;
     let ops = diff::diff(&target.doc, &desired);
     Ok(Comparison {
         source,
@@ -115,7 +148,107 @@ pub fn compare(
         notes,
         unmatched_rules,
         placeholders,
+        view,
+        inexpressible,
     })
+}
+
+/// Config where a side shows only some keys (REST v2: the overridden
+/// ones): a key it does not show says nothing. A partial source sets only
+/// the keys it shows; a full source sets only the keys a partial target
+/// shows (the target's value of any other is unknown). Returns the note
+/// that says what was compared, if anything was left out.
+fn partial_config(desired: &mut Value, source: &Side, target: &Side) -> Option<String> {
+    if !source.partial_config() && !target.partial_config() {
+        return None;
+    }
+    let have = target
+        .doc
+        .get("config")
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Map::new()));
+    let want = desired
+        .get("config")
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Map::new()));
+    let mut merged = have.clone();
+    let mut left_out = 0usize;
+    if target.partial_config() && !source.partial_config() {
+        let mut shown = Vec::new();
+        leaves(&have, &mut Vec::new(), &mut shown);
+        let mut all = Vec::new();
+        leaves(&want, &mut Vec::new(), &mut all);
+        for path in &all {
+            if shown.contains(path) {
+                if let Some(v) = crate::pointer::get(&want, path) {
+                    crate::pointer::set(&mut merged, path, v.clone());
+                }
+            } else {
+                left_out += 1;
+            }
+        }
+    } else {
+        overlay(&mut merged, &want);
+    }
+    desired["config"] = merged;
+    let partial = if source.partial_config() {
+        source
+    } else {
+        target
+    };
+    Some(if target.partial_config() && !source.partial_config() {
+        format!(
+            "config: {} speaks REST v2, which shows only overridden config keys: the {} keys it shows were compared; {left_out} more of {} were not (their value there is unknown)",
+            partial.label,
+            count_leaves(&have),
+            source.label
+        )
+    } else {
+        format!(
+            "config: {} speaks REST v2, which shows only overridden config keys: those {} are compared; every other key of {} is left as it is",
+            partial.label,
+            count_leaves(&want),
+            target.label
+        )
+    })
+}
+
+/// The paths of the leaves of a config (arrays are leaves).
+fn leaves(v: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        Value::Object(m) if !m.is_empty() => {
+            for (k, child) in m {
+                path.push(k.clone());
+                leaves(child, path, out);
+                path.pop();
+            }
+        }
+        _ if path.is_empty() => {}
+        _ => out.push(path.clone()),
+    }
+}
+
+fn count_leaves(v: &Value) -> usize {
+    let mut out = Vec::new();
+    leaves(v, &mut Vec::new(), &mut out);
+    out.len()
+}
+
+/// `top`'s leaves written over `base`.
+fn overlay(base: &mut Value, top: &Value) {
+    match (base, top) {
+        (Value::Object(b), Value::Object(t)) => {
+            for (k, v) in t {
+                match b.get_mut(k) {
+                    Some(slot) if slot.is_object() && v.is_object() => overlay(slot, v),
+                    _ => {
+                        b.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (b, t) => *b = t.clone(),
+    }
 }
 
 /// Whether two sides are (Orgs of) one cluster.

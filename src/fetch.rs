@@ -40,6 +40,10 @@ pub struct Side {
     /// The Org (for a snapshot: the one it was exported from); `None` on
     /// a cluster without Orgs.
     pub org: Option<model::Org>,
+    /// The API it was read through (for a snapshot: the one it was
+    /// exported through). On REST v2 the config holds only the keys
+    /// `system/config-overrides` shows.
+    pub api: api::Api,
 }
 
 impl Side {
@@ -50,7 +54,16 @@ impl Side {
 
     /// Where it came from, for the snapshot's `tsmigrate.json`.
     pub fn origin(&self) -> crate::snapshot::Origin {
-        crate::snapshot::Origin::new(&self.url, self.org.clone())
+        crate::snapshot::Origin {
+            api: self.api,
+            ..crate::snapshot::Origin::new(&self.url, self.org.clone())
+        }
+    }
+
+    /// Whether its config holds only some keys (REST v2: the overridden
+    /// ones), so that a key it lacks says nothing.
+    pub fn partial_config(&self) -> bool {
+        self.api == api::Api::V2
     }
 
     /// The live cluster, or a usage error naming the snapshot.
@@ -368,7 +381,12 @@ pub async fn read_document(cluster: &Cluster) -> Result<LiveDocument, Error> {
                 .map_err(|e| cluster_error(cluster, "admin/embed/actions", e))
         },
     )?;
-    let (config, actions) = complete_actions(cluster, config, list).await?;
+    // REST v2 searches answer every action whole (associations and groups).
+    let (config, actions) = if cluster.api() == api::Api::V2 {
+        (config, list)
+    } else {
+        complete_actions(cluster, config, list).await?
+    };
     let (doc, ids) = document::from_api(cluster.label(), config, actions)?;
     Ok(LiveDocument { doc, ids })
 }
@@ -512,6 +530,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
             }
             let url = origin.url;
             Ok(Side {
+                api: origin.api,
                 org: origin.org,
                 label: r.label(),
                 doc,
@@ -526,6 +545,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
         ClusterRef::Live(live) => {
             let cluster = conns.cluster(live, &settings.net).await?;
             let org = cluster.org();
+            let api = cluster.api();
             // The overrides metadata is read when a config key is to
             // change (`overrides_for`): most applies to an Org change none.
             let document = read_document(&cluster).await?;
@@ -544,6 +564,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 url: live.endpoint.url.clone(),
                 profile: live.profile.clone(),
                 org,
+                api,
             })
         }
     }

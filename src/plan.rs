@@ -34,6 +34,10 @@ pub struct Plan {
     /// Its name, on a cluster with Orgs (information only: the id binds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_org_name: Option<String>,
+    /// Made between a v1 and a v2 side: actions compared as both APIs
+    /// hold them, for this target API (the target is read so at apply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<crate::api::Api>,
     /// When the plan was made (RFC 3339), if recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub made_at: Option<String>,
@@ -139,6 +143,7 @@ pub fn build(
         target_url: String::new(),
         target_org: crate::model::PRIMARY_ORG,
         target_org_name: None,
+        view: None,
         made_at: None,
         target_fingerprint: fingerprint(target_doc),
         absent,
@@ -176,6 +181,12 @@ impl Plan {
     }
 
     /// Binds the plan to the cluster at `url` and its Org `org`.
+    /// Made between APIs: the target is read as both hold actions.
+    pub fn viewed(mut self, view: Option<crate::api::Api>) -> Plan {
+        self.view = view;
+        self
+    }
+
     pub fn bound_to(mut self, url: &str, org: Option<&Org>) -> Plan {
         self.target_url = url.trim_end_matches('/').to_string();
         self.target_org = org.map_or(crate::model::PRIMARY_ORG, |o| o.id);

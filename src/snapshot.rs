@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::api::Api;
 use crate::error::Error;
 use crate::jsonfile;
 use crate::model::Org;
@@ -67,6 +68,8 @@ pub fn is_snapshot(dir: &Path) -> bool {
 pub struct Origin {
     pub url: String,
     pub org: Option<Org>,
+    /// The API it was read through: on v2 its config is the overridden keys.
+    pub api: Api,
 }
 
 impl Origin {
@@ -74,6 +77,7 @@ impl Origin {
         Origin {
             url: url.to_string(),
             org,
+            api: Api::V1,
         }
     }
 
@@ -190,6 +194,10 @@ pub fn render(doc: &Value, origin: &Origin) -> Result<BTreeMap<String, Vec<u8>>,
     if let Some(org) = &origin.org {
         meta["org"] = json!({"id": org.id, "name": org.name});
     }
+    if origin.api == Api::V2 {
+        // Recorded only where it matters: the config is partial.
+        meta["api"] = json!("v2");
+    }
     files.insert(META_FILE.to_string(), jsonfile::to_pretty(&meta)?);
     let config = doc.get("config").cloned().unwrap_or_else(|| json!({}));
     files.insert(CONFIG_FILE.to_string(), jsonfile::to_pretty(&config)?);
@@ -255,7 +263,21 @@ fn read_meta(dir: &Path) -> Result<Origin, Error> {
             )
         })?),
     };
-    Ok(Origin { url: source, org })
+    let api = match meta.get("api").and_then(Value::as_str) {
+        None | Some("v1") => Api::V1,
+        Some("v2") => Api::V2,
+        Some(other) => {
+            return Err(Error::input(
+                meta_path.display(),
+                format!("at /api: {other:?} is not \"v1\" or \"v2\""),
+            ))
+        }
+    };
+    Ok(Origin {
+        url: source,
+        org,
+        api,
+    })
 }
 
 /// Reads a snapshot directory back into a canonical document. Never

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
-use super::{bad_shape, parse_body, ApiError, Body, ErrorKind, Request, Retry, Session};
+use super::{bad_shape, parse_body, Api, ApiError, Body, ErrorKind, Request, Retry, Session};
 use crate::model::{self, ObjectQuery, Org};
 use crate::signals::Abort;
 
@@ -27,6 +27,15 @@ impl Cluster {
 
     pub fn label(&self) -> &str {
         &self.session.endpoint.label
+    }
+
+    /// The API this cluster is spoken to in.
+    pub fn api(&self) -> Api {
+        self.session.api()
+    }
+
+    fn v2(&self) -> bool {
+        self.api() == Api::V2
     }
 
     fn v1(path: &str) -> String {
@@ -61,23 +70,48 @@ impl Cluster {
         }
     }
 
+    /// The config: v1's whole configinfo; on v2 only the keys
+    /// `system/config-overrides` shows, nested.
     pub async fn configinfo(&self) -> Result<Map<String, Value>, ApiError> {
+        if self.v2() {
+            return self.v2_config().await;
+        }
         self.get_object("/admin/configinfo").await
     }
 
+    /// v1's overrides metadata (types and patterns of config keys); v2 has
+    /// none to give.
     pub async fn overrides(&self) -> Result<Map<String, Value>, ApiError> {
+        if self.v2() {
+            return Ok(Map::new());
+        }
         self.get_object("/admin/configinfo/overrides").await
     }
 
+    /// Every action, in v1 form (on v2 with associations and groups).
     pub async fn actions(&self) -> Result<Vec<Value>, ApiError> {
+        if self.v2() {
+            return self.v2_actions().await;
+        }
         self.get_array("/admin/embed/actions", &[]).await
     }
 
     pub async fn action(&self, id: &str) -> Result<Map<String, Value>, ApiError> {
+        if self.v2() {
+            return self.v2_action(id).await;
+        }
         self.get_object(&action_path(id, "")?).await
     }
 
     pub async fn associations(&self, id: &str) -> Result<Map<String, Value>, ApiError> {
+        if self.v2() {
+            let one = self.v2_action(id).await?;
+            return Ok(one
+                .get(model::ASSOCIATION_MAP)
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default());
+        }
         self.get_object(&action_path(id, "/associations")?).await
     }
 
@@ -88,6 +122,9 @@ impl Cluster {
         query: ObjectQuery,
         ids: &[String],
     ) -> Result<Vec<Value>, ApiError> {
+        if self.v2() {
+            return self.v2_objects(query, ids).await;
+        }
         let mut out = Vec::new();
         let mut offset = 0usize;
         loop {
@@ -140,6 +177,9 @@ impl Cluster {
         changes: &Map<String, Value>,
         abort: Option<&Abort>,
     ) -> Result<(), ApiError> {
+        if self.v2() {
+            return self.v2_update_config(changes, abort).await;
+        }
         let form = [(
             model::CONFIG_CHANGES,
             Value::Object(changes.clone()).to_string(),
@@ -162,6 +202,9 @@ impl Cluster {
         action: &Value,
         abort: Option<&Abort>,
     ) -> Result<Value, ApiError> {
+        if self.v2() {
+            return self.v2_create(action, abort).await;
+        }
         let form = [(model::EMBED_ACTION, action.to_string())];
         let body = self
             .write(
@@ -175,12 +218,18 @@ impl Cluster {
         parse_body(&body, "/admin/embed/actions")
     }
 
+    /// Writes the action's fields (v1: PUT the whole action). `before` is
+    /// what it was (v2 changes user groups by adding and removing).
     pub async fn update_action(
         &self,
         id: &str,
         action: &Value,
+        before: Option<&Value>,
         abort: Option<&Abort>,
     ) -> Result<(), ApiError> {
+        if self.v2() {
+            return self.v2_update(id, action, before, abort).await;
+        }
         let form = [(model::EMBED_ACTION, action.to_string())];
         self.write(
             Method::PUT,
@@ -194,6 +243,9 @@ impl Cluster {
     }
 
     pub async fn delete_action(&self, id: &str, abort: Option<&Abort>) -> Result<(), ApiError> {
+        if self.v2() {
+            return self.v2_delete(id, abort).await;
+        }
         self.write(
             Method::DELETE,
             &action_path(id, "")?,
@@ -213,6 +265,9 @@ impl Cluster {
         add: bool,
         abort: Option<&Abort>,
     ) -> Result<(), ApiError> {
+        if self.v2() {
+            return self.v2_associations(id, map, add, abort).await;
+        }
         let wrapper = json!({ model::ASSOCIATION_MAP: map });
         let form = [(model::ACTION_ASSOCIATION, wrapper.to_string())];
         let method = if add { Method::POST } else { Method::DELETE };
@@ -235,6 +290,9 @@ impl Cluster {
     /// current one. `None` when the cluster has no Orgs: it does not know
     /// the endpoint (404) or lists none.
     pub async fn org_list(&self) -> Result<Option<OrgList>, ApiError> {
+        if self.v2() {
+            return self.v2_orgs().await;
+        }
         let path = model::SESSION_ORGS;
         let q = [
             ("batchsize", "-1".to_string()),
@@ -250,6 +308,9 @@ impl Cluster {
 
     /// `PUT session/orgs` (form `orgid`): the session works in Org `id` from now on.
     pub async fn switch_org(&self, id: i64) -> Result<(), ApiError> {
+        if self.v2() {
+            return self.v2_switch(id).await;
+        }
         self.write(
             Method::PUT,
             model::SESSION_ORGS,

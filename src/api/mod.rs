@@ -8,6 +8,8 @@
 pub mod cluster;
 pub mod pace;
 pub mod retry;
+mod v2;
+pub mod v2map;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,6 +20,7 @@ use serde_json::Value;
 
 pub use cluster::{Cluster, OrgList};
 pub use retry::{PoolPause, RetryPolicy};
+pub use v2map::Api;
 
 use crate::model;
 use crate::signals::Abort;
@@ -50,6 +53,32 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// Which API to speak to a cluster (profile key `api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiChoice {
+    /// v1 where the cluster answers it, else v2.
+    #[default]
+    Auto,
+    V1,
+    V2,
+}
+
+impl ApiChoice {
+    pub fn parse(text: &str) -> Option<ApiChoice> {
+        match text {
+            "auto" => Some(ApiChoice::Auto),
+            "v1" => Some(ApiChoice::V1),
+            "v2" => Some(ApiChoice::V2),
+            _ => None,
+        }
+    }
+}
+
+/// How long a token minted for REST v2 is asked to live.
+const V2_TOKEN_SECONDS: u64 = 3600;
+/// A minted token this close to its end is renewed before the next request.
+const V2_TOKEN_MARGIN: Duration = Duration::from_secs(60);
+
 /// How to reach one cluster.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -61,6 +90,7 @@ pub struct Endpoint {
     pub insecure_tls: bool,
     /// Where to look when the credentials are refused.
     pub credentials_hint: String,
+    pub api: ApiChoice,
 }
 
 /// Network settings of every request.
@@ -167,11 +197,13 @@ impl<'a> Request<'a> {
         }
     }
 
-    /// Whether the request changes the cluster (sessions do not count).
+    /// Whether the request changes the cluster (sessions and searches do
+    /// not count).
     pub fn is_write(&self) -> bool {
         self.method != Method::GET
             && !self.path.contains("/session/")
             && !self.path.contains("/auth/")
+            && !self.path.ends_with("/search")
     }
 }
 
@@ -226,10 +258,12 @@ impl Host {
     }
 }
 
-/// Cookies of one login.
+/// Cookies of one login, or the token a v2 login minted.
 #[derive(Debug, Default)]
 struct Auth {
     cookies: Vec<(String, String)>,
+    /// A REST v2 token we minted (`auth/token/full`), and when it ends.
+    minted: Option<(String, Instant)>,
     /// Bumped by every login, so that concurrent 401s log in only once.
     generation: u64,
     logged_in: bool,
@@ -247,6 +281,13 @@ pub struct Session {
     after_login: Mutex<Option<AfterLogin>>,
     /// The Org the session works in, once entered (`None`: no Orgs).
     org: Mutex<Option<model::Org>>,
+    /// The API the cluster is spoken to in (decided at `open`).
+    api: Mutex<Api>,
+    /// REST v2: the Org a login asks for (v2 has no switch; a login or a
+    /// token carries the Org).
+    login_org: Mutex<Option<i64>>,
+    /// `Authorization` of every request: the user's token, or one minted.
+    bearer: Mutex<Option<String>>,
 }
 
 pub type AfterLogin = Arc<
@@ -269,11 +310,100 @@ impl Session {
             generation: AtomicU64::new(0),
             after_login: Mutex::new(None),
             org: Mutex::new(None),
+            api: Mutex::new(Api::V1),
+            login_org: Mutex::new(None),
+            bearer: Mutex::new(None),
         });
+        if let Credentials::Token { token, .. } = &session.endpoint.credentials {
+            session.set_bearer(Some(token.clone()));
+        }
+        let api = match session.endpoint.api {
+            ApiChoice::V1 => Api::V1,
+            ApiChoice::V2 => Api::V2,
+            ApiChoice::Auto => session.probe().await?,
+        };
+        session.set_api(api);
         if matches!(session.endpoint.credentials, Credentials::Password { .. }) {
             session.login(0).await?;
         }
         Ok(session)
+    }
+
+    /// `auto`: REST v1 where the cluster answers it, else v2. A cluster
+    /// that answers v1 with 404 does not speak it.
+    async fn probe(self: &Arc<Self>) -> Result<Api, ApiError> {
+        let path = match &self.endpoint.credentials {
+            Credentials::Password { .. } => format!("{}/session/login", model::V1_BASE),
+            _ => format!("{}/admin/configinfo/overrides", model::V1_BASE),
+        };
+        let form;
+        let req = match &self.endpoint.credentials {
+            Credentials::Password { username, password } => {
+                form = [
+                    ("username", username.clone()),
+                    ("password", password.clone()),
+                    ("rememberme", "false".to_string()),
+                ];
+                Request {
+                    method: Method::POST,
+                    path: &path,
+                    query: &[],
+                    body: Body::Form(&form),
+                    retry: Retry::Transient,
+                }
+            }
+            _ => Request::get(&path),
+        };
+        match self.send_with_retries(&req, None, false).await {
+            Ok(answer) => {
+                // The v1 login worked: keep its session rather than log in twice.
+                if matches!(self.endpoint.credentials, Credentials::Password { .. }) {
+                    self.adopt_login(answer.cookies).await;
+                }
+                Ok(Api::V1)
+            }
+            Err(e) if e.status == Some(404) => Ok(Api::V2),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn adopt_login(&self, cookies: Vec<(String, String)>) {
+        let mut auth = self.auth.lock().await;
+        auth.cookies = cookies;
+        auth.generation += 1;
+        auth.logged_in = true;
+        let header = cookie_header(&auth.cookies);
+        if let Ok(mut slot) = self.cookie_header.lock() {
+            *slot = header;
+        }
+        self.generation.store(auth.generation, Ordering::SeqCst);
+    }
+
+    /// The API this session speaks.
+    pub fn api(&self) -> Api {
+        self.api.lock().map(|a| *a).unwrap_or_default()
+    }
+
+    fn set_api(&self, api: Api) {
+        if let Ok(mut slot) = self.api.lock() {
+            *slot = api;
+        }
+    }
+
+    fn set_bearer(&self, token: Option<String>) {
+        if let Ok(mut slot) = self.bearer.lock() {
+            *slot = token;
+        }
+    }
+
+    /// REST v2: logs in again, now in Org `id` (a v2 session or token
+    /// carries its Org; there is no switch).
+    pub async fn login_in_org(self: &Arc<Self>, id: i64) -> Result<(), ApiError> {
+        if let Ok(mut slot) = self.login_org.lock() {
+            *slot = Some(id);
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        self.login(generation).await
     }
 
     pub fn policy(&self) -> &RetryPolicy {
@@ -306,6 +436,39 @@ impl Session {
         let Credentials::Password { username, password } = &self.endpoint.credentials else {
             return Ok(());
         };
+        if self.api() == Api::V2 {
+            let org = self
+                .login_org
+                .lock()
+                .ok()
+                .and_then(|o| *o)
+                .unwrap_or(model::PRIMARY_ORG);
+            let body = serde_json::json!({
+                "username": username, "password": password,
+                "org_id": org, "validity_time_in_sec": V2_TOKEN_SECONDS,
+            });
+            let path = format!("{}{}", model::V2_BASE, model::v2::TOKEN_FULL);
+            let req = Request {
+                method: Method::POST,
+                path: &path,
+                query: &[],
+                body: Body::Json(&body),
+                retry: Retry::Transient,
+            };
+            let resp = self.send_with_retries(&req, None, false).await?;
+            let token = v2::parse_token(&resp.body)?;
+            self.set_bearer(Some(token.0.clone()));
+            auth.minted = Some(token);
+            auth.generation += 1;
+            auth.logged_in = true;
+            self.generation.store(auth.generation, Ordering::SeqCst);
+            drop(auth);
+            let hook = self.after_login.lock().ok().and_then(|h| h.clone());
+            if let Some(hook) = hook {
+                hook(self.clone()).await?;
+            }
+            return Ok(());
+        }
         let form = [
             ("username", username.clone()),
             ("password", password.clone()),
@@ -363,6 +526,10 @@ impl Session {
         let mut relogins = 0u32;
         loop {
             attempt += 1;
+            if may_relogin && self.token_ending().await {
+                let generation = self.generation.load(Ordering::SeqCst);
+                Box::pin(self.login(generation)).await?;
+            }
             self.host.pause.wait().await;
             let sent = self.host.pacer.wait().await;
             let generation = self.generation.load(Ordering::SeqCst);
@@ -446,7 +613,8 @@ impl Session {
             Body::Form(form) => builder.form(form),
             Body::Json(v) => builder.json(v),
         };
-        if let Credentials::Token { token, .. } = &self.endpoint.credentials {
+        let bearer = self.bearer.lock().ok().and_then(|b| b.clone());
+        if let Some(token) = bearer {
             builder = builder.bearer_auth(token);
         }
         let cookies = self.cookie_header.lock().ok().and_then(|c| c.clone());
@@ -490,13 +658,36 @@ impl Session {
         ))
     }
 
-    /// Ends the session on the cluster (best effort) if we opened one.
+    /// Whether a token we minted is about to end (renewed before use).
+    async fn token_ending(&self) -> bool {
+        let auth = self.auth.lock().await;
+        auth.minted
+            .as_ref()
+            .is_some_and(|(_, ends)| Instant::now() + V2_TOKEN_MARGIN >= *ends)
+    }
+
+    /// Ends the session on the cluster (best effort) if we opened one: a
+    /// v1 logout, or the revocation of a v2 token we minted (never of the
+    /// user's own token).
     pub async fn close(&self) {
         let mut auth = self.auth.lock().await;
         if !auth.logged_in {
             return;
         }
         auth.logged_in = false;
+        if let Some((token, _)) = auth.minted.take() {
+            let body = serde_json::json!({ "token": token });
+            let path = format!("{}{}", model::V2_BASE, model::v2::TOKEN_REVOKE);
+            let req = Request {
+                method: Method::POST,
+                path: &path,
+                query: &[],
+                body: Body::Json(&body),
+                retry: Retry::Transient,
+            };
+            let _ = self.send_once(&req).await;
+            return;
+        }
         let path = format!("{}/session/logout", model::V1_BASE);
         let req = Request {
             method: Method::POST,
@@ -621,7 +812,7 @@ pub(crate) fn bad_shape(path: &str, expected: &str, got: &Value) -> ApiError {
 /// `{"error": {"message": {...}}}`, or text), secrets masked.
 fn error_message(body: &[u8]) -> String {
     let text = match serde_json::from_slice::<Value>(body) {
-        Ok(v) => json_message(&v),
+        Ok(v) => v2map::error_text(&v).or_else(|| json_message(&v)),
         Err(_) => None,
     };
     let text = text.unwrap_or_else(|| {

@@ -181,6 +181,30 @@ pub struct Current<'a> {
     pub doc: &'a Value,
     pub raw: &'a Value,
     pub ids: &'a ActionIds,
+    /// `doc` shows actions as both APIs hold them (a v1 target of a v2
+    /// source): fields it leaves out keep the target's values in bodies.
+    pub projected: bool,
+}
+
+/// Fields of `raw` (and of its `detail`) that `body` lacks, kept: what a
+/// projection leaves out is the target's own.
+fn keep_unshown(body: &mut Value, raw: &Value) {
+    let (Some(b), Some(r)) = (body.as_object_mut(), raw.as_object()) else {
+        return;
+    };
+    for (k, v) in r {
+        match (b.get_mut(k), v) {
+            (Some(Value::Object(bd)), Value::Object(rd)) if k == "detail" => {
+                for (dk, dv) in rd {
+                    bd.entry(dk.clone()).or_insert_with(|| dv.clone());
+                }
+            }
+            (None, v) => {
+                b.insert(k.clone(), v.clone());
+            }
+            _ => {}
+        }
+    }
 }
 
 /// Computes the changes that turn `current` into `desired`.
@@ -227,6 +251,9 @@ pub fn compute(current: &Current, desired: &Value, selection: &Selection, prune:
         // Fields an ignore rule hides keep the target's values in the body.
         let mut body = w.clone();
         selection.restore(&mut body, &["actions".to_string(), name.clone()], raw);
+        if current.projected {
+            keep_unshown(&mut body, raw);
+        }
         let before = action_to_api(raw, None);
         let after = action_to_api(&body, None);
         let id = current.ids.get(name).cloned();
@@ -463,6 +490,7 @@ mod tests {
                 doc: &cur,
                 raw: &cur,
                 ids: &ids,
+                projected: false,
             },
             &want,
             &Selection::default(),

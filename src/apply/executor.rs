@@ -94,7 +94,7 @@ pub async fn run_action(
                     format!("{what}: the action has no GUID on the target"),
                     true,
                 )),
-                Some(guid) => send(cluster, guid, other, abort)
+                Some(guid) => send(cluster, guid, other, change.before.as_ref(), abort)
                     .await
                     .map_err(|(e, refused)| fail(format!("{what}: {e}"), refused)),
             },
@@ -139,11 +139,12 @@ async fn send(
     cluster: &Cluster,
     id: &str,
     call: &Call,
+    before: Option<&Value>,
     abort: &Abort,
 ) -> Result<bool, (ApiError, bool)> {
     let abort = Some(abort);
     let r = match call {
-        Call::Put(body) => cluster.update_action(id, body, abort).await,
+        Call::Put(body) => cluster.update_action(id, body, before, abort).await,
         Call::AddAssociations(map) => cluster.change_associations(id, map, true, abort).await,
         Call::RemoveAssociations(map) => {
             return remove_associations(cluster, id, map, abort).await;

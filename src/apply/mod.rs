@@ -50,6 +50,9 @@ pub struct Request<'a> {
     pub progress: &'a dyn Progress,
     /// Set (by a signal) to stop starting writes and undo.
     pub interrupt: Abort,
+    /// Actions compared as both APIs hold them (`Comparison::view`): the
+    /// target is read back the same way.
+    pub view: Option<crate::api::Api>,
 }
 
 /// What apply would not or could not do, to be told.
@@ -112,6 +115,7 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
         doc: &target.doc,
         raw: &target.raw,
         ids: &target.ids,
+        projected: req.view.is_some(),
     };
     let ch = compute(&current, &desired, req.selection, req.prune);
     refuse_unresolved_creates(&ch, &req.unresolved, &target.label)?;
@@ -127,6 +131,7 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
             kept: merged(&ch.kept, &req.notes.kept),
             partial: req.notes.partial.clone(),
             shared_config: req.notes.shared_config,
+            config_scope: req.notes.config_scope.clone(),
         },
         skipped: checked.skipped,
         unchecked: checked.unchecked,
@@ -173,7 +178,7 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     } else if stop.is_set() {
         Some("interrupted by a signal; no new writes were started".to_string())
     } else {
-        match verify::applied(cluster, &target.doc, &desired, &ch, req.selection).await {
+        match verify::applied(cluster, &target.doc, &desired, &ch, req.selection, req.view).await {
             Ok(()) => None,
             Err(remainder) => Some(format!(
                 "verification found the target different from the plan:\n  {remainder}"
@@ -190,16 +195,21 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
             notes,
         });
     };
-    undo_after_failure(
-        cluster,
-        &journal,
-        target,
-        req.selection,
-        req.parallel,
-        &failure,
-        req.progress,
-    )
-    .await
+    let how = UndoHow {
+        selection: req.selection,
+        parallel: req.parallel,
+        progress: req.progress,
+        view: req.view,
+    };
+    undo_after_failure(cluster, &journal, target, &how, &failure).await
+}
+
+/// How the undo after a failure writes and checks.
+struct UndoHow<'a> {
+    selection: &'a Selection,
+    parallel: usize,
+    progress: &'a dyn Progress,
+    view: Option<crate::api::Api>,
 }
 
 /// Whether the secret at `pointer` belongs to an action this apply
@@ -366,16 +376,22 @@ async fn undo_after_failure(
     cluster: &crate::api::Cluster,
     journal: &Journal,
     target: &Side,
-    selection: &Selection,
-    parallel: usize,
+    how: &UndoHow<'_>,
     failure: &str,
-    progress: &dyn Progress,
 ) -> Result<Report, Error> {
     let record = journal::read(&journal.path)?;
-    let outcome = rollback::undo(cluster, Some(journal), &record, false, parallel, progress).await;
+    let outcome = rollback::undo(
+        cluster,
+        Some(journal),
+        &record,
+        false,
+        how.parallel,
+        how.progress,
+    )
+    .await;
     let check = match &outcome {
         Ok(o) if o.failures.is_empty() && o.left_alone.is_empty() => {
-            verify::restored(cluster, &target.doc, selection).await
+            verify::restored(cluster, &target.doc, how.selection, how.view).await
         }
         Ok(_) => Err(String::new()),
         Err(e) => Err(format!("the undo could not read the target: {e}")),

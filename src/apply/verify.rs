@@ -4,18 +4,26 @@
 use serde_json::Value;
 
 use super::changes::{intended, ActionOp, Changes};
-use crate::api::Cluster;
+use crate::api::{Api, Cluster};
 use crate::diff::{self, Op};
 use crate::fetch;
 use crate::select::Selection;
 
-/// The target's document now, ignored paths removed.
-pub async fn reread(cluster: &Cluster, selection: &Selection) -> Result<Value, String> {
+/// The target's document now, ignored paths removed (and its actions as
+/// both APIs hold them, with a `view`).
+pub async fn reread(
+    cluster: &Cluster,
+    selection: &Selection,
+    view: Option<Api>,
+) -> Result<Value, String> {
     let live = fetch::read_document(cluster)
         .await
         .map_err(|e| e.to_string())?;
     let mut doc = live.doc;
     selection.strip(&mut doc);
+    if let Some(api) = view {
+        crate::api::v2map::project_doc(&mut doc, api);
+    }
     Ok(doc)
 }
 
@@ -55,8 +63,9 @@ pub async fn applied(
     desired: &Value,
     ch: &Changes,
     selection: &Selection,
+    view: Option<Api>,
 ) -> Result<(), String> {
-    let got = reread(cluster, selection).await?;
+    let got = reread(cluster, selection, view).await?;
     let mut want = intended(current, desired, ch);
     accept_server_defaults(&mut want, &got, ch);
     let ops = diff::diff(&got, &want);
@@ -72,8 +81,9 @@ pub async fn restored(
     cluster: &Cluster,
     before: &Value,
     selection: &Selection,
+    view: Option<Api>,
 ) -> Result<(), String> {
-    let got = reread(cluster, selection).await?;
+    let got = reread(cluster, selection, view).await?;
     let ops = diff::diff(&got, before);
     if ops.is_empty() {
         Ok(())

@@ -66,8 +66,11 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     // A plan that cannot be read is bad input before any cluster is asked.
     let plan = args.plan.as_deref().map(plan::read).transpose()?;
     let _lock = lock_target(ctx, &settings, live, args.lock_timeout, "tsmigrate apply").await?;
-    let (target, desired, unresolved, source_label, notes) = match (plan, &args.plan, &args.source)
-    {
+    let (target, desired, unresolved, source_label, notes, view) = match (
+        plan,
+        &args.plan,
+        &args.source,
+    ) {
         (Some(plan), Some(plan_path), _) => {
             let org = ctx.conns.cluster(live, &settings.net).await?.org();
             plan.check_target(
@@ -76,7 +79,11 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
                 &live.endpoint.label,
                 plan_path,
             )?;
-            let target = fetch::load(&target_ref, &settings, &ctx.conns).await?;
+            let mut target = fetch::load(&target_ref, &settings, &ctx.conns).await?;
+            // Seen as the plan saw it: between APIs, as both hold actions.
+            if let Some(api) = plan.view {
+                crate::api::v2map::project_doc(&mut target.doc, api);
+            }
             let drifted = plan::drift(&plan, &target.doc);
             if !drifted.is_empty() {
                 return Err(Error::Stale(format!(
@@ -92,6 +99,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
                 unresolved,
                 plan.source.clone(),
                 plan.notes.clone(),
+                plan.view,
             )
         }
         (_, None, Some(source)) => {
@@ -112,7 +120,15 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
                 },
             )?;
             ctx.report_rules(&c);
-            (c.target, c.desired, c.unresolved, c.source.label, c.notes)
+            c.check_expressible()?;
+            (
+                c.target,
+                c.desired,
+                c.unresolved,
+                c.source.label,
+                c.notes,
+                c.view,
+            )
         }
         _ => {
             return Err(Error::Usage(
@@ -143,6 +159,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
         confirm: if args.yes { None } else { Some(&confirm) },
         progress: &progress,
         interrupt,
+        view,
     })
     .await;
     watcher.abort();
@@ -200,6 +217,7 @@ pub fn result_json(
             "kept_without_prune": n.left.kept,
             "partly_selected": n.left.partial,
             "config_shared_by_orgs": n.left.shared_config,
+            "config_scope": n.left.config_scope,
             "associations_not_added": n.skipped.iter().map(|m| m.pointer.clone()).collect::<Vec<_>>(),
             "unchecked": n.unchecked,
             "secrets_without_value": n.kept_secrets,

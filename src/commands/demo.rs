@@ -27,6 +27,7 @@ fn live(label: &str, url: String) -> ClusterRef {
             },
             insecure_tls: false,
             credentials_hint: "the demo simulators take admin/admin".into(),
+            api: Default::default(),
         },
         parallel: None,
         profile: Some(label.into()),
@@ -131,6 +132,7 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
         confirm: None,
         progress: &apply::NoProgress,
         interrupt: Abort::default(),
+        view: c.view,
     })
     .await?;
     ctx.printer.out("  ")?;

@@ -90,6 +90,13 @@ impl Context {
     /// entries that match nothing, and secrets missing where it matters.
     fn report_comparison(&self, c: &Comparison) {
         self.report_rules(c);
+        for line in &c.inexpressible {
+            self.warn_once(&format!(
+                "{line} ({} speaks {}); apply refuses until it is left out or changed",
+                c.target.label,
+                c.target.api.name()
+            ));
+        }
         self.warn_unresolved(
             &c.unresolved,
             &crate::diff::view::secrets_that_matter(&c.unresolved, &c.ops),

@@ -26,6 +26,7 @@ fn build(c: &Comparison) -> plan::Plan {
     )
     .with_notes(c.notes.clone())
     .bound_to(&c.target.url, c.target.org.as_ref())
+    .viewed(c.view)
 }
 
 pub async fn run(
@@ -51,6 +52,7 @@ pub async fn run(
     )
     .await?;
     ctx.report_comparison(&c);
+    c.check_expressible()?;
     if out == Path::new("-") {
         // The plan is the output; the diff goes to stderr.
         ctx.printer.out(&super::pretty(&build(&c))?)?;

@@ -438,6 +438,8 @@ async fn apply_locked(
             ..Default::default()
         },
     )?;
+    c.check_expressible()?;
+    let view = c.view;
     let report = apply::apply(apply::Request {
         target: &c.target,
         desired: c.desired,
@@ -452,6 +454,7 @@ async fn apply_locked(
         confirm: None,
         progress: &NoProgress,
         interrupt: interrupt.clone(),
+        view,
     })
     .await?;
     Ok((org, report))

@@ -27,6 +27,14 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
             put_replaces: args.put_replaces,
             no_orgs: args.no_orgs,
         },
+        api: args
+            .api
+            .parse()
+            .map_err(|e| Error::Usage(format!("--api: {e}")))?,
+        v2: sim::V2Behaviour {
+            config_nested: args.v2_config_nested,
+            search_unknown_400: args.v2_search_unknown_400,
+        },
         log_requests: ctx.printer.verbose > 0,
     };
     let running = sim::start(opts).await?;

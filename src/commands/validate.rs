@@ -42,6 +42,15 @@ pub async fn run(
         skip_missing,
     )
     .await?;
+    // What the target's API cannot hold is a problem too.
+    let checked = match (checked, inexpressible(&c)) {
+        (r, more) if more.is_empty() => r,
+        (Ok(_), more) => Err(more),
+        (Err(mut p), more) => {
+            p.extend(more);
+            Err(p)
+        }
+    };
     if format == ReportFormat::Json {
         let problems = match &checked {
             Ok(_) => Vec::new(),
@@ -63,4 +72,22 @@ pub async fn run(
         c.source.label, c.target.label
     ));
     Ok(Outcome::Success)
+}
+
+/// `Comparison::inexpressible` as problems (pointer, message).
+fn inexpressible(c: &compare::Comparison) -> Vec<validate::Problem> {
+    c.inexpressible
+        .iter()
+        .map(|line| {
+            let (pointer, why) = line.split_once(": ").unwrap_or((line.as_str(), ""));
+            validate::Problem {
+                pointer: pointer.to_string(),
+                message: format!(
+                    "{} ({}) cannot hold this: {why}",
+                    c.target.label,
+                    c.target.api.name()
+                ),
+            }
+        })
+        .collect()
 }

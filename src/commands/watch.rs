@@ -433,6 +433,11 @@ impl Watch<'_> {
                 return false;
             }
         };
+        if let Err(e) = c.check_expressible() {
+            ctx.printer.error(&e);
+            return false;
+        }
+        let view = c.view;
         let result = apply::apply(apply::Request {
             target: &c.target,
             desired: c.desired,
@@ -449,6 +454,7 @@ impl Watch<'_> {
             confirm: None,
             progress: &apply::NoProgress,
             interrupt: stop.clone(),
+            view,
         })
         .await;
         drop(lock);

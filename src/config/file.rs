@@ -42,6 +42,8 @@ pub struct Profile {
     pub parallel: Option<usize>,
     /// The Org: a name or a numeric id (default: the Primary Org, 0).
     pub org: Option<toml::Value>,
+    /// "v1", "v2" or "auto" (default): v1 where the cluster answers it.
+    pub api: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -13,7 +13,7 @@ use std::time::Duration;
 pub use env::Environment;
 pub use file::{ConfigFile, Profile};
 
-use crate::api::{Credentials, Endpoint, NetOptions, RetryPolicy};
+use crate::api::{ApiChoice, Credentials, Endpoint, NetOptions, RetryPolicy};
 use crate::error::Error;
 use crate::mapping::Mapping;
 use crate::model::OrgSpec;
@@ -304,6 +304,7 @@ impl Settings {
                 credentials,
                 insecure_tls: false,
                 credentials_hint,
+                api: ApiChoice::Auto,
             };
             let profile = self.profile_for_url(&endpoint.url);
             return Ok(ClusterRef::Live(LiveRef {
@@ -453,12 +454,22 @@ impl Settings {
                 format!("clusters.{name}.parallel: must be at least 1"),
             ));
         }
+        let api = match p.api.as_deref() {
+            None => ApiChoice::Auto,
+            Some(text) => ApiChoice::parse(text).ok_or_else(|| {
+                Error::input(
+                    &file,
+                    format!("clusters.{name}.api: {text:?} is not \"v1\", \"v2\" or \"auto\""),
+                )
+            })?,
+        };
         let endpoint = Endpoint {
             label: name.to_string(),
             url,
             credentials,
             insecure_tls: p.insecure_tls,
             credentials_hint: hint,
+            api,
         };
         let org = match &p.org {
             None => None,

@@ -70,6 +70,10 @@ pub struct Notes {
         skip_serializing_if = "std::ops::Not::not"
     )]
     pub shared_config: bool,
+    /// One side speaks REST v2, whose config shows only overridden keys:
+    /// what was compared of the config, in a sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_scope: Option<String>,
 }
 
 impl Notes {
@@ -78,6 +82,7 @@ impl Notes {
             && self.kept.is_empty()
             && self.partial.is_empty()
             && !self.shared_config
+            && self.config_scope.is_none()
     }
 
     /// One line each, for text outputs.
@@ -85,6 +90,8 @@ impl Notes {
         let mut out = Vec::new();
         if self.shared_config {
             out.push("config: the config is the cluster's, shared by its Orgs; it is neither compared nor written for this Org".to_string());
+        } else if let Some(scope) = &self.config_scope {
+            out.push(scope.clone());
         }
         for p in &self.unremovable {
             out.push(format!(

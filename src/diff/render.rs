@@ -374,6 +374,7 @@ pub fn json_report(ops: &[Op], notes: &Notes, source: &str, target: &str) -> Val
             "kept_without_prune": notes.kept,
             "partly_selected": notes.partial,
             "config_shared_by_orgs": notes.shared_config,
+            "config_scope": notes.config_scope,
         },
     })
 }

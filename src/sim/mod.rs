@@ -4,12 +4,16 @@
 //! serves every write that arrived while the previous one was being saved).
 //! It imports the API model and leaf utilities only, so that it can
 //! disagree with the tool where a real cluster might: switches choose the
-//! behaviours the documentation leaves open.
+//! behaviours the documentation leaves open. It speaks REST v1, v2 or both
+//! over the same stored state.
 
+mod custom_actions;
 mod faults;
 mod routes;
 pub mod state;
 mod store;
+mod v2;
+mod v2_state;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -35,8 +39,57 @@ pub struct SimOptions {
     pub token: Option<String>,
     pub faults: Faults,
     pub behaviour: Behaviour,
+    /// Which REST APIs are served; the other's paths answer 404.
+    pub api: ApiChoice,
+    /// What the v2 endpoints do where the v2 spec leaves it open.
+    pub v2: V2Behaviour,
     /// Log every request at info level.
     pub log_requests: bool,
+}
+
+/// The REST APIs a simulated cluster serves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ApiChoice {
+    /// `/callosum/v1/tspublic/v1/` only (a cluster before v2).
+    V1,
+    /// `/api/rest/2.0/` only.
+    V2,
+    #[default]
+    Both,
+}
+
+impl ApiChoice {
+    pub fn serves_v1(self) -> bool {
+        self != ApiChoice::V2
+    }
+
+    pub fn serves_v2(self) -> bool {
+        self != ApiChoice::V1
+    }
+}
+
+impl std::str::FromStr for ApiChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "v1" => Ok(ApiChoice::V1),
+            "v2" => Ok(ApiChoice::V2),
+            "both" => Ok(ApiChoice::Both),
+            other => Err(format!("{other:?} is not v1, v2 or both")),
+        }
+    }
+}
+
+/// REST v2 behaviours the spec leaves open, chosen per simulator.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct V2Behaviour {
+    /// `system/config-overrides` nests keys as objects
+    /// (`{"samlConfiguration": {"enabled": true}}`) instead of dotting them.
+    pub config_nested: bool,
+    /// A custom-action search for an unknown identifier is a 400 ("Custom
+    /// action identifier is invalid or malformed."), not `[]`.
+    pub search_unknown_400: bool,
 }
 
 impl SimOptions {
@@ -49,6 +102,8 @@ impl SimOptions {
             token: None,
             faults: Faults::default(),
             behaviour: Behaviour::default(),
+            api: ApiChoice::default(),
+            v2: V2Behaviour::default(),
             log_requests: false,
         }
     }
@@ -65,11 +120,17 @@ pub fn load_state(path: &Path) -> Result<SimState, Error> {
     })
 }
 
-/// A logged-in session (or the bearer token): when it began and its Org.
+/// Key prefix of bearer tokens in the session table (the `--token` and
+/// those minted by v2 `auth/token/full`); other keys are session cookies.
+pub(crate) const TOKEN_KEY: &str = "token:";
+
+/// A logged-in session (or a bearer token): when it began, its Org, and
+/// for a minted token when it expires.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SessionInfo {
     pub began: Instant,
     pub org: i64,
+    pub expires: Option<Instant>,
 }
 
 /// Shared by every request handler.
@@ -77,7 +138,7 @@ pub(crate) struct Sim {
     state: Mutex<Versioned>,
     /// Serialized `GET admin/configinfo` answers per Org; reset by writes.
     configinfo_cache: std::sync::Mutex<HashMap<i64, bytes::Bytes>>,
-    /// Session id (or `token:`) → session.
+    /// Session id (or `token:` and the bearer token) → session.
     sessions: std::sync::Mutex<HashMap<String, SessionInfo>>,
     /// The Org the user last switched to: where a new login lands, as on a
     /// real cluster (not necessarily the Primary Org).
@@ -149,8 +210,23 @@ impl RunningSim {
             .map(|s| {
                 s.iter()
                     .filter(|(k, v)| {
-                        !k.starts_with("token:") && ttl.is_none_or(|t| v.began.elapsed() < t)
+                        !k.starts_with(TOKEN_KEY) && ttl.is_none_or(|t| v.began.elapsed() < t)
                     })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    /// Bearer tokens minted by v2 `auth/token/full` (or `auth/session/token`)
+    /// that are neither revoked nor expired.
+    pub fn live_tokens(&self) -> usize {
+        let now = Instant::now();
+        self.sim
+            .sessions
+            .lock()
+            .map(|s| {
+                s.values()
+                    .filter(|v| v.expires.is_some_and(|e| now < e))
                     .count()
             })
             .unwrap_or(0)

@@ -1,13 +1,14 @@
-//! HTTP routes of the simulator (REST v1): request parsing, the
-//! cross-cutting checks (latency, rate limit, faults, `X-Requested-By`,
-//! authentication and the caller's Org) and status codes.
+//! HTTP routes of the simulator: the REST v1 endpoints (request parsing
+//! and status codes) and the cross-cutting checks of every request, v1 or
+//! v2 (the API choice, latency, rate limit, faults, `X-Requested-By` on v1,
+//! authentication and the caller's Org). The v2 endpoints are in `v2.rs`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,17 +17,46 @@ use serde_json::{json, Value};
 
 use super::faults::Injected;
 use super::state::SimError;
-use super::{SessionInfo, Sim};
-use crate::model::{self, V1_BASE};
+use super::v2::V2Error;
+use super::{SessionInfo, Sim, TOKEN_KEY};
+use crate::model::{self, V1_BASE, V2_BASE};
 
 /// Largest request body the simulator reads.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
 
-/// Who is calling, as the checks found out: their session and its Org.
+/// Who is calling, as the checks found out: their session (or token) and
+/// its Org.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
-    key: String,
-    org: i64,
+    pub key: String,
+    pub org: i64,
+}
+
+/// Which API a path belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    V1,
+    V2,
+    Other,
+}
+
+fn family(path: &str) -> Family {
+    let under = |base: &str| path.strip_prefix(base).is_some_and(|r| r.starts_with('/'));
+    if under(V1_BASE) {
+        Family::V1
+    } else if under(V2_BASE) {
+        Family::V2
+    } else {
+        Family::Other
+    }
+}
+
+/// A refusal in the error shape of the path's API.
+fn refusal(family: Family, e: SimError) -> Response {
+    match family {
+        Family::V2 => V2Error(e).into_response(),
+        _ => e.into_response(),
+    }
 }
 
 pub(crate) fn router(sim: Arc<Sim>) -> Router {
@@ -57,7 +87,8 @@ pub(crate) fn router(sim: Arc<Sim>) -> Router {
         .route("/metadata/listobjectheaders", get(list_object_headers));
     Router::new()
         .nest(V1_BASE, api)
-        .fallback(|| async { SimError::not_found("no such endpoint") })
+        .nest(V2_BASE, super::v2::router())
+        .fallback(no_such_endpoint)
         .layer(middleware::from_fn_with_state(sim.clone(), checks))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(sim)
@@ -76,7 +107,11 @@ impl IntoResponse for SimError {
     }
 }
 
-fn json_ok(v: &Value) -> Response {
+async fn no_such_endpoint(uri: Uri) -> Response {
+    refusal(family(uri.path()), SimError::not_found("no such endpoint"))
+}
+
+pub(super) fn json_ok(v: &Value) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
 }
 
@@ -87,50 +122,71 @@ fn respond(r: Result<Value, SimError>) -> Response {
     }
 }
 
+/// The requests that log in: no session needed, and no injected faults.
 fn is_login(path: &str) -> bool {
-    path.ends_with("/session/login")
+    let v2 = |p: &str| path.strip_prefix(V2_BASE) == Some(p);
+    path.strip_prefix(V1_BASE) == Some("/session/login")
+        || v2(model::v2::SESSION_LOGIN)
+        || v2(model::v2::TOKEN_FULL)
 }
 
-/// Latency, the rate limit, faults, the CSRF header and authentication,
-/// in that order; the caller goes to the handler as an extension.
+/// Latency, the API choice, the rate limit, faults, the CSRF header (v1)
+/// and authentication, in that order; the caller goes to the handler as an
+/// extension.
 async fn checks(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     sim.requests_seen
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    let family = family(&path);
     let faults = &sim.opts.faults;
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    let injected = if is_login(&path) {
+    let served = match family {
+        Family::V1 => sim.opts.api.serves_v1(),
+        Family::V2 => sim.opts.api.serves_v2(),
+        Family::Other => true,
+    };
+    let injected = if is_login(&path) || !served {
         None
     } else {
         sim.faults.draw()
     };
-    let response = if !sim.faults.admit() {
+    let response = if !served {
+        // A cluster that does not speak this API knows none of its paths.
+        SimError::not_found("no such endpoint").into_response()
+    } else if !sim.faults.admit() {
         // As ThoughtSpot Cloud: 429 and no Retry-After.
-        SimError {
-            status: 429,
-            message: "Too Many Requests".into(),
-        }
-        .into_response()
+        refusal(
+            family,
+            SimError {
+                status: 429,
+                message: "Too Many Requests".into(),
+            },
+        )
     } else if let Some(Injected::Unavailable) = injected {
-        SimError {
-            status: 503,
-            message: "Service Unavailable (injected)".into(),
-        }
-        .into_response()
+        refusal(
+            family,
+            SimError {
+                status: 503,
+                message: "Service Unavailable (injected)".into(),
+            },
+        )
     } else if let Some(Injected::Throttled) = injected {
-        let mut r = SimError {
-            status: 429,
-            message: "Too Many Requests (injected)".into(),
-        }
-        .into_response();
+        let mut r = refusal(
+            family,
+            SimError {
+                status: 429,
+                message: "Too Many Requests (injected)".into(),
+            },
+        );
         r.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         r
-    } else if !req.headers().contains_key("x-requested-by") {
+    } else if family != Family::V2 && !req.headers().contains_key("x-requested-by") {
+        // v1 wants it (CSRF); the v2 page does not.
         SimError::bad_request("the X-Requested-By header is required").into_response()
     } else if is_login(&path) {
         next.run(req).await
@@ -140,11 +196,14 @@ async fn checks(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Re
                 req.extensions_mut().insert(c);
                 next.run(req).await
             }
-            None => SimError {
-                status: 401,
-                message: "Unauthorized request".into(),
-            }
-            .into_response(),
+            None => refusal(
+                family,
+                SimError {
+                    status: 401,
+                    message: "Unauthorized request: no session, or an unknown or expired token"
+                        .into(),
+                },
+            ),
         }
     };
     if response.status() == StatusCode::TOO_MANY_REQUESTS {
@@ -161,28 +220,33 @@ async fn checks(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Re
     response
 }
 
-/// The session (or token) of a request, unless unknown or expired.
-fn caller(sim: &Sim, headers: &HeaderMap) -> Option<Caller> {
+/// The session (or token) of a request, unless unknown or expired: the
+/// `--token`, a token minted by v2 `auth/token/full`, or a session cookie.
+pub(super) fn caller(sim: &Sim, headers: &HeaderMap) -> Option<Caller> {
     let ttl = sim.opts.faults.session_ttl;
     let mut sessions = sim.sessions.lock().ok()?;
-    if let Some(token) = &sim.opts.token {
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if bearer == Some(token.as_str()) {
+    if let Some(bearer) = bearer_token(headers) {
+        let key = format!("{TOKEN_KEY}{bearer}");
+        if sim.opts.token.as_deref() == Some(bearer) {
             if ttl.is_some_and(|t| sim.started.elapsed() >= t) {
                 return None;
             }
-            let key = format!("token:{token}");
             let info = *sessions.entry(key.clone()).or_insert(SessionInfo {
                 began: sim.started,
                 org: model::PRIMARY_ORG,
+                expires: None,
             });
             return Some(Caller { key, org: info.org });
         }
+        if let Some(info) = sessions.get(&key).copied() {
+            if info.expires.is_some_and(|e| Instant::now() >= e) {
+                sessions.remove(&key);
+                return None;
+            }
+            return Some(Caller { key, org: info.org });
+        }
     }
-    let id = session_cookie(headers)?;
+    let id = session_cookie(headers).filter(|id| !id.starts_with(TOKEN_KEY))?;
     let info = *sessions.get(&id)?;
     if ttl.is_some_and(|t| info.began.elapsed() >= t) {
         sessions.remove(&id);
@@ -194,7 +258,16 @@ fn caller(sim: &Sim, headers: &HeaderMap) -> Option<Caller> {
     })
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+pub(super) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+pub(super) fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -203,6 +276,46 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .filter_map(|kv| kv.trim().strip_prefix("JSESSIONID="))
         .map(str::to_string)
         .next()
+}
+
+/// The Org a login lands in when it names none: the one the user last
+/// used, as on a real cluster.
+pub(super) fn last_org(sim: &Sim) -> i64 {
+    sim.last_org
+        .lock()
+        .map(|o| *o)
+        .unwrap_or(model::PRIMARY_ORG)
+}
+
+/// A new session in `org` (counted as a login, remembered as the user's
+/// last Org): 204 and its cookies.
+pub(super) fn open_session(sim: &Sim, org: i64) -> Response {
+    sim.logins_seen
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let id = super::state::new_guid().replace('-', "");
+    if let Ok(mut sessions) = sim.sessions.lock() {
+        sessions.insert(
+            id.clone(),
+            SessionInfo {
+                began: Instant::now(),
+                org,
+                expires: None,
+            },
+        );
+    }
+    if let Ok(mut last) = sim.last_org.lock() {
+        *last = org;
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    for cookie in [
+        format!("JSESSIONID={id}; Path=/; HttpOnly"),
+        format!("clientId={}; Path=/", super::state::new_guid()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    r
 }
 
 fn form(body: &Bytes) -> Result<Vec<(String, String)>, SimError> {
@@ -245,34 +358,8 @@ async fn login(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
         }
         .into_response();
     }
-    sim.logins_seen
-        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let id = super::state::new_guid().replace('-', "");
     // A login lands in the Org the user last used, as on a real cluster.
-    let org = sim
-        .last_org
-        .lock()
-        .map(|o| *o)
-        .unwrap_or(model::PRIMARY_ORG);
-    if let Ok(mut sessions) = sim.sessions.lock() {
-        sessions.insert(
-            id.clone(),
-            SessionInfo {
-                began: Instant::now(),
-                org,
-            },
-        );
-    }
-    let mut r = StatusCode::NO_CONTENT.into_response();
-    for cookie in [
-        format!("JSESSIONID={id}; Path=/; HttpOnly"),
-        format!("clientId={}; Path=/", super::state::new_guid()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            r.headers_mut().append(header::SET_COOKIE, v);
-        }
-    }
-    r
+    open_session(&sim, last_org(&sim))
 }
 
 async fn logout(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
@@ -361,7 +448,10 @@ async fn overrides(State(sim): State<Arc<Sim>>, Extension(caller): Extension<Cal
 }
 
 /// Counts a write and applies `--fail-after` and `--reject-action`.
-async fn admit_write(sim: &Sim, action_names: &[Option<String>]) -> Result<(), SimError> {
+pub(super) async fn admit_write(
+    sim: &Sim,
+    action_names: &[Option<String>],
+) -> Result<(), SimError> {
     let n = sim.count_write();
     if let Some(limit) = sim.opts.faults.fail_after {
         if n > limit {

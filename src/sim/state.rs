@@ -569,7 +569,7 @@ fn fill_defaults(action: &mut Map<String, Value>) {
 
 /// An object's type and subtype as the API names them; older state files
 /// say `ANSWER` and `WORKSHEET`.
-fn object_kind(o: &Value) -> (&str, Option<&str>) {
+pub(super) fn object_kind(o: &Value) -> (&str, Option<&str>) {
     let t = o.get("type").and_then(Value::as_str).unwrap_or("");
     let sub = o.get("subtype").and_then(Value::as_str);
     match t {

@@ -467,3 +467,27 @@ pub fn assert_converged(dir: &Path, source: &str, target: &str, flags: &[&str]) 
         stderr(&out)
     );
 }
+
+impl TestSim {
+    /// A simulator serving `api` (v1, v2 or both), with the v2 switches.
+    pub fn start_api(
+        state: Option<&Value>,
+        faults: Faults,
+        behaviour: Behaviour,
+        api: tsmigrate::sim::ApiChoice,
+        v2: tsmigrate::sim::V2Behaviour,
+    ) -> TestSim {
+        let dir = tempfile::tempdir().unwrap();
+        let state_file = dir.path().join("state.json");
+        if let Some(s) = state {
+            std::fs::write(&state_file, serde_json::to_vec_pretty(s).unwrap()).unwrap();
+        }
+        let mut opts = SimOptions::new(&state_file);
+        opts.faults = faults;
+        opts.behaviour = behaviour;
+        opts.api = api;
+        opts.v2 = v2;
+        opts.token = Some("test-token".into());
+        Self::with_options(dir, state_file, opts)
+    }
+}
