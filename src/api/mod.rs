@@ -76,7 +76,8 @@ impl ApiChoice {
 
 /// How long a token minted for REST v2 is asked to live.
 const V2_TOKEN_SECONDS: u64 = 3600;
-/// A minted token this close to its end is renewed before the next request.
+/// A minted token this close to its end (or a fifth of its life before,
+/// if that is sooner) is renewed before the next request.
 const V2_TOKEN_MARGIN: Duration = Duration::from_secs(60);
 
 /// How to reach one cluster.
@@ -262,7 +263,7 @@ impl Host {
 #[derive(Debug, Default)]
 struct Auth {
     cookies: Vec<(String, String)>,
-    /// A REST v2 token we minted (`auth/token/full`), and when it ends.
+    /// A REST v2 token we minted (`auth/token/full`), and when to renew it.
     minted: Option<(String, Instant)>,
     /// Bumped by every login, so that concurrent 401s log in only once.
     generation: u64,
@@ -456,17 +457,18 @@ impl Session {
                 retry: Retry::Transient,
             };
             let resp = self.send_with_retries(&req, None, false).await?;
-            let token = v2::parse_token(&resp.body)?;
+            let token = v2::parse_token(&resp.body, V2_TOKEN_MARGIN)?;
             self.set_bearer(Some(token.0.clone()));
-            auth.minted = Some(token);
+            let replaced = auth.minted.replace(token);
             auth.generation += 1;
             auth.logged_in = true;
             self.generation.store(auth.generation, Ordering::SeqCst);
             drop(auth);
-            let hook = self.after_login.lock().ok().and_then(|h| h.clone());
-            if let Some(hook) = hook {
-                hook(self.clone()).await?;
+            // The token it replaces is of no more use: revoked (best effort).
+            if let Some((old, _)) = replaced {
+                self.revoke(&old).await;
             }
+            // No after-login hook: a v2 login carries its Org (`login_org`).
             return Ok(());
         }
         let form = [
@@ -658,12 +660,26 @@ impl Session {
         ))
     }
 
+    /// `auth/token/revoke` of a token we minted (best effort, once).
+    async fn revoke(&self, token: &str) {
+        let body = serde_json::json!({ "token": token });
+        let path = format!("{}{}", model::V2_BASE, model::v2::TOKEN_REVOKE);
+        let req = Request {
+            method: Method::POST,
+            path: &path,
+            query: &[],
+            body: Body::Json(&body),
+            retry: Retry::Transient,
+        };
+        let _ = self.send_once(&req).await;
+    }
+
     /// Whether a token we minted is about to end (renewed before use).
     async fn token_ending(&self) -> bool {
         let auth = self.auth.lock().await;
         auth.minted
             .as_ref()
-            .is_some_and(|(_, ends)| Instant::now() + V2_TOKEN_MARGIN >= *ends)
+            .is_some_and(|(_, renew_at)| Instant::now() >= *renew_at)
     }
 
     /// Ends the session on the cluster (best effort) if we opened one: a
@@ -676,16 +692,8 @@ impl Session {
         }
         auth.logged_in = false;
         if let Some((token, _)) = auth.minted.take() {
-            let body = serde_json::json!({ "token": token });
-            let path = format!("{}{}", model::V2_BASE, model::v2::TOKEN_REVOKE);
-            let req = Request {
-                method: Method::POST,
-                path: &path,
-                query: &[],
-                body: Body::Json(&body),
-                retry: Retry::Transient,
-            };
-            let _ = self.send_once(&req).await;
+            drop(auth);
+            self.revoke(&token).await;
             return;
         }
         let path = format!("{}/session/logout", model::V1_BASE);

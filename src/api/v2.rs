@@ -17,8 +17,9 @@ use crate::signals::Abort;
 /// Records asked for per page of a paged search.
 const PAGE: usize = 200;
 
-/// `auth/token/full`'s answer: the token, and when it ends.
-pub(super) fn parse_token(body: &[u8]) -> Result<(String, Instant), ApiError> {
+/// `auth/token/full`'s answer: the token, and when to renew it (a fifth
+/// of its life, at most `margin`, before it ends).
+pub(super) fn parse_token(body: &[u8], margin: Duration) -> Result<(String, Instant), ApiError> {
     let v = parse_body(body, v2::TOKEN_FULL)?;
     let token = v
         .get("token")
@@ -35,7 +36,10 @@ pub(super) fn parse_token(body: &[u8]) -> Result<(String, Instant), ApiError> {
         (Some(c), Some(e)) if e > c => Duration::from_millis((e - c) as u64),
         _ => Duration::from_secs(300),
     };
-    Ok((token.to_string(), Instant::now() + life))
+    Ok((
+        token.to_string(),
+        Instant::now() + life - margin.min(life / 5),
+    ))
 }
 
 fn path(rest: &str) -> String {

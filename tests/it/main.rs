@@ -17,4 +17,5 @@ mod report;
 mod safety;
 mod sim;
 mod support;
+mod v2;
 mod watch;

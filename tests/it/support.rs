@@ -125,6 +125,11 @@ impl TestSim {
         self.running.as_ref().map_or(0, |r| r.requests_seen())
     }
 
+    /// REST v2 tokens the simulator minted that still work.
+    pub fn live_tokens(&self) -> usize {
+        self.running.as_ref().map_or(0, |r| r.live_tokens())
+    }
+
     /// Sessions open on the simulator now.
     pub fn open_sessions(&self) -> usize {
         self.running.as_ref().map_or(0, |r| r.open_sessions())

@@ -1,0 +1,453 @@
+//! REST v2: migrations between clusters that speak v1 only, v2 only or
+//! both, each pair checked on the target's stored state; what a v2 target
+//! cannot hold refused before anything is written; Orgs over v2 logins.
+
+use serde_json::{json, Value};
+use tsmigrate::sim::{ApiChoice, Behaviour, Faults, V2Behaviour};
+
+use crate::report::conforms;
+use crate::support::*;
+
+fn sim(state: &Value, api: ApiChoice) -> TestSim {
+    sim_with(state, api, V2Behaviour::default())
+}
+
+fn sim_with(state: &Value, api: ApiChoice, v2: V2Behaviour) -> TestSim {
+    TestSim::start_api(
+        Some(state),
+        Faults::default(),
+        Behaviour::default(),
+        api,
+        v2,
+    )
+}
+
+/// What both APIs can hold of a state: no APP actions, no custom URL
+/// headers.
+fn clean(mut s: Value) -> Value {
+    let actions = s["actions"].as_array_mut().unwrap();
+    actions.retain(|a| a["type"] != "APP");
+    for a in actions.iter_mut() {
+        a["detail"]["additionalUrlHeaders"] = json!("{}");
+    }
+    s
+}
+
+/// The stored actions of an Org as both APIs hold them, by name: type,
+/// link, function, authentication, visibility, associations, groups.
+fn actions_view(state: &Value, org: i64) -> Value {
+    let list = if org == 0 {
+        state["actions"].clone()
+    } else {
+        state["orgs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == org)
+            .unwrap()["actions"]
+            .clone()
+    };
+    let mut out = serde_json::Map::new();
+    for a in list.as_array().unwrap() {
+        let d = &a["detail"];
+        // A callback has no authentication of its own (v2 has none for it).
+        let select = match a["type"].as_str() {
+            Some("CALLBACK") => "NONE",
+            _ => d["authSelect"].as_str().unwrap_or("NONE"),
+        };
+        let mut assoc = serde_json::Map::new();
+        for (kind, entries) in a["actionAssociationMap"].as_object().into_iter().flatten() {
+            let mut e = serde_json::Map::new();
+            for (guid, x) in entries.as_object().into_iter().flatten() {
+                let enabled = x["enabled"] != json!("false") && x["enabled"] != json!(false);
+                e.insert(
+                    guid.clone(),
+                    json!({"enabled": enabled, "context": x["context"].as_str().unwrap_or("MENU")}),
+                );
+            }
+            if !e.is_empty() {
+                assoc.insert(kind.clone(), Value::Object(e));
+            }
+        }
+        let mut groups: Vec<String> = a["userGroupList"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g.as_str().map(str::to_string))
+            .collect();
+        groups.sort();
+        out.insert(
+            a["name"].as_str().unwrap().to_string(),
+            json!({
+                "type": a["type"],
+                "link": if a["type"] == "CALLBACK" { json!("") } else { d["link"].clone() },
+                "function": d["function"],
+                "auth": select,
+                "token": if select == "BEARER" { d["authToken"].clone() } else { Value::Null },
+                "global": a["availability"].as_array().is_some_and(|v| v.iter().any(|x| x == "GLOBAL")),
+                "associations": assoc,
+                "groups": groups,
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
+/// The overridable config keys (what v2 shows) and their stored values.
+fn overridable(state: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for key in state["overrides"].as_object().unwrap().keys() {
+        if key == "embedActionConfigList" {
+            continue;
+        }
+        let mut cur = &state["configinfo"];
+        for part in key.split('.') {
+            cur = &cur[part];
+        }
+        out.insert(key.clone(), cur.clone());
+    }
+    Value::Object(out)
+}
+
+fn apply(w: &std::path::Path, source: &TestSim, target: &TestSim, status: i32) -> String {
+    let out = Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "apply",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--yes",
+            "--prune",
+        ])
+        .status(status)
+        .stdout(Expect::Any)
+        .stderr(Expect::Any)
+        .run();
+    format!("{}{}", stdout(&out), stderr(&out))
+}
+
+fn migrates(from: ApiChoice, to: ApiChoice, v2: V2Behaviour) {
+    let mut src = clean(demo_source());
+    // A change in an overridable key, so that it reaches v2 too.
+    src["configinfo"]["defaultChartDataSize"] = json!(777);
+    let source = sim_with(&src, from, v2);
+    let target = sim_with(&clean(example()), to, v2);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let text = apply(w, &source, &target, 0);
+    let (want, got) = (source.state(), target.state());
+    assert_eq!(
+        actions_view(&got, 0),
+        actions_view(&want, 0),
+        "{from:?} -> {to:?}: the target's stored actions are the source's\n{text}"
+    );
+    assert_eq!(
+        overridable(&got),
+        overridable(&want),
+        "{from:?} -> {to:?}: every key both APIs show is the source's"
+    );
+    if from == ApiChoice::V2 && to == ApiChoice::V1 {
+        // A v2 source says nothing of the keys it does not show.
+        assert_eq!(
+            got["configinfo"]["samlConfiguration"]["enabled"],
+            example()["configinfo"]["samlConfiguration"]["enabled"]
+        );
+    }
+    assert_converged(w, &source.url, &target.url, &["--prune"]);
+    let writes = target.writes();
+    assert!(
+        apply(w, &source, &target, 0).contains("already matches"),
+        "{from:?} -> {to:?}: a second apply finds nothing"
+    );
+    assert_eq!(target.writes(), writes);
+}
+
+#[test]
+fn v1_to_v1() {
+    migrates(ApiChoice::V1, ApiChoice::V1, V2Behaviour::default());
+}
+
+#[test]
+fn v1_to_v2_only() {
+    migrates(ApiChoice::V1, ApiChoice::V2, V2Behaviour::default());
+}
+
+#[test]
+fn v2_only_to_v1() {
+    migrates(ApiChoice::V2, ApiChoice::V1, V2Behaviour::default());
+}
+
+#[test]
+fn v2_to_v2() {
+    migrates(ApiChoice::V2, ApiChoice::V2, V2Behaviour::default());
+}
+
+#[test]
+fn v2_clusters_that_nest_config_keys_and_refuse_unknown_searches() {
+    let quirks = V2Behaviour {
+        config_nested: true,
+        search_unknown_400: true,
+    };
+    migrates(ApiChoice::V1, ApiChoice::V2, quirks);
+    migrates(ApiChoice::V2, ApiChoice::V2, quirks);
+}
+
+#[test]
+fn what_v2_cannot_hold_is_refused_before_writing() {
+    // The example has custom URL headers on "Open in CRM" and an APP action.
+    let source = sim(&example(), ApiChoice::V1);
+    let target = sim(&clean(example()), ApiChoice::V2);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let before = target.state();
+    let text = apply(w, &source, &target, 1);
+    for pointer in [
+        "/actions/Open in CRM/detail/additionalUrlHeaders: REST v2 has no custom URL headers",
+        "/actions/Send to Slack/type: REST v2 has no APP actions",
+        "nothing was written",
+    ] {
+        assert!(text.contains(pointer), "{pointer}\n{text}");
+    }
+    assert_eq!(target.writes(), 0);
+    assert_eq!(target.state(), before);
+    // validate lists them as problems; diff shows them and goes on.
+    let out = Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "validate",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--format",
+            "json",
+        ])
+        .status(1)
+        .stdout(Expect::Any)
+        .stderr(Expect::Any)
+        .run();
+    let problems: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    conforms("validate", &problems);
+    let pointers: Vec<&str> = problems
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pointer"].as_str().unwrap())
+        .collect();
+    assert!(pointers.contains(&"/actions/Open in CRM/detail/additionalUrlHeaders"));
+    assert!(pointers.contains(&"/actions/Send to Slack/type"));
+    Tsm::new(w)
+        .logged_in()
+        .args(&["diff", "--source", &source.url, "--target", &target.url])
+        .status(0)
+        .stdout(Expect::Any)
+        .stderr_has(&["apply refuses until it is left out or changed"])
+        .run();
+    // Left out, the rest migrates.
+    Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "apply",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--yes",
+            "--ignore",
+            "/actions/Send to Slack",
+            "--ignore",
+            "/actions/Open in CRM/detail/additionalUrlHeaders",
+        ])
+        .status(0)
+        .stdout(Expect::Any)
+        .stderr(Expect::Any)
+        .run();
+    let got = actions_view(&target.state(), 0);
+    assert_eq!(
+        got["Open in CRM"]["link"],
+        source.state()["actions"][0]["detail"]["link"]
+    );
+}
+
+#[test]
+fn what_v1_cannot_hold_is_refused_too() {
+    // A v2 action with URL parameters, created through the v2 API.
+    let source = sim(&clean(example()), ApiChoice::V2);
+    let c = http();
+    let token: Value = c
+        .post(format!("{}/api/rest/2.0/auth/token/full", source.url))
+        .json(&json!({"username": "admin", "password": "admin", "org_id": 0}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let r = c
+        .post(format!("{}/api/rest/2.0/customization/custom-actions", source.url))
+        .bearer_auth(token["token"].as_str().unwrap())
+        .json(&json!({"name": "With params", "action_details": {"URL": {"url": "https://p.example.test",
+            "parameters": [{"key": "tenant", "value": "acme"}]}}}))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let target = sim(&clean(example()), ApiChoice::V1);
+    let work = tempfile::tempdir().unwrap();
+    let text = apply(work.path(), &source, &target, 1);
+    assert!(
+        text.contains("/actions/With params/detail/parameters: REST v1 has no URL parameters"),
+        "{text}"
+    );
+    assert_eq!(target.writes(), 0);
+}
+
+#[test]
+fn a_rollout_to_every_org_of_a_v2_cluster() {
+    let mut state = clean(example());
+    let objects = state["objects"].clone();
+    state["orgs"] = json!([
+        {"id": 5, "name": "East", "actions": [], "objects": objects},
+        {"id": 9, "name": "West", "actions": [], "objects": objects},
+    ]);
+    let target = sim(&state, ApiChoice::V2);
+    let mut src = clean(demo_source());
+    src["actions"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|a| a["name"] != "Open in CRM");
+    let source = sim(&src, ApiChoice::V1);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let out = Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "rollout",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--all-orgs",
+            "--prune",
+            "--yes",
+            "--format",
+            "json",
+        ])
+        .status(0)
+        .stdout(Expect::Any)
+        .stderr(Expect::Any)
+        .run();
+    let rows: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    conforms("rollout", &rows);
+    let orgs: Vec<Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["org"]["name"].clone())
+        .collect();
+    assert_eq!(orgs, vec![json!("Primary"), json!("East"), json!("West")]);
+    let want = actions_view(&source.state(), 0);
+    let got = target.state();
+    for org in [0, 5, 9] {
+        assert_eq!(actions_view(&got, org), want, "Org {org}");
+    }
+    assert_eq!(target.open_sessions(), 0);
+    assert_eq!(target.live_tokens(), 0, "every token minted was revoked");
+}
+
+#[test]
+fn a_profile_says_which_api() {
+    let both = sim(&clean(example()), ApiChoice::Both);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    std::fs::write(
+        w.join("tsmigrate.toml"),
+        format!(
+            "[clusters.v2]\nurl = \"{url}\"\nusername = \"admin\"\npassword_env = \"P\"\napi = \"v2\"\n\n[clusters.v1]\nurl = \"{url}\"\nusername = \"admin\"\npassword_env = \"P\"\napi = \"v1\"\n\n[clusters.bad]\nurl = \"{url}\"\napi = \"v3\"\n",
+            url = both.url
+        ),
+    )
+    .unwrap();
+    let show = |profile: &str| {
+        let out = Tsm::new(w)
+            .env("P", "admin")
+            .args(&["show", profile])
+            .status(0)
+            .stdout(Expect::Any)
+            .run();
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
+    };
+    let (v1, v2) = (show("v1"), show("v2"));
+    // The same actions through either API, as both hold them.
+    let names = |d: &Value| {
+        d["actions"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&v1), names(&v2));
+    // v2 shows only the overridable config keys.
+    assert!(v1["config"].as_object().unwrap().len() > v2["config"].as_object().unwrap().len());
+    Tsm::new(w)
+        .env("P", "admin")
+        .args(&["show", "bad"])
+        .status(1)
+        .stderr_has(&["clusters.bad.api: \"v3\" is not \"v1\", \"v2\" or \"auto\""])
+        .run();
+}
+
+#[test]
+fn an_apply_longer_than_a_v2_token_lives_mints_another() {
+    // 30 URL actions that the source changes.
+    let mut tgt = clean(example());
+    let template = tgt["actions"][0].clone();
+    for i in 0..30 {
+        let mut a = template.clone();
+        a["name"] = json!(format!("bulk {i:03}"));
+        a["id"] = json!(format!("00000000-0000-4000-8000-{i:012}"));
+        tgt["actions"].as_array_mut().unwrap().push(a);
+    }
+    let mut src = tgt.clone();
+    for a in src["actions"].as_array_mut().unwrap() {
+        a["detail"]["function"] = json!("changed");
+    }
+    let source = sim(&src, ApiChoice::V1);
+    let target = TestSim::start_api(
+        Some(&tgt),
+        Faults {
+            latency_ms: 25,
+            session_ttl: Some(std::time::Duration::from_millis(400)),
+            ..Faults::default()
+        },
+        Behaviour::default(),
+        ApiChoice::V2,
+        V2Behaviour::default(),
+    );
+    let work = tempfile::tempdir().unwrap();
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            &source.url,
+            "--yes",
+            "--parallel",
+            "1",
+        ])
+        .status(0)
+        .stdout_has(&["32 updated", "verified."])
+        .stderr(Expect::Any)
+        .run();
+    assert!(
+        target.logins() >= 2,
+        "the token ended mid-run and another was minted"
+    );
+    assert_eq!(
+        actions_view(&target.state(), 0),
+        actions_view(&source.state(), 0)
+    );
+    assert_eq!(target.live_tokens(), 0);
+}
