@@ -2,13 +2,15 @@
 # Diff benchmark: `tsmigrate diff --format patch` on two snapshot directories
 # against the peers a user would pick instead, each as a whole process on
 # the same two documents: the json-patch crate's `diff`, npm
-# fast-json-patch 3.1.1 and Python jsonpatch 1.47 (installed into a scratch
-# directory). Then our times at 1x, 4x and 16x the size.
+# fast-json-patch 3.1.1, npm json-diff-ts 4.10.4 (arrays keyed by `id`),
+# npm jsondiffpatch 0.7.7 (objectHash by `id`) and Python jsonpatch 1.47
+# (installed into a scratch directory). Then our times at 1x, 4x and 16x
+# the size, and the ratio to the fastest peer at each.
 #
 # Data (scale 1): 100,000 config leaves with 1% changed; an id-keyed array
 # of 10,000 items with 100 changed, 50 inserted, 50 removed; 2,000 actions
 # with 20 changed. Goal: exactly as many ops as real changes, and at least
-# 2x faster than the fastest peer.
+# 3x faster than the fastest peer, at 1x and at 16x (linear cost).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -20,8 +22,9 @@ scratch=${SCRATCH:-$(mktemp -d)}
 mkdir -p "$scratch"
 echo "scratch: $scratch"
 
-if [ ! -d "$scratch/node_modules/fast-json-patch" ]; then
-  (cd "$scratch" && npm install --silent --no-audit --no-fund fast-json-patch@3.1.1 >/dev/null)
+if [ ! -d "$scratch/node_modules/jsondiffpatch" ]; then
+  (cd "$scratch" && npm install --silent --no-audit --no-fund \
+    fast-json-patch@3.1.1 json-diff-ts@4.10.4 jsondiffpatch@0.7.7 >/dev/null)
 fi
 if [ ! -x "$scratch/venv/bin/python" ]; then
   python3 -m venv "$scratch/venv" && "$scratch/venv/bin/pip" install --quiet jsonpatch==1.47
@@ -32,6 +35,35 @@ const jp = require(process.argv[4] + '/node_modules/fast-json-patch');
 const t = JSON.parse(fs.readFileSync(process.argv[2]));
 const s = JSON.parse(fs.readFileSync(process.argv[3]));
 process.stdout.write(JSON.stringify(jp.compare(t, s)));
+JS
+# json-diff-ts: arrays of objects matched by their `id`.
+cat >"$scratch/peer-jdt.mjs" <<'JS'
+import fs from 'fs';
+import { createRequire } from 'module';
+const require = createRequire(process.argv[4] + '/');
+const { diff } = require('json-diff-ts');
+const t = JSON.parse(fs.readFileSync(process.argv[2]));
+const s = JSON.parse(fs.readFileSync(process.argv[3]));
+const changes = diff(t, s, { embeddedObjKeys: { 'config.bigList': 'id' } });
+// One change per leaf: count the leaves of the change tree.
+let n = 0;
+const walk = (c) => { if (c.changes) c.changes.forEach(walk); else n++; };
+changes.forEach(walk);
+process.stdout.write(JSON.stringify(new Array(n).fill(0)));
+JS
+# jsondiffpatch: objectHash by `id`, so moves and inserts are matched.
+cat >"$scratch/peer-jdp.mjs" <<'JS'
+import fs from 'fs';
+import { createRequire } from 'module';
+const require = createRequire(process.argv[4] + '/');
+const t = JSON.parse(fs.readFileSync(process.argv[2]));
+const s = JSON.parse(fs.readFileSync(process.argv[3]));
+const jdp = await import(require.resolve('jsondiffpatch'));
+const { create } = jdp;
+const { format } = await import(require.resolve('jsondiffpatch/formatters/jsonpatch'));
+const differ = create({ objectHash: (o, i) => (o && o.id) || '$$index:' + i, arrays: { detectMove: true } });
+const patch = format(differ.diff(t, s));
+process.stdout.write(JSON.stringify(patch));
 JS
 cat >"$scratch/peer.py" <<'PY'
 import json, sys, jsonpatch
@@ -51,12 +83,44 @@ for scale in $scales; do
   if [ "$scale" = 1 ]; then
     jpc="$root/target/release/examples/peer_json_patch $d/target.json $d/source.json"
     fjp="node $scratch/peer.js $d/target.json $d/source.json $scratch"
+    jdt="node $scratch/peer-jdt.mjs $d/target.json $d/source.json $scratch"
+    jdp="node $scratch/peer-jdp.mjs $d/target.json $d/source.json $scratch"
     pyj="$scratch/venv/bin/python $scratch/peer.py $d/target.json $d/source.json"
-    $jpc >"$d/jpc.json"; $fjp >"$d/fjp.json"; $pyj >"$d/pyj.json"
-    echo "   peer ops: json-patch crate $(ops "$d/jpc.json"), fast-json-patch $(ops "$d/fjp.json"), python jsonpatch $(ops "$d/pyj.json")"
-    hyperfine -N -w 2 -r "$runs" --export-markdown "$d/times.md" \
-      -n tsmigrate "$ours" -n json-patch-crate "$jpc" -n fast-json-patch "$fjp" -n python-jsonpatch "$pyj" | grep -E "±|faster|^ +[0-9.]+ ±"
+    $jpc >"$d/jpc.json"; $fjp >"$d/fjp.json"; $jdt >"$d/jdt.json"; $jdp >"$d/jdp.json"; $pyj >"$d/pyj.json"
+    echo "   peer ops: json-patch crate $(ops "$d/jpc.json"), fast-json-patch $(ops "$d/fjp.json"), json-diff-ts $(ops "$d/jdt.json"), jsondiffpatch $(ops "$d/jdp.json"), python jsonpatch $(ops "$d/pyj.json")"
+    hyperfine -N -w 2 -r "$runs" --export-json "$d/times.json" \
+      -n tsmigrate "$ours" -n json-patch-crate "$jpc" -n fast-json-patch "$fjp" -n json-diff-ts "$jdt" \
+      -n python-jsonpatch "$pyj" >/dev/null
+    # jsondiffpatch takes seconds: fewer runs.
+    hyperfine -N -w 1 -r 3 --export-json "$d/times-jdp.json" -n jsondiffpatch "$jdp" >/dev/null
+    python3 - "$d/times.json" "$d/times-jdp.json" <<'PY'
+import json, sys
+rows = []
+for f in sys.argv[1:]:
+    for r in json.load(open(f))["results"]:
+        rows.append((r["command"], r["median"] * 1000, r["stddev"] * 1000 if r["stddev"] else 0.0))
+ours = next(m for c, m, _ in rows if c == "tsmigrate")
+# The peers a user would pick (the json-patch crate is our own dependency).
+peers = [(c, m) for c, m, _ in rows if c not in ("tsmigrate", "json-patch-crate")]
+fastest = min(peers, key=lambda p: p[1])
+for c, m, sd in sorted(rows, key=lambda r: r[1]):
+    print(f"   {c:18} {m:8.1f} ms  (sd {sd:5.1f})  {m / ours:5.2f}x ours")
+print(f"   tsmigrate is {fastest[1] / ours:.2f}x faster than the fastest peer ({fastest[0]}); goal >= 3x")
+open(sys.argv[1] + ".peer", "w").write(f"{fastest[0]} {fastest[1]}")
+PY
+    peer_ms=$(cut -d' ' -f2 "$d/times.json.peer"); peer_name=$(cut -d' ' -f1 "$d/times.json.peer")
   else
-    hyperfine -N -w 1 -r "$(( runs < 5 ? runs : 5 ))" -n "tsmigrate-${scale}x" "$ours" | grep -E "Time"
+    hyperfine -N -w 1 -r "$(( runs < 5 ? runs : 5 ))" --export-json "$d/times.json" -n "tsmigrate-${scale}x" "$ours" >/dev/null
+    # The fastest peer at this size (its cost is linear too: measured, not assumed).
+    pfast="node $scratch/peer.js $d/target.json $d/source.json $scratch"
+    [ "${peer_name:-fast-json-patch}" = "json-diff-ts" ] && pfast="node $scratch/peer-jdt.mjs $d/target.json $d/source.json $scratch"
+    [ "${peer_name:-fast-json-patch}" = "python-jsonpatch" ] && pfast="$scratch/venv/bin/python $scratch/peer.py $d/target.json $d/source.json"
+    hyperfine -N -w 1 -r 3 --export-json "$d/peer.json" -n "${peer_name:-fast-json-patch}-${scale}x" "$pfast" >/dev/null
+    python3 - "$d/times.json" "$d/peer.json" "$scale" <<'PY'
+import json, sys
+ours = json.load(open(sys.argv[1]))["results"][0]["median"] * 1000
+peer = json.load(open(sys.argv[2]))["results"][0]
+print(f"   tsmigrate {ours:.1f} ms; {peer['command']} {peer['median'] * 1000:.1f} ms: {peer['median'] * 1000 / ours:.2f}x faster (goal >= 3x)")
+PY
   fi
 done

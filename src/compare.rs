@@ -282,14 +282,9 @@ fn what_apply_leaves(
         desired.get_mut("config").and_then(Value::as_object_mut),
         target.get("config").and_then(Value::as_object),
     ) {
-        keep_unremovable(
-            want,
-            have,
-            &mut vec!["config".to_string()],
-            &mut notes.unremovable,
-        );
+        keep_unremovable(want, have, &mut vec!["config"], &mut notes.unremovable);
     }
-    let have = crate::document::actions(target).clone();
+    let have = crate::document::actions(target);
     let Some(want) = desired.get_mut("actions").and_then(Value::as_object_mut) else {
         return notes;
     };
@@ -304,41 +299,43 @@ fn what_apply_leaves(
         keep
     });
     for (name, action) in have {
-        if want.contains_key(&name) {
+        if want.contains_key(name) {
             continue;
         }
         if !opts.prune {
             notes.kept.push(name.clone());
-        } else if partial(&name) {
+        } else if partial(name) {
             notes.partial.push(name.clone());
         } else {
             continue;
         }
-        want.insert(name, action);
+        want.insert(name.clone(), action.clone());
     }
     notes
 }
 
-fn keep_unremovable(
+fn keep_unremovable<'a>(
     want: &mut Map<String, Value>,
-    have: &Map<String, Value>,
-    path: &mut Vec<String>,
+    have: &'a Map<String, Value>,
+    path: &mut Vec<&'a str>,
     out: &mut Vec<String>,
 ) {
     for (k, h) in have {
-        path.push(k.clone());
         match want.get_mut(k) {
             None => {
+                path.push(k);
                 out.push(crate::pointer::join(path));
+                path.pop();
                 want.insert(k.clone(), h.clone());
             }
             Some(Value::Object(w)) if !w.is_empty() => {
                 if let Value::Object(h) = h {
+                    path.push(k);
                     keep_unremovable(w, h, path, out);
+                    path.pop();
                 }
             }
             Some(_) => {}
         }
-        path.pop();
     }
 }

@@ -32,6 +32,23 @@ pub fn sync_dir(dir: &Path) {
 /// device, a directory, a link out of `root` or a larger file is an error
 /// that says which.
 pub fn read_regular(path: &Path, root: &Path, cap: u64) -> Result<Vec<u8>, String> {
+    // The common case in four system calls (open, fstat, read, close): a
+    // file that is not a link is opened without following one and checked
+    // on its descriptor. Opening does not wait on a FIFO (O_NONBLOCK); the
+    // check then refuses it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+        match opts.open(path) {
+            Ok(file) => return read_open(file, cap),
+            // A symbolic link: followed only where it stays inside `root`.
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+    }
     let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
     if meta.file_type().is_symlink() {
         let real = std::fs::canonicalize(path).map_err(|e| e.to_string())?;
@@ -47,6 +64,23 @@ pub fn read_regular(path: &Path, root: &Path, cap: u64) -> Result<Vec<u8>, Strin
     if !meta.is_file() {
         return Err("not a regular file (a FIFO, device or directory); refused".into());
     }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    read_open(opts.open(path).map_err(|e| e.to_string())?, cap)
+}
+
+/// An open file, checked to be regular and at most `cap` bytes, read whole.
+fn read_open(mut file: std::fs::File, cap: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (a FIFO, device or directory); refused".into());
+    }
     if meta.len() > cap {
         return Err(format!(
             "{} bytes, more than the {} MiB a snapshot file may have",
@@ -54,19 +88,10 @@ pub fn read_regular(path: &Path, root: &Path, cap: u64) -> Result<Vec<u8>, Strin
             cap >> 20
         ));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .and_then(|f| {
-            use std::io::Read;
-            f.take(cap + 1).read_to_end(&mut bytes)
-        })
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > cap {
-        return Err(format!(
-            "larger than the {} MiB a snapshot file may have",
-            cap >> 20
-        ));
-    }
+    let len = usize::try_from(meta.len()).map_err(|e| e.to_string())?;
+    let mut bytes = vec![0u8; len];
+    file.read_exact(&mut bytes)
+        .map_err(|e| format!("changed while it was read ({e})"))?;
     Ok(bytes)
 }
 
