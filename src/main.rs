@@ -14,6 +14,7 @@ use tsmigrate::output::{ColorMode, Printer};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    no_huge_pages();
     let env = Environment::capture();
     let cli = match cli::parse(std::env::args_os()) {
         Ok(cli) => cli,
@@ -46,4 +47,18 @@ fn main() -> ExitCode {
     // Tasks still waiting (a slow logout) do not hold the exit up.
     runtime.shutdown_background();
     ExitCode::from(ExitStatus::from(&result).0)
+}
+
+/// mimalloc asks for transparent huge pages, and the kernel zeroes all 2 MiB
+/// of one the first time any byte of it is touched: a diff held 85 MB where
+/// it uses 69, an apply of 400 actions 47 MB for 22, and zeroing pages was
+/// 40% of either's CPU time. Small pages cost only what is used.
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and changes
+    // nothing but this process's page-size policy; a kernel that does not
+    // know it answers EINVAL, which leaves things as they were.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
 }

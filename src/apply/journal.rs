@@ -201,6 +201,33 @@ impl Journal {
         Ok(seq)
     }
 
+    /// Records several objects sharing one write and one fsync; returns
+    /// their numbers, in order.
+    pub async fn before_writes(&self, entries: Vec<Entry>) -> Result<Vec<u64>, Error> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let first = self
+            .next_seq
+            .fetch_add(entries.len() as u64, Ordering::SeqCst);
+        let seqs: Vec<u64> = (first..first + entries.len() as u64).collect();
+        let mut text = String::new();
+        for (seq, entry) in seqs.iter().zip(entries) {
+            let line = Line::Write { seq: *seq, entry };
+            text.push_str(
+                &serde_json::to_string(&line).map_err(|e| Error::Internal(e.to_string()))?,
+            );
+            text.push('\n');
+        }
+        // One write(2) for the batch: whole records, never interleaved.
+        (&*self.file)
+            .write_all(text.as_bytes())
+            .map_err(|e| Error::io(&self.path, e))?;
+        let n = self.written.fetch_add(seqs.len() as u64, Ordering::SeqCst) + seqs.len() as u64;
+        self.sync_until(n).await?;
+        Ok(seqs)
+    }
+
     /// Records a create's GUID (on disk before the next request for it).
     pub async fn created(&self, seq: u64, id: &str) -> Result<(), Error> {
         let n = self.append(&Line::Created {

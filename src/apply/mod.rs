@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
+use tokio::sync::watch;
 
 pub use changes::{compute, Changes, Counts, Current};
 pub use executor::{NoProgress, Progress};
@@ -299,15 +300,24 @@ async fn execute(
             }
         }
     }
+    let parallel = parallel.max(1);
     for phase in [&ch.actions, &ch.deletes] {
         if stop.is_set() {
             break;
         }
-        let results: Vec<Result<Vec<String>, String>> = stream::iter(phase.iter())
-            .map(|change| run_object(cluster, change, journal, stop, progress))
-            .buffer_unordered(parallel.max(1))
-            .collect()
-            .await;
+        let ahead = Ahead::new(phase.len());
+        let entries = phase.iter().map(entry_of).collect();
+        let writes = async {
+            let results: Vec<Result<Vec<String>, String>> = stream::iter(phase.iter().enumerate())
+                .map(|(i, change)| run_object(cluster, change, i, &ahead, journal, stop, progress))
+                .buffer_unordered(parallel)
+                .collect()
+                .await;
+            ahead.all_started();
+            results
+        };
+        let ((), results) =
+            futures::join!(ahead.journal(journal, entries, 2 * parallel, stop), writes);
         let mut errors = Vec::new();
         for r in results {
             match r {
@@ -323,17 +333,8 @@ async fn execute(
     run
 }
 
-async fn run_object(
-    cluster: &crate::api::Cluster,
-    change: &ActionChange,
-    journal: &Journal,
-    stop: &Abort,
-    progress: &dyn Progress,
-) -> Result<Vec<String>, String> {
-    if stop.is_set() {
-        return Ok(Vec::new()); // not started: nothing to undo
-    }
-    let entry = Entry::Action {
+fn entry_of(change: &ActionChange) -> Entry {
+    Entry::Action {
         action: change.op,
         name: change.name.clone(),
         id: change.id.clone(),
@@ -343,9 +344,120 @@ async fn run_object(
             .calls
             .iter()
             .any(|c| matches!(c, changes::Call::Put(_))),
-    };
-    let seq = match journal.before_write(entry).await {
-        Ok(seq) => seq,
+    }
+}
+
+/// Journals the objects of one phase ahead of their writes, so that no
+/// write waits for an fsync of its own (on a laptop's disk one costs
+/// milliseconds, once per object): the entries of the next objects go to
+/// disk in one batch while earlier writes are in flight. At most `window`
+/// objects are journaled and not yet sent; a kill leaves those for
+/// `rollback`, which finds them as they were and leaves them alone.
+struct Ahead {
+    /// How many objects have started (asked for their journal entry).
+    started: watch::Sender<usize>,
+    journaled: watch::Sender<Journaled>,
+    seqs: std::sync::Mutex<Vec<u64>>,
+}
+
+#[derive(Default)]
+struct Journaled {
+    /// Objects `0..upto` are on disk.
+    upto: usize,
+    failed: Option<String>,
+    /// No more entries will be written (stopped, failed or all done).
+    closed: bool,
+}
+
+impl Ahead {
+    fn new(len: usize) -> Ahead {
+        Ahead {
+            started: watch::channel(0).0,
+            journaled: watch::channel(Journaled::default()).0,
+            seqs: std::sync::Mutex::new(Vec::with_capacity(len)),
+        }
+    }
+
+    /// Writes entries as objects start, `window` ahead of the last one
+    /// started, until all are written, one fails, `stop` is set, or every
+    /// object has started.
+    async fn journal(&self, journal: &Journal, entries: Vec<Entry>, window: usize, stop: &Abort) {
+        let total = entries.len();
+        let mut entries = entries.into_iter();
+        let mut next = 0;
+        let mut started = self.started.subscribe();
+        while next < total && !stop.is_set() {
+            let begun = *started.borrow_and_update();
+            let want = (begun + window).min(total);
+            // In batches of half the window, unless an object waits.
+            if want > next && (want - next >= window / 2 || want == total || next < begun) {
+                let batch: Vec<Entry> = entries.by_ref().take(want - next).collect();
+                match journal.before_writes(batch).await {
+                    Ok(seqs) => {
+                        if let Ok(mut all) = self.seqs.lock() {
+                            all.extend(seqs);
+                        }
+                        next = want;
+                        self.journaled.send_modify(|j| j.upto = next);
+                    }
+                    Err(e) => {
+                        self.journaled
+                            .send_modify(|j| j.failed = Some(e.to_string()));
+                        break;
+                    }
+                }
+                continue;
+            }
+            tokio::select! {
+                r = started.changed() => if r.is_err() { break },
+                () = stop.wait() => break,
+            }
+        }
+        self.journaled.send_modify(|j| j.closed = true);
+    }
+
+    /// Every object has had its turn: the journal writer may stop waiting.
+    fn all_started(&self) {
+        self.started.send_modify(|s| *s = usize::MAX / 2);
+    }
+
+    /// Object `i` starts: its journal number once its entry is on disk,
+    /// `Ok(None)` if it will not be written (stopped first).
+    async fn entry(&self, i: usize) -> Result<Option<u64>, String> {
+        self.started.send_modify(|s| *s = (*s).max(i + 1));
+        let mut rx = self.journaled.subscribe();
+        let Ok(j) = rx
+            .wait_for(|j| j.upto > i || j.failed.is_some() || j.closed)
+            .await
+        else {
+            return Ok(None);
+        };
+        if j.upto > i {
+            let seq = self.seqs.lock().ok().and_then(|s| s.get(i).copied());
+            return Ok(seq);
+        }
+        match &j.failed {
+            Some(e) => Err(e.clone()),
+            None => Ok(None),
+        }
+    }
+}
+
+async fn run_object(
+    cluster: &crate::api::Cluster,
+    change: &ActionChange,
+    i: usize,
+    ahead: &Ahead,
+    journal: &Journal,
+    stop: &Abort,
+    progress: &dyn Progress,
+) -> Result<Vec<String>, String> {
+    if stop.is_set() {
+        return Ok(Vec::new()); // not started: nothing to undo
+    }
+    let seq = match ahead.entry(i).await {
+        Ok(Some(seq)) if !stop.is_set() => seq,
+        Ok(_) => return Ok(Vec::new()), // stopped before it was sent
         Err(e) => {
             stop.set();
             return Err(format!("cannot journal {:?}: {e}", change.name));

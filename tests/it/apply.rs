@@ -270,6 +270,47 @@ fn fail_after_exits_5_and_rollback_restores_twice_safely() {
     assert_eq!(target.state(), before);
 }
 
+/// Objects are journaled in batches ahead of their writes, but never more
+/// than twice `--parallel` ahead: a failed or killed apply leaves a short
+/// list of unsent objects, which `rollback` finds unchanged and leaves be.
+#[test]
+fn journal_runs_at_most_two_waves_ahead_of_the_writes() {
+    let (src, tgt) = bulk(40);
+    let source = TestSim::start(Some(&src), Faults::default());
+    let mut target = TestSim::start(
+        Some(&tgt),
+        Faults {
+            fail_after: Some(5),
+            ..Faults::default()
+        },
+    );
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let before = target.state();
+    let out = apply_in(
+        w,
+        &target,
+        &source,
+        &["--yes", "--parallel", "2", "--journal", "j.jsonl"],
+    );
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+    let journal = std::fs::read_to_string(w.join("j.jsonl")).unwrap();
+    let entries = journal
+        .lines()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].is_u64())
+        .count();
+    // 5 accepted, at most 2 in flight when the 6th failed, at most
+    // 2 x 2 journaled ahead of those.
+    assert!((6..=11).contains(&entries), "{entries} entries:\n{journal}");
+    target.restart(Faults::default());
+    let out = tsm_in(
+        w,
+        &["rollback", "--journal", "j.jsonl", "--target", &target.url],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(target.state(), before);
+}
+
 #[test]
 fn sigkill_mid_apply_is_undone_by_rollback() {
     let (src, tgt) = bulk(60);
