@@ -1,33 +1,138 @@
 #!/usr/bin/env bash
-# Export and snapshot-read benchmark: a simulated cluster with 100,000
-# config leaves and 5,000 actions; times `tsmigrate export` (live → files)
-# and `tsmigrate show DIR` (files → canonical document).
+# Scale benchmark: show, export, diff, plan and apply at 1x, 2x and 4x of
+# 100,000 config leaves and 5,000 actions (SCALES to change), each timed as
+# a whole process (median of RUNS) with its peak resident memory (the
+# kernel's rusage maximum, what `/usr/bin/time -v` prints).
+#
+# Printed per operation: time at each scale and its ratio to the 1x time
+# (linear cost: 2.0 and 4.0), peak memory, and for diff the peak memory
+# against the bytes of the two snapshots it reads (goal <= 3x); plan's time
+# against diff's at the same scale (goal <= 1.5x).
+#
+# The source differs from the target in 1% of the config leaves and 1% of
+# the actions. The simulator answers at once (no --latency-ms): what is
+# measured is the tool's own cost, not round trips; its state is on tmpfs
+# where there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-command -v hyperfine >/dev/null || { echo "installing hyperfine (Debian)"; apt-get install -y hyperfine >/dev/null; }
+scales=${SCALES:-"1 2 4"}; runs=${RUNS:-3}
 cargo build --release --quiet --bin tsmigrate
 bin=$root/target/release/tsmigrate
 scratch=$(mktemp -d -p "${BENCH_DIR:-$root/target}")
-trap 'kill "$(cat "$scratch/sim.pid")" 2>/dev/null; rm -rf "$scratch"' EXIT
-python3 - "$scratch/state.json" <<'PY'
-import json, sys
-state = json.load(open("fixtures/example-cluster.json"))
-for s in range(1000):
-    state["configinfo"][f"section{s}"] = {f"key{k}": f"value-{s}-{k}" for k in range(100)}
-tmpl = state["actions"][0]
-for i in range(5000 - len(state["actions"])):
-    a = json.loads(json.dumps(tmpl)); a["name"] = f"Action {i:05d}"; a["id"] = f"00000000-0000-4000-8000-{i:012d}"
-    state["actions"].append(a)
-json.dump(state, open(sys.argv[1], "w"))
-PY
-"$bin" sim --state "$scratch/state.json" --listen 127.0.0.1:0 >"$scratch/sim.out" 2>/dev/null &
-echo $! >"$scratch/sim.pid"
-for _ in $(seq 100); do grep -q listening "$scratch/sim.out" && break; sleep 0.05; done
-url=$(sed -n 's/^listening on //p' "$scratch/sim.out")
+simdir=$scratch/sim
+[ -d /dev/shm ] && [ -w /dev/shm ] && simdir=$(mktemp -d -p /dev/shm tsmigrate-bench.XXXXXX)
+mkdir -p "$simdir"
+trap 'for p in "$simdir"/*.pid; do [ -e "$p" ] && kill "$(cat "$p")" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$scratch" "$simdir"' EXIT
 export TS_USERNAME=admin TS_PASSWORD=admin
-"$bin" export --cluster "$url" --out "$scratch/snap" -q
-echo "== 100,000 config leaves + 5,000 actions: $(du -sh "$scratch/snap" | cut -f1) in $(find "$scratch/snap" -type f | wc -l) files"
-hyperfine -N -w 1 -r "${RUNS:-5}" \
-  -n export "$bin export --cluster $url --out $scratch/snap -q" \
-  -n "read snapshot (show)" "$bin show $scratch/snap" | grep -E "Time|^  [a-z]|Benchmark"
+
+start_sim() { # state-file -> prints URL; pid in state-file.pid
+  local out; out=$(mktemp -p "$simdir")
+  "$bin" sim --state "$1" --listen 127.0.0.1:0 >"$out" 2>/dev/null &
+  echo $! >"$1.pid"
+  for _ in $(seq 600); do grep -q listening "$out" && break; sleep 0.05; done
+  sed -n 's/^listening on //p' "$out"
+}
+stop_sim() {
+  local pid; pid=$(cat "$1.pid"); kill -INT "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.02; done
+  rm -f "$1.pid"
+}
+
+# measure LABEL SCALE CMD...: median wall time of RUNS runs and the largest
+# peak RSS, appended to $scratch/results.
+measure() {
+  local label=$1 scale=$2; shift 2
+  python3 - "$scratch/results" "$label" "$scale" "${MRUNS:-$runs}" "$@" <<'PY'
+import os, subprocess, sys, time, statistics
+out, label, scale, runs, cmd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
+times, peak = [], 0
+for _ in range(runs):
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    times.append((time.monotonic() - t0) * 1000)
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 2):
+        sys.exit(f"{label}: exit {code}: {p.stderr.read().decode()}")
+    peak = max(peak, usage.ru_maxrss)
+with open(out, "a") as f:
+    f.write(f"{label} {scale} {statistics.median(times):.1f} {peak}\n")
+PY
+}
+
+for scale in $scales; do
+  python3 - "$simdir" "$scale" <<'PY'
+import json, sys
+d, scale = sys.argv[1], int(sys.argv[2])
+state = json.load(open("fixtures/example-cluster.json"))
+tmpl = state["actions"][0]
+for s in range(1000 * scale):
+    state["configinfo"][f"section{s}"] = {f"key{k}": f"value-{s}-{k}" for k in range(100)}
+for i in range(5000 * scale - len(state["actions"])):
+    a = json.loads(json.dumps(tmpl)); a["name"] = f"Action {i:06d}"; a["id"] = f"00000000-0000-4000-8000-{i:012d}"
+    state["actions"].append(a)
+json.dump(state, open(f"{d}/target-{scale}.json", "w"))
+# The source: 1% of the leaves and 1% of the actions changed.
+for s in range(1000 * scale):
+    state["configinfo"][f"section{s}"]["key37"] = f"changed-{s}"
+for a in state["actions"][::100]:
+    a["detail"]["function"] = "changed"
+json.dump(state, open(f"{d}/source-{scale}.json", "w"))
+PY
+  src=$(start_sim "$simdir/source-$scale.json")
+  "$bin" export --cluster "$src" --out "$scratch/src-$scale" -q
+  stop_sim "$simdir/source-$scale.json"
+  tgt=$(start_sim "$simdir/target-$scale.json")
+  "$bin" export --cluster "$tgt" --out "$scratch/tgt-$scale" -q
+  bytes=$(( $(du -sb "$scratch/src-$scale" | cut -f1) + $(du -sb "$scratch/tgt-$scale" | cut -f1) ))
+  echo "$bytes" >"$scratch/bytes-$scale"
+  echo "== ${scale}x: $((100000 * scale)) config leaves, $((5000 * scale)) actions; the two snapshots: $((bytes / 1024 / 1024)) MiB"
+  measure export "$scale" "$bin" export --cluster "$tgt" --out "$scratch/exp-$scale" -q
+  measure show "$scale" "$bin" show "$scratch/tgt-$scale"
+  measure diff "$scale" "$bin" diff --source "$scratch/src-$scale" --target "$scratch/tgt-$scale" --format patch
+  measure plan "$scale" "$bin" plan --source "$scratch/src-$scale" --target "$scratch/tgt-$scale" --out "$scratch/plan-$scale.json"
+  stop_sim "$simdir/target-$scale.json"
+  # apply changes the target: a fresh copy of it for every run.
+  cat >"$scratch/apply-$scale.sh" <<SH
+#!/usr/bin/env bash
+set -e
+cp "$simdir/target-$scale.json" "$simdir/apply-$scale.json"; rm -f "$simdir/apply-$scale.json.log"
+SH
+  chmod +x "$scratch/apply-$scale.sh"
+  for r in $(seq "$runs"); do
+    "$scratch/apply-$scale.sh"
+    url=$(start_sim "$simdir/apply-$scale.json")
+    MRUNS=1 measure apply "$scale" "$bin" apply --target "$url" --source "$scratch/src-$scale" --yes -q --journal "$scratch/aj-$scale-$r.jsonl"
+    stop_sim "$simdir/apply-$scale.json"
+  done
+done
+
+python3 - "$scratch/results" "$scratch" <<'PY'
+import collections, statistics, sys
+rows = collections.defaultdict(lambda: collections.defaultdict(list))
+for line in open(sys.argv[1]):
+    label, scale, ms, kb = line.split()
+    rows[label][int(scale)].append((float(ms), int(kb)))
+scales = sorted({s for r in rows.values() for s in r})
+bytes_ = {s: int(open(f"{sys.argv[2]}/bytes-{s}").read()) for s in scales}
+print()
+head = "".join(f"{str(s) + 'x':>22}" for s in scales)
+print(f"{'operation':10}{head}")
+for label in ["export", "show", "diff", "plan", "apply"]:
+    cells = []
+    base = None
+    for s in scales:
+        ms = statistics.median(m for m, _ in rows[label][s])
+        kb = max(k for _, k in rows[label][s])
+        base = base or ms
+        cells.append(f"{ms:8.0f} ms {ms / base:4.1f}x {kb / 1024:5.0f}M")
+    print(f"{label:10}" + "".join(f"{c:>22}" for c in cells))
+print("(each cell: median time, its ratio to 1x (linear: the scale), peak RSS)")
+for s in scales:
+    d = statistics.median(m for m, _ in rows["diff"][s])
+    p = statistics.median(m for m, _ in rows["plan"][s])
+    mem = max(k for _, k in rows["diff"][s]) * 1024
+    print(f"{s}x: plan {p / d:.2f}x diff (goal <= 1.5x); diff peak memory {mem / bytes_[s]:.2f}x "
+          f"the {bytes_[s] / 2**20:.1f} MiB of snapshots it reads (goal <= 3x)")
+PY

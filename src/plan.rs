@@ -58,16 +58,37 @@ pub struct Plan {
 
 /// SHA-256 over the masked canonical document (sorted keys, compact).
 pub fn fingerprint(doc: &Value) -> String {
-    let masked = secrets::redact(doc);
-    let digest = Sha256::digest(masked.to_string().as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    masked_fingerprint(&secrets::redact(doc))
+}
+
+/// The fingerprint of a document already masked, hashed as it is
+/// serialized (no copy of its text).
+fn masked_fingerprint(masked: &Value) -> String {
+    struct Hasher(Sha256);
+    impl std::io::Write for Hasher {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Hasher(Sha256::new());
+    // Writing into a hasher cannot fail, and a Value always serializes.
+    let _ = serde_json::to_writer(std::io::BufWriter::with_capacity(1 << 16, &mut h), masked);
+    let hex: String = h.0.finalize().iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{hex}")
 }
 
 /// Guards every op: a `test` of the value it replaces or removes, of the
 /// item an array insert lands next to; object members it adds go to `absent`.
 pub fn guarded(ops: &[Op], target: &Value) -> (Vec<Value>, Vec<String>) {
-    let mut work = secrets::redact(target);
+    guarded_on(ops, secrets::redact(target))
+}
+
+/// `guarded`, on a masked copy of the target that it works on.
+fn guarded_on(ops: &[Op], mut work: Value) -> (Vec<Value>, Vec<String>) {
     let mut patch = Vec::with_capacity(ops.len() * 2);
     let mut absent = Vec::new();
     for op in ops {
@@ -133,7 +154,10 @@ pub fn build(
     target_doc: &Value,
     unresolved: &[String],
 ) -> Plan {
-    let (patch, absent) = guarded(ops, target_doc);
+    // One masked copy serves the fingerprint, then the guards.
+    let masked = secrets::redact(target_doc);
+    let target_fingerprint = masked_fingerprint(&masked);
+    let (patch, absent) = guarded_on(ops, masked);
     Plan {
         format: FORMAT.into(),
         version: VERSION,
@@ -145,7 +169,7 @@ pub fn build(
         target_org_name: None,
         view: None,
         made_at: None,
-        target_fingerprint: fingerprint(target_doc),
+        target_fingerprint,
         absent,
         unresolved_secrets: unresolved.to_vec(),
         notes: Default::default(),

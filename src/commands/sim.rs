@@ -41,6 +41,16 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
     ctx.printer
         .line(&format!("listening on {}", running.base_url()))?;
     signals::shutdown_requested().await;
+    // What it served, for benchmarks and anyone watching a test: on stderr,
+    // so stdout stays the one line scripts read.
+    let served = format!(
+        "served {} requests: {} logins, {} writes, {} answered 429",
+        running.requests_seen(),
+        running.logins_seen(),
+        running.writes_seen(),
+        running.throttled_seen()
+    );
     running.stop().await;
+    ctx.printer.info(&served);
     Ok(Outcome::Success)
 }
