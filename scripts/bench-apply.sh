@@ -72,6 +72,14 @@ ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 ratio() { python3 -c "import sys; m, b = float(sys.argv[1]), float(sys.argv[2]); print(f'{m/b:.2f}x')" "$1" "$2"; }
 waves() { echo $(( ($1 + parallel - 1) / parallel )); }
+check_restored() { # BEFORE AFTER: the actions of two state files are the same
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+fn = lambda s: sorted((x["name"], x["detail"].get("function")) for x in s["actions"])
+assert fn(a) == fn(b), "the target was not restored"
+PY
+}
 
 echo "simulator state in $simdir; journals in $scratch"
 
@@ -138,12 +146,7 @@ for r in $(seq "$runs"); do
   times+=("$(ms_since "$t0")")
   [ "$code" = 4 ] || { echo "   expected exit 4 (restored), got $code:"; cat "$scratch/u$r.err"; exit 1; }
   stop_sim "$simdir/u$r.json"
-  python3 - "$simdir/undo-target.json" "$simdir/u$r.json" <<'PY'
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:])
-fn = lambda s: sorted((x["name"], x["detail"].get("function")) for x in s["actions"])
-assert fn(a) == fn(b), "the target was not restored"
-PY
+  check_restored "$simdir/undo-target.json" "$simdir/u$r.json"
 done
 m=$(median "${times[@]}")
 echo "   times (ms): $(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ') (exit 4, target restored: checked on the state file)"
@@ -168,12 +171,7 @@ for r in $(seq "$runs"); do
   "$bin" rollback --journal "$scratch/r$r.jsonl" --parallel "$parallel" -q >/dev/null
   times+=("$(ms_since "$t0")")
   stop_sim "$simdir/r$r.json"
-  python3 - "$simdir/undo-target.json" "$simdir/r$r.json" <<'PY'
-import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:])
-fn = lambda s: sorted((x["name"], x["detail"].get("function")) for x in s["actions"])
-assert fn(a) == fn(b), "the target was not restored"
-PY
+  check_restored "$simdir/undo-target.json" "$simdir/r$r.json"
 done
 m=$(median "${times[@]}")
 echo "   times (ms): $(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ') (target restored: checked on the state file)"

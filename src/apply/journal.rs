@@ -178,14 +178,25 @@ impl Journal {
     }
 
     fn append(&self, line: &Line) -> Result<u64, Error> {
-        let mut text = serde_json::to_string(line).map_err(|e| Error::Internal(e.to_string()))?;
-        text.push('\n');
-        // One write(2) per record through one append handle: records never
+        self.append_all(std::slice::from_ref(line))
+    }
+
+    /// Appends whole records; returns how many have been written in all.
+    fn append_all(&self, lines: &[Line]) -> Result<u64, Error> {
+        let mut text = String::new();
+        for line in lines {
+            text.push_str(
+                &serde_json::to_string(line).map_err(|e| Error::Internal(e.to_string()))?,
+            );
+            text.push('\n');
+        }
+        // One write(2) through one append handle: records never
         // interleave; a crash can only cut the last one short.
         (&*self.file)
             .write_all(text.as_bytes())
             .map_err(|e| Error::io(&self.path, e))?;
-        Ok(self.written.fetch_add(1, Ordering::SeqCst) + 1)
+        let n = lines.len() as u64;
+        Ok(self.written.fetch_add(n, Ordering::SeqCst) + n)
     }
 
     fn append_sync(&self, line: &Line) -> Result<(), Error> {
@@ -211,19 +222,12 @@ impl Journal {
             .next_seq
             .fetch_add(entries.len() as u64, Ordering::SeqCst);
         let seqs: Vec<u64> = (first..first + entries.len() as u64).collect();
-        let mut text = String::new();
-        for (seq, entry) in seqs.iter().zip(entries) {
-            let line = Line::Write { seq: *seq, entry };
-            text.push_str(
-                &serde_json::to_string(&line).map_err(|e| Error::Internal(e.to_string()))?,
-            );
-            text.push('\n');
-        }
-        // One write(2) for the batch: whole records, never interleaved.
-        (&*self.file)
-            .write_all(text.as_bytes())
-            .map_err(|e| Error::io(&self.path, e))?;
-        let n = self.written.fetch_add(seqs.len() as u64, Ordering::SeqCst) + seqs.len() as u64;
+        let lines: Vec<Line> = seqs
+            .iter()
+            .zip(entries)
+            .map(|(seq, entry)| Line::Write { seq: *seq, entry })
+            .collect();
+        let n = self.append_all(&lines)?;
         self.sync_until(n).await?;
         Ok(seqs)
     }

@@ -517,14 +517,7 @@ async fn search_metadata(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let b = json_body(&headers, &body)?;
-        sim.read(|s| v2_state::search_metadata(s, caller.org, &b))
-            .await
-            .map(Value::Array)
-    }
-    .await;
-    answer(result)
+    search_in_org(&sim, caller.org, &headers, &body, v2_state::search_metadata).await
 }
 
 async fn search_groups(
@@ -533,13 +526,24 @@ async fn search_groups(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = async {
-        let b = json_body(&headers, &body)?;
-        sim.read(|s| v2_state::search_groups(s, caller.org, &b))
-            .await
-            .map(Value::Array)
-    }
-    .await;
+    search_in_org(&sim, caller.org, &headers, &body, v2_state::search_groups).await
+}
+
+/// A search of one Org's state by a JSON body.
+type OrgSearch = fn(&super::SimState, i64, &Map<String, Value>) -> Result<Vec<Value>, SimError>;
+
+/// A search over the caller's Org: its JSON body, then `search`'s list.
+async fn search_in_org(
+    sim: &Sim,
+    org: i64,
+    headers: &HeaderMap,
+    body: &Bytes,
+    search: OrgSearch,
+) -> Response {
+    let result = match json_body(headers, body) {
+        Ok(b) => sim.read(|s| search(s, org, &b)).await.map(Value::Array),
+        Err(e) => Err(e),
+    };
     answer(result)
 }
 
