@@ -500,47 +500,123 @@ pub async fn find_objects(
 }
 
 /// Loads a side; ignored paths are removed.
+/// Two snapshot directories read for their diff only
+/// (`snapshot::read_pair`: what both hold byte for byte is left out of
+/// both documents). `None` where that would not give the diff, notes and
+/// warnings of the full read: a REF that is not a snapshot, ignore or
+/// only rules (one that matches nothing is reported, and it may match
+/// only what was left out), a side read through REST v2 (its partial
+/// config is compared by counting keys), or a mapping between the two
+/// (it changes the source, so bytes alike may not stay alike).
+pub async fn load_snapshot_pair(
+    source: &ClusterRef,
+    target: &ClusterRef,
+    settings: &Settings,
+) -> Result<Option<(Side, Side)>, Error> {
+    let (ClusterRef::Snapshot(a, _), ClusterRef::Snapshot(b, _)) = (source, target) else {
+        return Ok(None);
+    };
+    if settings.selection.has_rules() {
+        return Ok(None);
+    }
+    let (oa, ob) = (crate::snapshot::origin(a)?, crate::snapshot::origin(b)?);
+    let id = |o: &crate::snapshot::Origin| o.org.as_ref().map_or(model::PRIMARY_ORG, |o| o.id);
+    let mapping = settings.mapping_between(
+        (
+            settings.profile_for_url(&oa.url).as_deref(),
+            &oa.url,
+            id(&oa),
+        ),
+        (
+            settings.profile_for_url(&ob.url).as_deref(),
+            &ob.url,
+            id(&ob),
+        ),
+    )?;
+    if mapping.is_some() || oa.api != api::Api::V1 || ob.api != api::Api::V1 {
+        return Ok(None);
+    }
+    let (a, b, selection) = (a.clone(), b.clone(), settings.selection.clone());
+    let [(da, oa), (db, ob)] = tokio::task::spawn_blocking(move || {
+        let [(da, oa), (db, ob)] = crate::snapshot::read_pair(&a, &b)?;
+        Ok::<_, Error>([
+            (Selected::of(da, &selection), oa),
+            (Selected::of(db, &selection), ob),
+        ])
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))??;
+    Ok(Some((
+        snapshot_side(source, da, oa, settings)?,
+        snapshot_side(target, db, ob, settings)?,
+    )))
+}
+
+/// A document with its ignored paths removed, and where its secrets are.
+struct Selected {
+    doc: Value,
+    secret_paths: Vec<Vec<String>>,
+}
+
+impl Selected {
+    fn of(mut doc: Value, selection: &crate::select::Selection) -> Selected {
+        selection.strip(&mut doc);
+        let secret_paths = crate::secrets::secret_paths(&doc);
+        Selected { doc, secret_paths }
+    }
+}
+
+/// The side of a snapshot read as `doc`: ignored paths removed, and
+/// checked to be of the Org its REF asks for.
+fn snapshot_side(
+    r: &ClusterRef,
+    doc: Selected,
+    origin: crate::snapshot::Origin,
+    settings: &Settings,
+) -> Result<Side, Error> {
+    if let ClusterRef::Snapshot(_, Some(spec)) = r {
+        let primary = model::Org {
+            id: model::PRIMARY_ORG,
+            name: String::new(),
+        };
+        let org = origin.org.as_ref().unwrap_or(&primary);
+        if !spec.matches(org) {
+            return Err(Error::Usage(format!(
+                "{}: the snapshot is of {}, not of Org {spec}",
+                r.label(),
+                origin.describe()
+            )));
+        }
+    }
+    let Selected { doc, secret_paths } = doc;
+    let url = origin.url;
+    Ok(Side {
+        api: origin.api,
+        org: origin.org,
+        label: r.label(),
+        doc,
+        raw: Value::Null,
+        ids: BTreeMap::new(),
+        cluster: None,
+        secret_paths,
+        profile: settings.profile_for_url(&url),
+        url,
+    })
+}
+
 pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> Result<Side, Error> {
     match r {
-        ClusterRef::Snapshot(dir, wanted) => {
+        ClusterRef::Snapshot(dir, _) => {
             // Off the async threads, so that two sides load in parallel.
             let dir = dir.clone();
             let selection = settings.selection.clone();
-            let (doc, origin, secret_paths) = tokio::task::spawn_blocking(move || {
-                let (mut doc, origin) = crate::snapshot::read(&dir)?;
-                selection.strip(&mut doc);
-                let paths = crate::secrets::secret_paths(&doc);
-                Ok::<_, Error>((doc, origin, paths))
+            let (doc, origin) = tokio::task::spawn_blocking(move || {
+                let (doc, origin) = crate::snapshot::read(&dir)?;
+                Ok::<_, Error>((Selected::of(doc, &selection), origin))
             })
             .await
             .map_err(|e| Error::Internal(e.to_string()))??;
-            if let Some(spec) = wanted {
-                let primary = model::Org {
-                    id: model::PRIMARY_ORG,
-                    name: String::new(),
-                };
-                let org = origin.org.as_ref().unwrap_or(&primary);
-                if !spec.matches(org) {
-                    return Err(Error::Usage(format!(
-                        "{}: the snapshot is of {}, not of Org {spec}",
-                        r.label(),
-                        origin.describe()
-                    )));
-                }
-            }
-            let url = origin.url;
-            Ok(Side {
-                api: origin.api,
-                org: origin.org,
-                label: r.label(),
-                doc,
-                raw: Value::Null,
-                ids: BTreeMap::new(),
-                cluster: None,
-                secret_paths,
-                profile: settings.profile_for_url(&url),
-                url,
-            })
+            snapshot_side(r, doc, origin, settings)
         }
         ClusterRef::Live(live) => {
             let cluster = conns.cluster(live, &settings.net).await?;

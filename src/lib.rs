@@ -33,6 +33,7 @@ pub(crate) mod compare;
 pub(crate) mod fetch;
 pub(crate) mod fsutil;
 pub(crate) mod jsonfile;
+pub(crate) mod jsonpair;
 pub(crate) mod jsonvalue;
 pub(crate) mod mapping;
 pub(crate) mod net;

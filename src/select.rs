@@ -97,6 +97,11 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// Whether the user gave any rule (besides the built-in defaults).
+    pub fn has_rules(&self) -> bool {
+        self.ignore.len() > self.defaults || !self.only.is_empty()
+    }
+
     pub fn is_everything(&self) -> bool {
         self.ignore.is_empty() && self.only.is_empty()
     }

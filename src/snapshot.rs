@@ -225,6 +225,11 @@ fn read_file(path: &Path, dir: &Path, cap: u64) -> Result<Vec<u8>, Error> {
     crate::fsutil::read_regular(path, dir, cap).map_err(|why| Error::input(path.display(), why))
 }
 
+/// Where the snapshot at `dir` was exported from (its `tsmigrate.json`).
+pub fn origin(dir: &Path) -> Result<Origin, Error> {
+    read_meta(dir)
+}
+
 /// `tsmigrate.json` of a snapshot, checked: where it was exported from.
 fn read_meta(dir: &Path) -> Result<Origin, Error> {
     let meta_path = dir.join(META_FILE);
@@ -288,50 +293,197 @@ pub fn read(dir: &Path) -> Result<(Value, Origin), Error> {
     let source = read_meta(dir)?;
     let config_path = dir.join(CONFIG_FILE);
     let config = parse_config(&read_file(&config_path, dir, MAX_CONFIG)?, &config_path)?;
-
-    let actions_dir = dir.join(ACTIONS_DIR);
     let mut actions = Map::new();
-    let mut files_by_name: BTreeMap<String, PathBuf> = BTreeMap::new();
-    if let Ok(m) = std::fs::symlink_metadata(&actions_dir) {
-        if !m.is_dir() {
-            return Err(Error::input(
-                actions_dir.display(),
-                "not a directory (a link or a file); refused",
-            ));
-        }
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&actions_dir)
-            .map_err(|e| Error::io(&actions_dir, e))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        paths.sort();
-        for path in paths {
-            let bytes = read_file(&path, dir, MAX_ACTION)?;
-            let (name, action) = parse_action(&bytes, &path)?;
-            let expected = format!("{}.json", slug(&name));
-            if path
-                .file_name()
-                .is_none_or(|f| f.to_string_lossy() != expected)
-            {
-                return Err(Error::input(
-                    path.display(),
-                    format!("at /name: {name:?} belongs in {ACTIONS_DIR}/{expected}, not in this file; rename the file or the action"),
-                ));
-            }
-            if let Some(other) = files_by_name.get(&name) {
-                return Err(Error::input(
-                    path.display(),
-                    format!(
-                        "at /name: {name:?} is also the name in {}; action names must be unique",
-                        other.display()
-                    ),
-                ));
-            }
-            files_by_name.insert(name.clone(), path);
-            actions.insert(name, Value::Object(action));
-        }
+    let mut names = Names::default();
+    for path in action_files(dir)? {
+        let bytes = read_file(&path, dir, MAX_ACTION)?;
+        let (name, action) = parse_action(&bytes, &path)?;
+        names.add(&name, &path)?;
+        actions.insert(name, Value::Object(action));
     }
     Ok((crate::document::assemble(config, actions), source))
+}
+
+/// Two snapshot directories read for a comparison: what both hold byte
+/// for byte (an action file, a config member) is checked as `read` checks
+/// it but left out of both documents (`jsonpair`). Only the differences
+/// between the two documents are then whole: a diff of them is the diff
+/// of the full ones, but nothing else is.
+pub fn read_pair(a: &Path, b: &Path) -> Result<[(Value, Origin); 2], Error> {
+    let origins = [read_meta(a)?, read_meta(b)?];
+    // The configs on a thread of their own, the action files on this one.
+    let (configs, actions) = std::thread::scope(|scope| {
+        let configs = scope.spawn(|| config_pair(a, b));
+        let actions = action_pair(a, b);
+        // A panic is a bug: passed on, not turned into a short document.
+        let configs = configs
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (configs, actions)
+    });
+    let ((ca, cb), [aa, ab]) = (configs?, actions?);
+    let [oa, ob] = origins;
+    Ok([
+        (crate::document::assemble(ca, aa), oa),
+        (crate::document::assemble(cb, ab), ob),
+    ])
+}
+
+type Config = Map<String, Value>;
+
+/// The `config.json` of two snapshots, without what both hold alike.
+fn config_pair(a: &Path, b: &Path) -> Result<(Config, Config), Error> {
+    let (pa, pb) = (a.join(CONFIG_FILE), b.join(CONFIG_FILE));
+    let (ta, tb) = (
+        read_file(&pa, a, MAX_CONFIG)?,
+        read_file(&pb, b, MAX_CONFIG)?,
+    );
+    let pruned = match (as_text(&ta), as_text(&tb)) {
+        (Some(x), Some(y)) => crate::jsonpair::objects(x, y),
+        _ => None,
+    };
+    match pruned {
+        Some(pair) => Ok(pair),
+        None => Ok((parse_config(&ta, &pa)?, parse_config(&tb, &pb)?)),
+    }
+}
+
+/// The actions of two snapshots, without the files both hold alike: two
+/// halves (split at one file name) read at once.
+fn action_pair(a: &Path, b: &Path) -> Result<[Map<String, Value>; 2], Error> {
+    let (fa, fb) = (action_files(a)?, action_files(b)?);
+    let cut = fa.get(fa.len() / 2).and_then(|p| p.file_name());
+    let (ia, ib) = (
+        fa.partition_point(|p| p.file_name() < cut),
+        fb.partition_point(|p| p.file_name() < cut),
+    );
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| action_run(a, b, &fa[..ia], &fb[..ib]));
+        let second = action_run(a, b, &fa[ia..], &fb[ib..]);
+        let first = first
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (first, second)
+    });
+    let ([mut xa, mut xb], [ya, yb]) = (first?, second?);
+    xa.extend(ya);
+    xb.extend(yb);
+    Ok([xa, xb])
+}
+
+/// The actions of the files `fa` of `a` and `fb` of `b` (both sorted).
+fn action_run(
+    a: &Path,
+    b: &Path,
+    fa: &[PathBuf],
+    fb: &[PathBuf],
+) -> Result<[Map<String, Value>; 2], Error> {
+    let mut actions = [Map::new(), Map::new()];
+    let mut names = [Names::default(), Names::default()];
+    let (mut i, mut j) = (0, 0);
+    while i < fa.len() || j < fb.len() {
+        let order = match (fa.get(i), fb.get(j)) {
+            (Some(x), Some(y)) => x.file_name().cmp(&y.file_name()),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        let (pa, pb) = match order {
+            std::cmp::Ordering::Less => (fa.get(i), None),
+            std::cmp::Ordering::Greater => (None, fb.get(j)),
+            std::cmp::Ordering::Equal => (fa.get(i), fb.get(j)),
+        };
+        i += usize::from(pa.is_some());
+        j += usize::from(pb.is_some());
+        let ba = pa.map(|p| read_file(p, a, MAX_ACTION)).transpose()?;
+        let bb = pb.map(|p| read_file(p, b, MAX_ACTION)).transpose()?;
+        if let (Some(pa), Some(pb), Some(x), Some(y)) = (pa, pb, &ba, &bb) {
+            if let Some(name) = alike_action(x, y) {
+                names[0].add(&name, pa)?;
+                names[1].add(&name, pb)?;
+                continue;
+            }
+        }
+        for (k, (path, bytes)) in [(pa, &ba), (pb, &bb)].into_iter().enumerate() {
+            if let (Some(path), Some(bytes)) = (path, bytes) {
+                let (name, action) = parse_action(bytes, path)?;
+                names[k].add(&name, path)?;
+                actions[k].insert(name, Value::Object(action));
+            }
+        }
+    }
+    Ok(actions)
+}
+
+/// A file's bytes as text, if they are UTF-8 (a byte-order mark dropped).
+fn as_text(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).ok()
+}
+
+/// The name of an action file both sides hold byte for byte, once checked
+/// as `parse_action` checks it; `None` where it must be read in full
+/// (which also words any error).
+fn alike_action(a: &[u8], b: &[u8]) -> Option<String> {
+    if a != b {
+        return None;
+    }
+    let text = as_text(a)?;
+    if !crate::jsonpair::prunable(text) {
+        return None;
+    }
+    let (name, detail_ok) = crate::jsonpair::check_action(text)?;
+    (!name.is_empty() && detail_ok).then_some(name)
+}
+
+/// The action files of a snapshot, sorted; none if it has no `actions`.
+fn action_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let actions_dir = dir.join(ACTIONS_DIR);
+    let Ok(m) = std::fs::symlink_metadata(&actions_dir) else {
+        return Ok(Vec::new());
+    };
+    if !m.is_dir() {
+        return Err(Error::input(
+            actions_dir.display(),
+            "not a directory (a link or a file); refused",
+        ));
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&actions_dir)
+        .map_err(|e| Error::io(&actions_dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+/// The action names of a snapshot so far, and the file each came from:
+/// a name is in the file its slug says, and in one file only.
+#[derive(Default)]
+struct Names(BTreeMap<String, PathBuf>);
+
+impl Names {
+    fn add(&mut self, name: &str, path: &Path) -> Result<(), Error> {
+        let expected = format!("{}.json", slug(name));
+        if path
+            .file_name()
+            .is_none_or(|f| f.to_string_lossy() != expected)
+        {
+            return Err(Error::input(
+                path.display(),
+                format!("at /name: {name:?} belongs in {ACTIONS_DIR}/{expected}, not in this file; rename the file or the action"),
+            ));
+        }
+        if let Some(other) = self.0.get(name) {
+            return Err(Error::input(
+                path.display(),
+                format!(
+                    "at /name: {name:?} is also the name in {}; action names must be unique",
+                    other.display()
+                ),
+            ));
+        }
+        self.0.insert(name.to_string(), path.to_path_buf());
+        Ok(())
+    }
 }
 
 /// A snapshot's `config.json`.

@@ -301,3 +301,91 @@ fn plans_from_newer_tools_and_edited_secrets_are_refused() {
         "{err}"
     );
 }
+
+/// A snapshot directory from its files, as a hand (or git) left them.
+fn snapshot_files(dir: &std::path::Path, config: &str, actions: &[(&str, &str)]) {
+    std::fs::create_dir_all(dir.join("actions")).unwrap();
+    std::fs::write(
+        dir.join("tsmigrate.json"),
+        r#"{"format": "tsmigrate-snapshot", "version": 1, "source": "http://127.0.0.1:1"}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("config.json"), config).unwrap();
+    for (file, text) in actions {
+        std::fs::write(dir.join("actions").join(file), text).unwrap();
+    }
+}
+
+/// Two snapshots are read side by side, what both hold alike left out:
+/// the diff still keeps a key only the target has inside an object the
+/// source holds alike in part, and still refuses in what both hold alike
+/// what a full read refuses.
+#[test]
+fn snapshots_read_side_by_side_keep_every_check() {
+    let w = tempfile::tempdir().unwrap();
+    let name = "Send";
+    let file = format!("{}.json", tsmigrate::snapshot::slug(name));
+    let action = r#"{"name": "Send", "detail": {"link": "https://example.test"}}"#;
+    snapshot_files(
+        &w.path().join("a"),
+        r#"{"s": {"k": 1}, "same": {"x": [1, 2]}}"#,
+        &[(&file, action)],
+    );
+    snapshot_files(
+        &w.path().join("b"),
+        r#"{"s": {"k": 1, "extra": 2}, "same": {"x": [1, 2]}}"#,
+        &[(&file, action)],
+    );
+    let out = tsm_in(
+        w.path(),
+        &["diff", "--source", "a", "--target", "b", "--format", "json"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["changes"], json!([]), "{report}");
+    assert_eq!(
+        report["notes"]["unremovable"],
+        json!(["/config/s/extra"]),
+        "{report}"
+    );
+
+    // A key twice in a file both sides hold alike.
+    let twice = r#"{"name": "Send", "detail": {"link": "x", "link": "y"}}"#;
+    for side in ["a", "b"] {
+        std::fs::write(w.path().join(side).join("actions").join(&file), twice).unwrap();
+    }
+    let out = tsm_in(w.path(), &["diff", "--source", "a", "--target", "b"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&file) && stderr(&out).contains("twice"),
+        "{}",
+        stderr(&out)
+    );
+
+    // An action in a file its name does not belong in, on both sides.
+    let other = r#"{"name": "Other", "detail": {}}"#;
+    for side in ["a", "b"] {
+        std::fs::write(w.path().join(side).join("actions").join(&file), other).unwrap();
+    }
+    let out = tsm_in(w.path(), &["diff", "--source", "a", "--target", "b"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(stderr(&out).contains("belongs in"), "{}", stderr(&out));
+
+    // A config key twice inside a section both sides hold alike.
+    std::fs::write(w.path().join("a/actions").join(&file), action).unwrap();
+    std::fs::write(w.path().join("b/actions").join(&file), action).unwrap();
+    for side in ["a", "b"] {
+        std::fs::write(
+            w.path().join(side).join("config.json"),
+            r#"{"s": {"k": 1, "k": 1}, "t": 1}"#,
+        )
+        .unwrap();
+    }
+    let out = tsm_in(w.path(), &["diff", "--source", "a", "--target", "b"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("config.json") && stderr(&out).contains("twice"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -177,3 +177,79 @@ fn guards_fail(plan: &tsmigrate::plan::Plan, target: &Value) -> bool {
     let mut doc = target.clone();
     absent_present || json_patch::patch(&mut doc, &patch).is_err()
 }
+
+/// `x` with `top` written over it, objects merged key by key.
+fn overlay(x: &Value, top: &Value) -> Value {
+    match (x, top) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut out = a.clone();
+            for (k, v) in b {
+                let merged = out.get(k).map_or_else(|| v.clone(), |old| overlay(old, v));
+                out.insert(k.clone(), merged);
+            }
+            Value::Object(out)
+        }
+        _ => top.clone(),
+    }
+}
+
+/// A config: an object of sections (objects), so that two configs built
+/// on one shared base hold members alike at every level.
+fn config() -> impl Strategy<Value = Value> {
+    prop::collection::btree_map(
+        prop::sample::select(KEYS.to_vec()).prop_map(String::from),
+        prop_oneof![doc(), doc().prop_map(|d| json!({"s": d, "t": {"u": d}}))],
+        0..6,
+    )
+    .prop_map(|m| Value::Object(m.into_iter().collect()))
+}
+
+/// Actions by name: a few names, each a small object of fields.
+fn actions() -> impl Strategy<Value = Vec<(String, Value)>> {
+    prop::collection::vec((0u8..6, doc()), 0..6).prop_map(|v| {
+        v.into_iter()
+            .map(|(n, d)| {
+                let name = format!("Action {n}");
+                (
+                    name.clone(),
+                    json!({"name": name, "detail": {"link": d}, "type": "URL"}),
+                )
+            })
+            .collect()
+    })
+}
+
+fn snapshot_of(dir: &std::path::Path, config: &Value, actions: &[(String, Value)]) {
+    let actions: Map<String, Value> = actions.iter().cloned().collect();
+    let doc = json!({"config": config, "actions": actions});
+    let origin = tsmigrate::snapshot::Origin::new("http://127.0.0.1:1", None);
+    tsmigrate::snapshot::write(dir, &doc, &origin, true).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Two snapshots read side by side (what both hold alike left out)
+    /// give the diff of the two read in full.
+    #[test]
+    fn snapshots_read_side_by_side_diff_as_read_in_full(
+        base in config(), sa in config(), sb in config(),
+        shared in actions(), only_a in actions(), only_b in actions(),
+    ) {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+        let with = |x: &[(String, Value)], y: &[(String, Value)]| -> Vec<(String, Value)> {
+            let mut m: std::collections::BTreeMap<String, Value> = x.iter().cloned().collect();
+            m.extend(y.iter().cloned());
+            m.into_iter().collect()
+        };
+        snapshot_of(&a, &overlay(&base, &sa), &with(&shared, &only_a));
+        snapshot_of(&b, &overlay(&base, &sb), &with(&shared, &only_b));
+        let (full_a, _) = tsmigrate::snapshot::read(&a).unwrap();
+        let (full_b, _) = tsmigrate::snapshot::read(&b).unwrap();
+        let [(pa, _), (pb, _)] = tsmigrate::snapshot::read_pair(&a, &b).unwrap();
+        let full = diff::patch_json_unmasked(&diff::diff(&full_b, &full_a));
+        let pair = diff::patch_json_unmasked(&diff::diff(&pb, &pa));
+        prop_assert_eq!(full, pair);
+    }
+}
