@@ -143,6 +143,7 @@ pub fn compare(
         &target.doc,
         &source.secret_paths,
         &target.secret_paths,
+        &source.left_out_placeholders,
         &settings.secrets,
     )?;
     let mut target = target;

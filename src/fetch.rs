@@ -33,6 +33,10 @@ pub struct Side {
     pub cluster: Option<Cluster>,
     /// Where the document's secrets are (ignored paths removed).
     pub secret_paths: Vec<Vec<String>>,
+    /// The secret placeholders (where, and the pointer each names) in what
+    /// was left out of the document as alike on both sides
+    /// (`load_snapshot_pair`); empty otherwise.
+    pub left_out_placeholders: Vec<(Vec<String>, String)>,
     /// The cluster's URL (for a snapshot: the URL it was exported from).
     pub url: String,
     /// The profile it is (by name or URL), for `[[maps]]`.
@@ -538,11 +542,19 @@ pub async fn load_snapshot_pair(
     }
     let (a, b, selection) = (a.clone(), b.clone(), settings.selection.clone());
     let [(da, oa), (db, ob)] = tokio::task::spawn_blocking(move || {
-        let [(da, oa), (db, ob)] = crate::snapshot::read_pair(&a, &b)?;
-        Ok::<_, Error>([
-            (Selected::of(da, &selection), oa),
-            (Selected::of(db, &selection), ob),
-        ])
+        let pair = crate::snapshot::read_pair(&a, &b)?;
+        // Alike on both sides: the same placeholders, where not ignored.
+        let left_out: Vec<(Vec<String>, String)> = pair
+            .left_out_placeholders
+            .into_iter()
+            .filter(|(at, _)| selection.visibility(at) != crate::select::Visibility::Hidden)
+            .collect();
+        let [(da, oa), (db, ob)] = pair.sides;
+        let mut sa = Selected::of(da, &selection);
+        let mut sb = Selected::of(db, &selection);
+        sa.left_out_placeholders.clone_from(&left_out);
+        sb.left_out_placeholders = left_out;
+        Ok::<_, Error>([(sa, oa), (sb, ob)])
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))??;
@@ -556,13 +568,18 @@ pub async fn load_snapshot_pair(
 struct Selected {
     doc: Value,
     secret_paths: Vec<Vec<String>>,
+    left_out_placeholders: Vec<(Vec<String>, String)>,
 }
 
 impl Selected {
     fn of(mut doc: Value, selection: &crate::select::Selection) -> Selected {
         selection.strip(&mut doc);
         let secret_paths = crate::secrets::secret_paths(&doc);
-        Selected { doc, secret_paths }
+        Selected {
+            doc,
+            secret_paths,
+            left_out_placeholders: Vec::new(),
+        }
     }
 }
 
@@ -588,7 +605,11 @@ fn snapshot_side(
             )));
         }
     }
-    let Selected { doc, secret_paths } = doc;
+    let Selected {
+        doc,
+        secret_paths,
+        left_out_placeholders,
+    } = doc;
     let url = origin.url;
     Ok(Side {
         api: origin.api,
@@ -599,6 +620,7 @@ fn snapshot_side(
         ids: BTreeMap::new(),
         cluster: None,
         secret_paths,
+        left_out_placeholders,
         profile: settings.profile_for_url(&url),
         url,
     })
@@ -637,6 +659,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 ids: document.ids,
                 cluster: Some(cluster),
                 secret_paths,
+                left_out_placeholders: Vec::new(),
                 url: live.endpoint.url.clone(),
                 profile: live.profile.clone(),
                 org,

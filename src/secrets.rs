@@ -259,7 +259,37 @@ pub fn reconcile(
     values: &SecretValues,
 ) -> Result<Vec<String>, Error> {
     let (s, t) = (secret_paths(source), secret_paths(target));
-    reconcile_at(source, target, &s, &t, values).map(|r| r.unresolved)
+    reconcile_at(source, target, &s, &t, &[], values).map(|r| r.unresolved)
+}
+
+/// The order of two paths in a document: keys by text, indices by number.
+fn document_order(a: &[String], b: &[String]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let order = match (x.parse::<usize>(), y.parse::<usize>()) {
+            (Ok(i), Ok(j)) => i.cmp(&j),
+            _ => x.cmp(y),
+        };
+        if order.is_ne() {
+            return order;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// The secret placeholders in `value` (found at `base` in the canonical
+/// document): where each is, and the pointer it names.
+pub fn placeholders_at(base: &[String], value: &Value) -> Vec<(Vec<String>, String)> {
+    let mut segs: Vec<std::borrow::Cow<str>> = base
+        .iter()
+        .map(|s| std::borrow::Cow::Borrowed(s.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    visit(&mut segs, value, &mut |at, v| {
+        if let Some(p) = v.as_str().and_then(placeholder_pointer) {
+            out.push((at.iter().map(|s| s.to_string()).collect(), p.to_string()));
+        }
+    });
+    out
 }
 
 /// What `reconcile_at` found.
@@ -281,21 +311,29 @@ pub fn secret_paths(doc: &Value) -> Vec<Vec<String>> {
 }
 
 /// `reconcile` with the secret paths of both sides already known (they are
-/// found while each side loads, in parallel).
+/// found while each side loads, in parallel). `left_out`: the source's
+/// placeholders (where, and their pointer) in what was left out of both
+/// documents as alike (`snapshot::read_pair`); they are counted and
+/// reported like the others, and there is nothing to replace.
 pub fn reconcile_at(
     source: &mut Value,
     target: &Value,
     source_paths: &[Vec<String>],
     target_paths: &[Vec<String>],
+    left_out: &[(Vec<String>, String)],
     values: &SecretValues,
 ) -> Result<Reconciled, Error> {
-    let placeholders: Vec<(&Vec<String>, String)> = source_paths
+    let mut placeholders: Vec<(&Vec<String>, String)> = source_paths
         .iter()
         .filter_map(|segs| {
             let text = pointer::get(source, segs)?.as_str()?;
             Some((segs, placeholder_pointer(text)?.to_string()))
         })
         .collect();
+    if !left_out.is_empty() {
+        placeholders.extend(left_out.iter().map(|(at, p)| (at, p.clone())));
+        placeholders.sort_by(|a, b| document_order(a.0, b.0));
+    }
     values.check_unambiguous(placeholders.iter().map(|(_, p)| p.as_str()))?;
     let all: Vec<String> = placeholders.iter().map(|(_, p)| p.clone()).collect();
     let mut unresolved = Vec::new();

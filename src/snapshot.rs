@@ -304,12 +304,20 @@ pub fn read(dir: &Path) -> Result<(Value, Origin), Error> {
     Ok((crate::document::assemble(config, actions), source))
 }
 
+/// Two snapshot directories read side by side (`read_pair`).
+pub struct Pair {
+    pub sides: [(Value, Origin); 2],
+    /// The secret placeholders in what was left out (alike on both
+    /// sides): where each is, and the pointer it names.
+    pub left_out_placeholders: Vec<(Vec<String>, String)>,
+}
+
 /// Two snapshot directories read for a comparison: what both hold byte
 /// for byte (an action file, a config member) is checked as `read` checks
 /// it but left out of both documents (`jsonpair`). Only the differences
 /// between the two documents are then whole: a diff of them is the diff
 /// of the full ones, but nothing else is.
-pub fn read_pair(a: &Path, b: &Path) -> Result<[(Value, Origin); 2], Error> {
+pub fn read_pair(a: &Path, b: &Path) -> Result<Pair, Error> {
     let origins = [read_meta(a)?, read_meta(b)?];
     // The configs on a thread of their own, the action files on this one.
     let (configs, actions) = std::thread::scope(|scope| {
@@ -321,12 +329,15 @@ pub fn read_pair(a: &Path, b: &Path) -> Result<[(Value, Origin); 2], Error> {
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
         (configs, actions)
     });
-    let ((ca, cb), [aa, ab]) = (configs?, actions?);
+    let ((ca, cb), ([aa, ab], left_out_placeholders)) = (configs?, actions?);
     let [oa, ob] = origins;
-    Ok([
-        (crate::document::assemble(ca, aa), oa),
-        (crate::document::assemble(cb, ab), ob),
-    ])
+    Ok(Pair {
+        sides: [
+            (crate::document::assemble(ca, aa), oa),
+            (crate::document::assemble(cb, ab), ob),
+        ],
+        left_out_placeholders,
+    })
 }
 
 type Config = Map<String, Value>;
@@ -350,7 +361,7 @@ fn config_pair(a: &Path, b: &Path) -> Result<(Config, Config), Error> {
 
 /// The actions of two snapshots, without the files both hold alike: two
 /// halves (split at one file name) read at once.
-fn action_pair(a: &Path, b: &Path) -> Result<[Map<String, Value>; 2], Error> {
+fn action_pair(a: &Path, b: &Path) -> Result<Actions, Error> {
     let (fa, fb) = (action_files(a)?, action_files(b)?);
     let cut = fa.get(fa.len() / 2).and_then(|p| p.file_name());
     let (ia, ib) = (
@@ -365,20 +376,20 @@ fn action_pair(a: &Path, b: &Path) -> Result<[Map<String, Value>; 2], Error> {
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
         (first, second)
     });
-    let ([mut xa, mut xb], [ya, yb]) = (first?, second?);
+    let (([mut xa, mut xb], mut found), ([ya, yb], more)) = (first?, second?);
     xa.extend(ya);
     xb.extend(yb);
-    Ok([xa, xb])
+    found.extend(more);
+    Ok(([xa, xb], found))
 }
 
+/// The actions of both sides, and the placeholders of the files left out.
+type Actions = ([Map<String, Value>; 2], Vec<(Vec<String>, String)>);
+
 /// The actions of the files `fa` of `a` and `fb` of `b` (both sorted).
-fn action_run(
-    a: &Path,
-    b: &Path,
-    fa: &[PathBuf],
-    fb: &[PathBuf],
-) -> Result<[Map<String, Value>; 2], Error> {
+fn action_run(a: &Path, b: &Path, fa: &[PathBuf], fb: &[PathBuf]) -> Result<Actions, Error> {
     let mut actions = [Map::new(), Map::new()];
+    let mut found = Vec::new();
     let mut names = [Names::default(), Names::default()];
     let (mut i, mut j) = (0, 0);
     while i < fa.len() || j < fb.len() {
@@ -400,6 +411,12 @@ fn action_run(
             if let Some(name) = alike_action(x, y) {
                 names[0].add(&name, pa)?;
                 names[1].add(&name, pb)?;
+                if x.windows(9).any(|w| w == b"${secret:") {
+                    // Its placeholders still count (read once, not kept).
+                    let (_, action) = parse_action(x, pa)?;
+                    let at = ["actions".to_string(), name];
+                    found.extend(crate::secrets::placeholders_at(&at, &Value::Object(action)));
+                }
                 continue;
             }
         }
@@ -411,7 +428,7 @@ fn action_run(
             }
         }
     }
-    Ok(actions)
+    Ok((actions, found))
 }
 
 /// A file's bytes as text, if they are UTF-8 (a byte-order mark dropped).
@@ -427,7 +444,8 @@ fn alike_action(a: &[u8], b: &[u8]) -> Option<String> {
         return None;
     }
     let text = as_text(a)?;
-    if !crate::jsonpair::prunable(text) {
+    // An escape could spell a placeholder that would go uncounted.
+    if text.contains("\\u") {
         return None;
     }
     let (name, detail_ok) = crate::jsonpair::check_action(text)?;

@@ -389,3 +389,47 @@ fn snapshots_read_side_by_side_keep_every_check() {
         stderr(&out)
     );
 }
+
+/// The placeholders of action files both sides hold alike still count:
+/// listed with -v, and a secrets-file entry for one matches something.
+#[test]
+fn placeholders_in_what_both_hold_alike_still_count() {
+    let w = tempfile::tempdir().unwrap();
+    let name = "Send";
+    let file = format!("{}.json", tsmigrate::snapshot::slug(name));
+    let action = r#"{"name": "Send", "detail": {"authToken": "${secret:/actions/Send/detail/authToken}", "link": "x"}}"#;
+    for side in ["a", "b"] {
+        snapshot_files(&w.path().join(side), r#"{"k": 1}"#, &[(&file, action)]);
+    }
+    std::fs::write(
+        w.path().join("secrets.json"),
+        r#"{"/actions/Send/detail/authToken": "tok-value-1"}"#,
+    )
+    .unwrap();
+    let out = tsm_in(w.path(), &["diff", "--source", "a", "--target", "b", "-v"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/actions/Send/detail/authToken: no value"),
+        "{}",
+        stderr(&out)
+    );
+    let out = tsm_in(
+        w.path(),
+        &[
+            "diff",
+            "--source",
+            "a",
+            "--target",
+            "b",
+            "--secrets",
+            "secrets.json",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("matches nothing"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_secrets("diff output", &(stdout(&out) + &stderr(&out)));
+}

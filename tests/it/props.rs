@@ -247,7 +247,7 @@ proptest! {
         snapshot_of(&b, &overlay(&base, &sb), &with(&shared, &only_b));
         let (full_a, _) = tsmigrate::snapshot::read(&a).unwrap();
         let (full_b, _) = tsmigrate::snapshot::read(&b).unwrap();
-        let [(pa, _), (pb, _)] = tsmigrate::snapshot::read_pair(&a, &b).unwrap();
+        let [(pa, _), (pb, _)] = tsmigrate::snapshot::read_pair(&a, &b).unwrap().sides;
         let full = diff::patch_json_unmasked(&diff::diff(&full_b, &full_a));
         let pair = diff::patch_json_unmasked(&diff::diff(&pb, &pa));
         prop_assert_eq!(full, pair);
