@@ -427,7 +427,7 @@ fn placeholders_in_what_both_hold_alike_still_count() {
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(
-        !stderr(&out).contains("matches nothing"),
+        !stderr(&out).contains("matches no secret placeholder"),
         "{}",
         stderr(&out)
     );
