@@ -28,34 +28,41 @@ const MAX_DEPTH: usize = 32;
 /// such an object is kept whole on both sides.
 pub fn objects(a: &str, b: &str) -> Option<(Map<String, Value>, Map<String, Value>)> {
     // The top level in two halves (split at one key), read at once.
-    let (ea, eb) = std::thread::scope(|scope| {
-        let ea = scope.spawn(|| members(a));
-        let eb = members(b);
-        (
-            ea.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            eb,
-        )
-    });
+    let (ea, eb) = at_once(|| members(a), || members(b));
     let (ea, eb) = (ea?, eb?);
     let cut = ea.get(ea.len() / 2).map(|(k, _)| k);
     let (ia, ib) = (
         ea.partition_point(|(k, _)| Some(k) < cut),
         eb.partition_point(|(k, _)| Some(k) < cut),
     );
-    let (first, second) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| pairs(&ea[..ia], &eb[..ib], 0));
-        let second = pairs(&ea[ia..], &eb[ib..], 0);
-        (
-            first
-                .join()
-                .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-            second,
-        )
-    });
+    let (first, second) = at_once(
+        || pairs(&ea[..ia], &eb[..ib], 0),
+        || pairs(&ea[ia..], &eb[ib..], 0),
+    );
     let ((mut ma, mut mb), (sa, sb)) = (first?, second?);
     ma.extend(sa);
     mb.extend(sb);
     Some((ma.into_iter().collect(), mb.into_iter().collect()))
+}
+
+/// Runs `a` on a thread of its own and `b` on this one. A panic is a bug:
+/// passed on, not turned into a short answer.
+pub(crate) fn at_once<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let a = scope.spawn(a);
+        let b = b();
+        (a.join().unwrap_or_else(|e| std::panic::resume_unwind(e)), b)
+    })
+}
+
+/// Which of two sorted lists' next items comes first in a merge of them
+/// (`Equal`: both, for the same key).
+pub(crate) fn merge_order<K: Ord>(a: Option<K>, b: Option<K>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        _ => std::cmp::Ordering::Greater,
+    }
 }
 
 fn objects_at(a: &str, b: &str, depth: usize) -> Option<(Map<String, Value>, Map<String, Value>)> {
@@ -71,12 +78,7 @@ fn pairs(ea: &Members, eb: &Members, depth: usize) -> Option<(Entries, Entries)>
     let (mut ma, mut mb) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < ea.len() || j < eb.len() {
-        let order = match (ea.get(i), eb.get(j)) {
-            (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            _ => std::cmp::Ordering::Greater,
-        };
-        match order {
+        match merge_order(ea.get(i).map(|e| &e.0), eb.get(j).map(|e| &e.0)) {
             std::cmp::Ordering::Less => {
                 ma.push((ea[i].0.to_string(), full(ea[i].1)?));
                 i += 1;
@@ -117,7 +119,7 @@ fn pairs(ea: &Members, eb: &Members, depth: usize) -> Option<(Entries, Entries)>
 /// Whether a value's text may be left out when both sides hold it. Not if
 /// it could hold a secret placeholder: those are counted and reported on
 /// every side that has them, and an escape (`\u0024{`) could spell one.
-pub fn prunable(text: &str) -> bool {
+fn prunable(text: &str) -> bool {
     !text.contains("${secret:") && !text.contains("\\u")
 }
 
@@ -159,7 +161,7 @@ fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
 
 /// Checks `text` as the full read would (valid JSON, no key twice in one
 /// object) without building it.
-pub fn check(text: &str) -> Option<()> {
+fn check(text: &str) -> Option<()> {
     let mut de = serde_json::Deserializer::from_str(text);
     Check.deserialize(&mut de).ok()?;
     de.end().ok()

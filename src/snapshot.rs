@@ -320,15 +320,7 @@ pub struct Pair {
 pub fn read_pair(a: &Path, b: &Path) -> Result<Pair, Error> {
     let origins = [read_meta(a)?, read_meta(b)?];
     // The configs on a thread of their own, the action files on this one.
-    let (configs, actions) = std::thread::scope(|scope| {
-        let configs = scope.spawn(|| config_pair(a, b));
-        let actions = action_pair(a, b);
-        // A panic is a bug: passed on, not turned into a short document.
-        let configs = configs
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (configs, actions)
-    });
+    let (configs, actions) = crate::jsonpair::at_once(|| config_pair(a, b), || action_pair(a, b));
     let ((ca, cb), ([aa, ab], left_out_placeholders)) = (configs?, actions?);
     let [oa, ob] = origins;
     Ok(Pair {
@@ -368,14 +360,10 @@ fn action_pair(a: &Path, b: &Path) -> Result<Actions, Error> {
         fa.partition_point(|p| p.file_name() < cut),
         fb.partition_point(|p| p.file_name() < cut),
     );
-    let (first, second) = std::thread::scope(|scope| {
-        let first = scope.spawn(|| action_run(a, b, &fa[..ia], &fb[..ib]));
-        let second = action_run(a, b, &fa[ia..], &fb[ib..]);
-        let first = first
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (first, second)
-    });
+    let (first, second) = crate::jsonpair::at_once(
+        || action_run(a, b, &fa[..ia], &fb[..ib]),
+        || action_run(a, b, &fa[ia..], &fb[ib..]),
+    );
     let (([mut xa, mut xb], mut found), ([ya, yb], more)) = (first?, second?);
     xa.extend(ya);
     xb.extend(yb);
@@ -393,11 +381,10 @@ fn action_run(a: &Path, b: &Path, fa: &[PathBuf], fb: &[PathBuf]) -> Result<Acti
     let mut names = [Names::default(), Names::default()];
     let (mut i, mut j) = (0, 0);
     while i < fa.len() || j < fb.len() {
-        let order = match (fa.get(i), fb.get(j)) {
-            (Some(x), Some(y)) => x.file_name().cmp(&y.file_name()),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            _ => std::cmp::Ordering::Greater,
-        };
+        let order = crate::jsonpair::merge_order(
+            fa.get(i).map(|p| p.file_name()),
+            fb.get(j).map(|p| p.file_name()),
+        );
         let (pa, pb) = match order {
             std::cmp::Ordering::Less => (fa.get(i), None),
             std::cmp::Ordering::Greater => (None, fb.get(j)),
