@@ -11,6 +11,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::action_list::ActionList;
 use super::state::{new_guid, object_kind, Mutation, SimError, SimState};
 use crate::model::{self, AssociationKind, ASSOCIATION_MAP, USER_GROUPS};
 
@@ -306,12 +307,8 @@ pub fn name_matches(name: &str, pattern: &str) -> bool {
 }
 
 /// An action by id, else by name.
-fn find<'a>(actions: &'a [Value], ident: &str) -> Option<&'a Value> {
-    let field = |a: &Value, f: &str| a.get(f).and_then(Value::as_str) == Some(ident);
-    actions
-        .iter()
-        .find(|a| field(a, "id"))
-        .or_else(|| actions.iter().find(|a| field(a, "name")))
+fn find<'a>(actions: &'a ActionList, ident: &str) -> Option<&'a Value> {
+    actions.by_id(ident).or_else(|| actions.first_named(ident))
 }
 
 /// The stored id of the action a path names (id or name).
@@ -458,10 +455,7 @@ fn name_taken(
     name: &str,
     except_id: Option<&str>,
 ) -> Result<bool, SimError> {
-    Ok(state.actions(org)?.iter().any(|a| {
-        a.get("name").and_then(Value::as_str) == Some(name)
-            && a.get("id").and_then(Value::as_str) != except_id
-    }))
+    Ok(state.actions(org)?.name_taken(name, except_id))
 }
 
 fn set_availability(action: &mut Map<String, Value>, global: bool) {

@@ -7,6 +7,7 @@
 //! behaviours the documentation leaves open. It speaks REST v1, v2 or both
 //! over the same stored state.
 
+mod action_list;
 mod custom_actions;
 mod faults;
 mod routes;

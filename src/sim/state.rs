@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::action_list::ActionList;
 use crate::model::{self, lookup_key, lookup_key_mut, ACTION_LIST_KEY, PRIMARY_ORG};
 
 /// The state file of DESIGN.md ("The simulator").
@@ -19,7 +20,7 @@ pub struct SimState {
     pub overrides: Map<String, Value>,
     /// The Primary Org's actions.
     #[serde(default)]
-    pub actions: Vec<Value>,
+    pub actions: ActionList,
     /// The Primary Org's objects.
     #[serde(default)]
     pub objects: Vec<Value>,
@@ -34,7 +35,7 @@ pub struct OrgState {
     pub id: i64,
     pub name: String,
     #[serde(default)]
-    pub actions: Vec<Value>,
+    pub actions: ActionList,
     #[serde(default)]
     pub objects: Vec<Value>,
 }
@@ -109,7 +110,7 @@ impl SimState {
 
     /// Checks what serde cannot: unique ids, object-shaped actions, Orgs.
     pub fn validate(&self) -> Result<(), String> {
-        check_actions("/actions", &self.actions)?;
+        check_actions("/actions", &self.actions.to_vec())?;
         let mut org_ids = HashMap::new();
         for (i, org) in self.orgs.iter().enumerate() {
             if org.id == PRIMARY_ORG {
@@ -123,7 +124,7 @@ impl SimState {
                     org.id
                 ));
             }
-            check_actions(&format!("/orgs/{i}/actions"), &org.actions)?;
+            check_actions(&format!("/orgs/{i}/actions"), &org.actions.to_vec())?;
         }
         if self.configinfo.contains_key(ACTION_LIST_KEY) {
             return Err(format!(
@@ -144,7 +145,7 @@ impl SimState {
         org == PRIMARY_ORG || self.orgs.iter().any(|o| o.id == org)
     }
 
-    pub fn actions(&self, org: i64) -> Result<&Vec<Value>, SimError> {
+    pub fn actions(&self, org: i64) -> Result<&ActionList, SimError> {
         if org == PRIMARY_ORG {
             return Ok(&self.actions);
         }
@@ -155,7 +156,7 @@ impl SimState {
             .ok_or_else(|| no_org(org))
     }
 
-    fn actions_mut(&mut self, org: i64) -> Result<&mut Vec<Value>, SimError> {
+    fn actions_mut(&mut self, org: i64) -> Result<&mut ActionList, SimError> {
         if org == PRIMARY_ORG {
             return Ok(&mut self.actions);
         }
@@ -183,9 +184,8 @@ impl SimState {
         let mut body = self.configinfo.clone();
         let listed: Vec<Value> = self
             .actions(org)
-            .map(|a| a.as_slice())
-            .unwrap_or_default()
-            .iter()
+            .into_iter()
+            .flat_map(ActionList::iter)
             .map(|a| {
                 let mut a = a.clone();
                 if let Some(o) = a.as_object_mut() {
@@ -200,7 +200,7 @@ impl SimState {
 
     /// `GET admin/embed/actions`.
     pub fn action_list(&self, org: i64, behaviour: Behaviour) -> Result<Vec<Value>, SimError> {
-        let mut list = self.actions(org)?.clone();
+        let mut list = self.actions(org)?.to_vec();
         if behaviour.list_omits_associations {
             for a in &mut list {
                 a[model::ASSOCIATION_MAP] = json!({});
@@ -214,7 +214,7 @@ impl SimState {
         for (key, meta) in &self.overrides {
             let mut entry = meta.as_object().cloned().unwrap_or_default();
             let current = if key == ACTION_LIST_KEY {
-                self.actions(org).ok().map(|a| Value::Array(a.clone()))
+                self.actions(org).ok().map(|a| Value::Array(a.to_vec()))
             } else {
                 lookup_key(&self.configinfo, key).cloned()
             };
@@ -282,33 +282,22 @@ impl SimState {
                 }
             }
             Mutation::PutAction { org, action } => {
-                let Ok(list) = self.actions_mut(*org) else {
-                    return;
-                };
-                let id = action.get("id");
-                match list.iter_mut().find(|a| a.get("id") == id) {
-                    Some(slot) => *slot = action.clone(),
-                    None => list.push(action.clone()),
+                if let Ok(list) = self.actions_mut(*org) {
+                    list.put(action.clone());
                 }
             }
             Mutation::DeleteAction { org, id } => {
                 if let Ok(list) = self.actions_mut(*org) {
-                    list.retain(|a| a.get("id").and_then(Value::as_str) != Some(id.as_str()));
+                    list.remove(id);
                 }
             }
         }
     }
 
-    pub fn action_index(&self, org: i64, id: &str) -> Result<usize, SimError> {
-        self.actions(org)?
-            .iter()
-            .position(|a| a.get("id").and_then(Value::as_str) == Some(id))
-            .ok_or_else(|| SimError::not_found(format!("Invalid action ID: {id}")))
-    }
-
     pub fn action(&self, org: i64, id: &str) -> Result<&Value, SimError> {
-        let i = self.action_index(org, id)?;
-        Ok(&self.actions(org)?[i])
+        self.actions(org)?
+            .by_id(id)
+            .ok_or_else(|| SimError::not_found(format!("Invalid action ID: {id}")))
     }
 
     pub fn action_name(&self, org: i64, id: &str) -> Option<&str> {
@@ -319,12 +308,8 @@ impl SimState {
     }
 
     fn name_taken(&self, org: i64, name: &str, except_id: Option<&str>) -> bool {
-        self.actions(org).is_ok_and(|list| {
-            list.iter().any(|a| {
-                a.get("name").and_then(Value::as_str) == Some(name)
-                    && a.get("id").and_then(Value::as_str) != except_id
-            })
-        })
+        self.actions(org)
+            .is_ok_and(|list| list.name_taken(name, except_id))
     }
 
     pub fn create_action(&mut self, org: i64, body: Value) -> Result<(Value, Mutation), SimError> {
@@ -679,7 +664,10 @@ mod tests {
     #[test]
     fn associations_append_and_remove() {
         let mut s = SimState::example();
-        let id = s.actions[1]["id"].as_str().unwrap().to_string();
+        let id = s.actions.iter().nth(1).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let add = json!({"ANSWER": {"g1": {"enabled": "true", "context": "MENU"}}});
         s.add_associations(0, &id, &add).unwrap();
         s.add_associations(0, &id, &json!({"ANSWER": {"g2": {"enabled": "true"}}}))
@@ -707,7 +695,7 @@ mod tests {
     #[test]
     fn put_merges_or_replaces() {
         let mut s = SimState::example();
-        let crm = s.actions[0].clone();
+        let crm = s.actions.iter().next().unwrap().clone();
         let id = crm["id"].as_str().unwrap().to_string();
         assert!(!crm[model::ASSOCIATION_MAP].as_object().unwrap().is_empty());
         let body =
@@ -736,7 +724,7 @@ mod tests {
         let (_, put) = s
             .create_action(0, json!({"name": "n", "type": "CALLBACK"}))
             .unwrap();
-        let id = s.actions.last().unwrap()["id"]
+        let id = s.actions.iter().last().unwrap()["id"]
             .as_str()
             .unwrap()
             .to_string();
@@ -753,7 +741,7 @@ mod tests {
         s.orgs.push(OrgState {
             id: 7,
             name: "Marketing".into(),
-            actions: Vec::new(),
+            actions: Default::default(),
             objects: Vec::new(),
         });
         s.validate().unwrap();

@@ -424,7 +424,7 @@ mod tests {
         s.orgs.push(OrgState {
             id: 7,
             name: "Marketing".into(),
-            actions: Vec::new(),
+            actions: Default::default(),
             objects: vec![json!({"id": "g7", "name": "Mkt", "type": "USER_GROUP"})],
         });
         s
