@@ -10,6 +10,7 @@
 mod action_list;
 mod custom_actions;
 mod faults;
+mod latency;
 mod routes;
 pub mod state;
 mod store;
@@ -147,6 +148,8 @@ pub(crate) struct Sim {
     started: Instant,
     opts: SimOptions,
     faults: faults::FaultState,
+    /// Keeps `--latency-ms` deadlines (none without latency).
+    latency: Option<latency::Deadlines>,
     pending: std::sync::Mutex<Vec<Mutation>>,
     persist_wanted: Notify,
     persisted: watch::Receiver<Persisted>,
@@ -291,6 +294,13 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, Error> {
         .local_addr()
         .map_err(|e| Error::Usage(format!("--listen {}: {e}", opts.listen)))?;
 
+    let latency = match opts.faults.latency_ms {
+        0 => None,
+        _ => Some(
+            latency::Deadlines::start()
+                .map_err(|e| Error::Internal(format!("cannot start the latency thread: {e}")))?,
+        ),
+    };
     let (persisted_tx, persisted_rx) = watch::channel(Persisted {
         generation: 0,
         error: None,
@@ -305,6 +315,7 @@ pub async fn start(opts: SimOptions) -> Result<RunningSim, Error> {
         last_org: std::sync::Mutex::new(crate::model::PRIMARY_ORG),
         started: Instant::now(),
         faults: faults::FaultState::new(&opts.faults),
+        latency,
         opts,
         pending: std::sync::Mutex::new(Vec::new()),
         persist_wanted: Notify::new(),

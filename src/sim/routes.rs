@@ -141,9 +141,11 @@ async fn checks(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Re
     let path = req.uri().path().to_string();
     let family = family(&path);
     let faults = &sim.opts.faults;
-    if faults.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
-    }
+    // Latency is the time from a request's arrival to its answer, work
+    // included: the work is done at once and the answer waits out the
+    // rest. (Waiting first and working after would put the simulator's own
+    // work, serialised on a small machine, on top of every round trip.)
+    let answer_at = started + Duration::from_millis(faults.latency_ms);
     let served = match family {
         Family::V1 => sim.opts.api.serves_v1(),
         Family::V2 => sim.opts.api.serves_v2(),
@@ -206,6 +208,9 @@ async fn checks(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Re
             ),
         }
     };
+    if let Some(deadlines) = &sim.latency {
+        deadlines.until(answer_at).await;
+    }
     if response.status() == StatusCode::TOO_MANY_REQUESTS {
         sim.throttled_seen
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
