@@ -114,6 +114,9 @@ pub struct Connections {
     idle: Mutex<HashMap<String, Vec<Arc<Session>>>>,
     /// `GET session/orgs` of each cluster URL (`None`: it has no Orgs).
     orgs: Mutex<HashMap<String, Option<Vec<model::Org>>>>,
+    /// Documents read while the Org was being checked (`read_ahead`), by
+    /// REF and Org, for the first `load` to take.
+    read_ahead: Mutex<HashMap<String, LiveDocument>>,
     sessions: api::Sessions,
 }
 
@@ -137,12 +140,47 @@ impl Connections {
                 .map_err(|_| Error::Internal("session table poisoned".into()))?;
             clusters.entry(cluster_key(live)).or_default().clone()
         };
-        cell.get_or_try_init(|| self.connect(live, net))
+        cell.get_or_try_init(|| self.connect(live, net, false))
             .await
             .cloned()
     }
 
-    async fn connect(&self, live: &LiveRef, net: &NetOptions) -> Result<Cluster, Error> {
+    /// Connects as `cluster` does, reading the document at the same time
+    /// as the Org is checked: the first `load` of `live` takes that
+    /// document when the session was in the Org all along (a login lands
+    /// in the Org the user last used), which saves a round trip. For a
+    /// caller that holds the target's lock and loads it next.
+    pub async fn cluster_reading_ahead(
+        &self,
+        live: &LiveRef,
+        net: &NetOptions,
+    ) -> Result<Cluster, Error> {
+        let cell = {
+            let mut clusters = self
+                .clusters
+                .lock()
+                .map_err(|_| Error::Internal("session table poisoned".into()))?;
+            clusters.entry(cluster_key(live)).or_default().clone()
+        };
+        cell.get_or_try_init(|| self.connect(live, net, true))
+            .await
+            .cloned()
+    }
+
+    /// The document read ahead for `live`, once.
+    fn take_read_ahead(&self, live: &LiveRef) -> Option<LiveDocument> {
+        self.read_ahead
+            .lock()
+            .ok()
+            .and_then(|mut r| r.remove(&cluster_key(live)))
+    }
+
+    async fn connect(
+        &self,
+        live: &LiveRef,
+        net: &NetOptions,
+        read_ahead: bool,
+    ) -> Result<Cluster, Error> {
         if matches!(live.endpoint.credentials, api::Credentials::None) {
             return Err(Error::Cluster {
                 cluster: live.endpoint.label.clone(),
@@ -169,7 +207,20 @@ impl Connections {
             }
         };
         let cluster = Cluster::new(session);
-        self.enter_org(&cluster, live).await?;
+        if !read_ahead {
+            self.enter_org(&cluster, live).await?;
+            return Ok(cluster);
+        }
+        let logins = cluster.session.logins();
+        let (entered, read) = tokio::join!(self.enter_org(&cluster, live), read_document(&cluster));
+        // Kept only if the session never left the Org: not switched, and
+        // not logged in again (a new login may land elsewhere) meanwhile.
+        let stayed = entered? == Entered::AlreadyThere && cluster.session.logins() == logins;
+        if let (true, Ok(doc)) = (stayed, read) {
+            if let Ok(mut r) = self.read_ahead.lock() {
+                r.insert(cluster_key(live), doc);
+            }
+        }
         Ok(cluster)
     }
 
@@ -240,7 +291,7 @@ impl Connections {
     /// whatever Org the user last used, so nothing is read or written
     /// before this. After every later login (an expired session) the
     /// session is put back in it.
-    async fn enter_org(&self, cluster: &Cluster, live: &LiveRef) -> Result<(), Error> {
+    async fn enter_org(&self, cluster: &Cluster, live: &LiveRef) -> Result<Entered, Error> {
         let spec = live.org_spec();
         let url = &live.endpoint.url;
         // The Orgs of the cluster, and where the session is when that is
@@ -267,7 +318,7 @@ impl Connections {
                 )));
             }
             cluster.session.set_org(None);
-            return Ok(());
+            return Ok(Entered::AlreadyThere);
         };
         let Some(org) = spec.find(&orgs).cloned() else {
             let known: Vec<String> = orgs.iter().map(|o| o.to_string()).collect();
@@ -278,20 +329,23 @@ impl Connections {
             )));
         };
         let id = org.id;
-        if current != Some(id) {
+        let entered = if current == Some(id) {
+            Entered::AlreadyThere
+        } else {
             // Elsewhere, or where a new login landed is not known: switch,
             // then check.
             switch_and_check(cluster, id, true)
                 .await
                 .map_err(|e| cluster_error(cluster, &format!("switching to Org {org}"), e))?;
-        }
+            Entered::Switched
+        };
         let hook: api::AfterLogin = Arc::new(move |session: Arc<Session>| {
             let c = Cluster::new(session);
             Box::pin(async move { switch_and_check(&c, id, false).await })
         });
         cluster.session.set_after_login(hook);
         cluster.session.set_org(Some(org));
-        Ok(())
+        Ok(entered)
     }
 
     /// Logs out of every session opened.
@@ -304,6 +358,13 @@ impl Connections {
             idle.clear();
         }
     }
+}
+
+/// Whether entering an Org had to switch the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entered {
+    AlreadyThere,
+    Switched,
 }
 
 /// Switches the session to Org `id` and reads the current Org back: the
@@ -646,7 +707,10 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
             let api = cluster.api();
             // The overrides metadata is read when a config key is to
             // change (`overrides_for`): most applies to an Org change none.
-            let document = read_document(&cluster).await?;
+            let document = match conns.take_read_ahead(live) {
+                Some(read) => read,
+                None => read_document(&cluster).await?,
+            };
             crate::secrets::remember_all(&document.doc);
             let raw = document.doc.clone();
             let mut doc = document.doc;

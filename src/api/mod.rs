@@ -430,6 +430,12 @@ impl Session {
         }
     }
 
+    /// How many logins this session has made: a read that saw it change
+    /// may have been answered by a session in another Org.
+    pub fn logins(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     /// Sets what runs after each later login.
     pub fn set_after_login(&self, hook: AfterLogin) {
         if let Ok(mut slot) = self.after_login.lock() {

@@ -12,41 +12,61 @@ use crate::config::{ClusterRef, LiveRef, Settings};
 use crate::diff::{self, render};
 use crate::error::{shell_word, Error, Outcome};
 use crate::fetch::{self, Side};
+use crate::model::OrgSpec;
 use crate::output::Printer;
 use crate::signals::{self, Abort};
 use crate::{compare, plan};
 
-/// What a target's lock is named after: the cluster and the Org (by id,
-/// so that a name and an id of one Org share the lock).
-pub fn lock_identity(url: &str, org: Option<&crate::model::Org>) -> String {
+/// What a target's lock is named after: the cluster and the Org's id (so
+/// that a name and an id of one Org share the lock). The Primary Org is
+/// the cluster's own name, as on a cluster without Orgs, so that the lock
+/// of an Org given by id is known before the cluster is asked.
+pub fn lock_identity(url: &str, org: Option<i64>) -> String {
     match org {
-        None => url.to_string(),
-        Some(o) => format!("{url}#org={}", o.id),
+        None | Some(crate::model::PRIMARY_ORG) => url.to_string(),
+        Some(id) => format!("{url}#org={id}"),
     }
 }
 
-/// Connects to a live target (in its Org) and takes its lock.
+/// Connects to a live target (in its Org) and takes its lock. With
+/// `read_ahead`, for a caller that loads the target next, the target's
+/// document is read while the Org is checked (see
+/// `Connections::cluster_reading_ahead`); that needs the lock first, so it
+/// is only done when the Org is given by id.
 pub async fn lock_target(
     ctx: &Context,
     settings: &Settings,
     live: &LiveRef,
     timeout: Option<Duration>,
     what: &str,
+    read_ahead: bool,
 ) -> Result<lock::TargetLock, Error> {
+    let take = |org: Option<i64>, label: String| async move {
+        lock::acquire(
+            &settings.lock_dir(),
+            &lock_identity(&live.endpoint.url, org),
+            &label,
+            timeout.unwrap_or(Duration::ZERO),
+            what,
+        )
+        .await
+    };
+    if let (true, OrgSpec::Id(id)) = (read_ahead, live.org_spec()) {
+        let label = match id {
+            crate::model::PRIMARY_ORG => live.endpoint.label.clone(),
+            id => format!("{} (Org {id})", live.endpoint.label),
+        };
+        let lock = take(Some(id), label).await?;
+        ctx.conns.cluster_reading_ahead(live, &settings.net).await?;
+        return Ok(lock);
+    }
     let cluster = ctx.conns.cluster(live, &settings.net).await?;
     let org = cluster.org();
     let label = match &org {
         Some(o) => format!("{} (Org {o})", live.endpoint.label),
         None => live.endpoint.label.clone(),
     };
-    lock::acquire(
-        &settings.lock_dir(),
-        &lock_identity(&live.endpoint.url, org.as_ref()),
-        &label,
-        timeout.unwrap_or(Duration::ZERO),
-        what,
-    )
-    .await
+    take(org.map(|o| o.id), label).await
 }
 
 pub fn live_ref<'a>(r: &'a ClusterRef, flag: &str) -> Result<&'a LiveRef, Error> {
@@ -65,7 +85,15 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     let live = live_ref(&target_ref, "--target")?;
     // A plan that cannot be read is bad input before any cluster is asked.
     let plan = args.plan.as_deref().map(plan::read).transpose()?;
-    let _lock = lock_target(ctx, &settings, live, args.lock_timeout, "tsmigrate apply").await?;
+    let _lock = lock_target(
+        ctx,
+        &settings,
+        live,
+        args.lock_timeout,
+        "tsmigrate apply",
+        true,
+    )
+    .await?;
     let (target, desired, unresolved, source_label, notes, view) = match (
         plan,
         &args.plan,

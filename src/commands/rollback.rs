@@ -59,6 +59,7 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
         live,
         args.lock_timeout,
         "tsmigrate rollback",
+        false,
     )
     .await?;
     let writer = journal::Journal::reopen(&args.journal, record.next_seq());

@@ -424,7 +424,7 @@ async fn apply_locked(
     journal: PathBuf,
     interrupt: &Abort,
 ) -> Result<(Option<Org>, Report), Error> {
-    let _lock = lock_target(ctx, settings, &t.live, None, "tsmigrate rollout").await?;
+    let _lock = lock_target(ctx, settings, &t.live, None, "tsmigrate rollout", false).await?;
     let target_ref = ClusterRef::Live(t.live.clone());
     let target = fetch::load(&target_ref, settings, &ctx.conns).await?;
     let org = target.org.clone();

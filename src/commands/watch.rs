@@ -424,6 +424,7 @@ impl Watch<'_> {
             live,
             None,
             "tsmigrate watch --apply",
+            false,
         )
         .await
         {

@@ -271,6 +271,64 @@ fn between_two_orgs_of_one_cluster_actions_move_and_config_stays() {
     converged(w, "mkt", "sales", &["--prune"]);
 }
 
+/// An apply to an Org given by id reads the target while it checks the
+/// Org (a round trip saved): what it read is used only if the login landed
+/// in that Org, and read again after the switch if it landed elsewhere.
+#[test]
+fn an_apply_reads_its_org_wherever_the_login_lands() {
+    // The source's Sales action changed; the target's Sales has one more.
+    let mut source = three_orgs();
+    source["orgs"][1]["actions"][0]["detail"]["function"] = json!("new-sales-call");
+    let mut target = three_orgs();
+    let mut stale = target["orgs"][1]["actions"][0].clone();
+    stale["name"] = json!("Stale call");
+    stale["id"] = json!("20000000-0000-4000-8000-000000000002");
+    target["orgs"][1]["actions"]
+        .as_array_mut()
+        .unwrap()
+        .push(stale);
+    let src = TestSim::start(Some(&source), Faults::default());
+    let mut requests = Vec::new();
+    for landed in [MARKETING, SALES] {
+        let sim = TestSim::start(Some(&target), Faults::default());
+        let work = tempfile::tempdir().unwrap();
+        let w = work.path();
+        let extra = format!(
+            "[clusters.src]\nurl = \"{}\"\nusername = \"admin\"\npassword_env = \"SIM_PASSWORD\"\norg = {SALES}\n",
+            src.url
+        );
+        profiles(w, &sim, &extra);
+        last_used(&sim, landed);
+        let before = sim.state();
+        let seen = sim.requests_seen();
+        tsm(w)
+            .args(&[
+                "apply", "--source", "src", "--target", "sales", "--prune", "--yes",
+            ])
+            .status(0)
+            .stdout(Expect::Any)
+            .stderr(Expect::Any)
+            .run();
+        requests.push(sim.requests_seen() - seen);
+        let after = sim.state();
+        assert_eq!(
+            actions_of(&after, SALES),
+            actions_of(&src.state(), SALES),
+            "landed in Org {landed}"
+        );
+        for untouched in [0, MARKETING] {
+            assert_eq!(
+                actions_of(&after, untouched),
+                actions_of(&before, untouched),
+                "landed in Org {landed}"
+            );
+        }
+        converged(w, "src", "sales", &["--prune"]);
+    }
+    // Landed elsewhere: the switch, its check, and the two reads again.
+    assert_eq!(requests[0], requests[1] + 4, "{requests:?}");
+}
+
 #[test]
 fn a_plan_for_one_org_is_refused_in_another() {
     let sim = TestSim::start(Some(&three_orgs()), Faults::default());
