@@ -85,20 +85,31 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     let live = live_ref(&target_ref, "--target")?;
     // A plan that cannot be read is bad input before any cluster is asked.
     let plan = args.plan.as_deref().map(plan::read).transpose()?;
-    let _lock = lock_target(
-        ctx,
-        &settings,
-        live,
-        args.lock_timeout,
-        "tsmigrate apply",
-        true,
-    )
-    .await?;
-    let (target, desired, unresolved, source_label, notes, view) = match (
-        plan,
-        &args.plan,
-        &args.source,
-    ) {
+    let source_ref = match (&args.plan, &args.source) {
+        (None, Some(source)) => Some(settings.resolve_in(source, args.orgs.source_org.as_deref())?),
+        _ => None,
+    };
+    // The source needs no lock: it is read while the target is locked and
+    // read.
+    let (locked, source) = tokio::join!(
+        lock_target(
+            ctx,
+            &settings,
+            live,
+            args.lock_timeout,
+            "tsmigrate apply",
+            true,
+        ),
+        async {
+            match &source_ref {
+                Some(r) => Some(fetch::load(r, &settings, &ctx.conns).await),
+                None => None,
+            }
+        }
+    );
+    let _lock = locked?;
+    let (target, desired, unresolved, source_label, notes, view) = match (plan, &args.plan, source)
+    {
         (Some(plan), Some(plan_path), _) => {
             let org = ctx.conns.cluster(live, &settings.net).await?.org();
             plan.check_target(
@@ -131,11 +142,8 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
             )
         }
         (_, None, Some(source)) => {
-            let source_ref = settings.resolve_in(source, args.orgs.source_org.as_deref())?;
-            let (s, t) = tokio::try_join!(
-                fetch::load(&source_ref, &settings, &ctx.conns),
-                fetch::load(&target_ref, &settings, &ctx.conns)
-            )?;
+            let s = source?;
+            let t = fetch::load(&target_ref, &settings, &ctx.conns).await?;
             t.live()?;
             let c = compare::compare(
                 &settings,
