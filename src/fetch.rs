@@ -37,6 +37,10 @@ pub struct Side {
     /// was left out of the document as alike on both sides
     /// (`load_snapshot_pair`); empty otherwise.
     pub left_out_placeholders: Vec<(Vec<String>, String)>,
+    /// A snapshot's fingerprint (`snapshot::fingerprint`), from its
+    /// files; `None` for a live cluster, whose is computed from its
+    /// document when a plan needs it.
+    pub fingerprint: Option<String>,
     /// The cluster's URL (for a snapshot: the URL it was exported from).
     pub url: String,
     /// The profile it is (by name or URL), for `[[maps]]`.
@@ -615,6 +619,7 @@ pub async fn load_snapshot_pair(
         let mut sb = Selected::of(db, &selection);
         sa.left_out_placeholders.clone_from(&left_out);
         sb.left_out_placeholders = left_out;
+        sb.fingerprint = Some(pair.target_fingerprint);
         Ok::<_, Error>([(sa, oa), (sb, ob)])
     })
     .await
@@ -630,6 +635,8 @@ struct Selected {
     doc: Value,
     secret_paths: Vec<Vec<String>>,
     left_out_placeholders: Vec<(Vec<String>, String)>,
+    /// The snapshot's fingerprint, where it was read.
+    fingerprint: Option<String>,
 }
 
 impl Selected {
@@ -640,6 +647,7 @@ impl Selected {
             doc,
             secret_paths,
             left_out_placeholders: Vec::new(),
+            fingerprint: None,
         }
     }
 }
@@ -670,6 +678,7 @@ fn snapshot_side(
         doc,
         secret_paths,
         left_out_placeholders,
+        fingerprint,
     } = doc;
     let url = origin.url;
     Ok(Side {
@@ -682,6 +691,7 @@ fn snapshot_side(
         cluster: None,
         secret_paths,
         left_out_placeholders,
+        fingerprint,
         profile: settings.profile_for_url(&url),
         url,
     })
@@ -694,8 +704,10 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
             let dir = dir.clone();
             let selection = settings.selection.clone();
             let (doc, origin) = tokio::task::spawn_blocking(move || {
-                let (doc, origin) = crate::snapshot::read(&dir)?;
-                Ok::<_, Error>((Selected::of(doc, &selection), origin))
+                let (doc, origin, fingerprint) = crate::snapshot::read_fingerprinted(&dir)?;
+                let mut selected = Selected::of(doc, &selection);
+                selected.fingerprint = Some(fingerprint);
+                Ok::<_, Error>((selected, origin))
             })
             .await
             .map_err(|e| Error::Internal(e.to_string()))??;
@@ -724,6 +736,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 cluster: Some(cluster),
                 secret_paths,
                 left_out_placeholders: Vec::new(),
+                fingerprint: None,
                 url: live.endpoint.url.clone(),
                 profile: live.profile.clone(),
                 org,

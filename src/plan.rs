@@ -7,7 +7,6 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::diff::{Op, OpKind};
 use crate::error::Error;
@@ -41,7 +40,9 @@ pub struct Plan {
     /// When the plan was made (RFC 3339), if recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub made_at: Option<String>,
-    /// SHA-256 of the target's masked canonical document when planned.
+    /// The target's fingerprint when planned: that of its snapshot
+    /// (`snapshot::fingerprint_of`; for a live target, of the snapshot
+    /// `export` would have written then).
     pub target_fingerprint: String,
     /// Paths the patch creates: they must still be absent at apply.
     pub absent: Vec<String>,
@@ -54,31 +55,6 @@ pub struct Plan {
     pub notes: crate::diff::Notes,
     /// RFC 6902 operations, `test` guards included.
     pub patch: Vec<Value>,
-}
-
-/// SHA-256 over the masked canonical document (sorted keys, compact).
-pub fn fingerprint(doc: &Value) -> String {
-    masked_fingerprint(&secrets::redact(doc))
-}
-
-/// The fingerprint of a document already masked, hashed as it is
-/// serialized (no copy of its text).
-fn masked_fingerprint(masked: &Value) -> String {
-    struct Hasher(Sha256);
-    impl std::io::Write for Hasher {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.update(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut h = Hasher(Sha256::new());
-    // Writing into a hasher cannot fail, and a Value always serializes.
-    let _ = serde_json::to_writer(std::io::BufWriter::with_capacity(1 << 16, &mut h), masked);
-    let hex: String = h.0.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
 }
 
 /// Guards every op: a `test` of the value it replaces or removes, of the
@@ -147,18 +123,24 @@ fn guarded_on(ops: &[Op], mut work: Value) -> (Vec<Value>, Vec<String>) {
     (patch, absent)
 }
 
+/// The plan of `ops` against `target_doc`, with the target's fingerprint
+/// as known (a snapshot's, from its files) or else computed from it.
 pub fn build(
     ops: &[Op],
     source: &str,
     target: &str,
     target_doc: &Value,
+    target_fingerprint: Option<&str>,
     unresolved: &[String],
-) -> Plan {
+) -> Result<Plan, Error> {
     // One masked copy serves the fingerprint, then the guards.
     let masked = secrets::redact(target_doc);
-    let target_fingerprint = masked_fingerprint(&masked);
+    let target_fingerprint = match target_fingerprint {
+        Some(known) => known.to_string(),
+        None => crate::snapshot::fingerprint_of(&masked)?,
+    };
     let (patch, absent) = guarded_on(ops, masked);
-    Plan {
+    Ok(Plan {
         format: FORMAT.into(),
         version: VERSION,
         tool: format!("tsmigrate {}", env!("CARGO_PKG_VERSION")),
@@ -174,7 +156,7 @@ pub fn build(
         unresolved_secrets: unresolved.to_vec(),
         notes: Default::default(),
         patch,
-    }
+    })
 }
 
 impl Plan {
@@ -476,7 +458,7 @@ mod tests {
 
     fn plan_of(target: Value, source: Value) -> Plan {
         let ops = crate::diff::diff(&target, &source);
-        build(&ops, "s", "t", &target, &[])
+        build(&ops, "s", "t", &target, None, &[]).unwrap()
     }
 
     #[test]

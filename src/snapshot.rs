@@ -199,8 +199,16 @@ pub fn render(doc: &Value, origin: &Origin) -> Result<BTreeMap<String, Vec<u8>>,
         meta["api"] = json!("v2");
     }
     files.insert(META_FILE.to_string(), jsonfile::to_pretty(&meta)?);
-    let config = doc.get("config").cloned().unwrap_or_else(|| json!({}));
-    files.insert(CONFIG_FILE.to_string(), jsonfile::to_pretty(&config)?);
+    files.append(&mut render_doc(doc)?);
+    Ok(files)
+}
+
+/// The files of a snapshot that hold the document (all but `tsmigrate.json`).
+fn render_doc(doc: &Value) -> Result<BTreeMap<String, Vec<u8>>, Error> {
+    let mut files = BTreeMap::new();
+    let empty = json!({});
+    let config = doc.get("config").unwrap_or(&empty);
+    files.insert(CONFIG_FILE.to_string(), jsonfile::to_pretty(config)?);
     for (name, action) in crate::document::actions(doc) {
         let rel = format!("{ACTIONS_DIR}/{}.json", slug(name));
         if files.contains_key(&rel) {
@@ -211,6 +219,48 @@ pub fn render(doc: &Value, origin: &Origin) -> Result<BTreeMap<String, Vec<u8>>,
         files.insert(rel, jsonfile::to_pretty(action)?);
     }
     Ok(files)
+}
+
+/// A snapshot file's SHA-256.
+type FileDigest = [u8; 32];
+
+fn file_digest(bytes: &[u8]) -> FileDigest {
+    Sha256::digest(bytes).into()
+}
+
+/// The relative path of an action file (`/`-separated, as `render` names it).
+fn action_rel(path: &Path) -> String {
+    let file = path.file_name().map(|f| f.to_string_lossy());
+    format!("{ACTIONS_DIR}/{}", file.unwrap_or_default())
+}
+
+/// A snapshot's fingerprint: SHA-256 over the paths and SHA-256s of the
+/// files that hold its document (`config.json` and the action files, by
+/// path; not `tsmigrate.json`, which says where it came from). A live
+/// cluster's is that of the snapshot `export` would write of it now
+/// (`fingerprint_of`), so one made from either can be told apart or alike.
+fn fingerprint(mut files: Vec<(String, FileDigest)>) -> String {
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut h = Sha256::new();
+    for (path, digest) in &files {
+        h.update(path.as_bytes());
+        h.update([0]);
+        h.update(digest);
+    }
+    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// The fingerprint of the snapshot of `doc` (already masked), as `write`
+/// would write it.
+pub fn fingerprint_of(doc: &Value) -> Result<String, Error> {
+    let files = render_doc(doc)?;
+    Ok(fingerprint(
+        files
+            .iter()
+            .map(|(p, b)| (p.clone(), file_digest(b)))
+            .collect(),
+    ))
 }
 
 /// Largest `tsmigrate.json` read.
@@ -290,18 +340,29 @@ fn read_meta(dir: &Path) -> Result<Origin, Error> {
 /// and refuses an action file whose `name` is not the one its file name
 /// says.
 pub fn read(dir: &Path) -> Result<(Value, Origin), Error> {
+    read_fingerprinted(dir).map(|(doc, origin, _)| (doc, origin))
+}
+
+/// `read`, and the snapshot's fingerprint (`fingerprint`).
+pub fn read_fingerprinted(dir: &Path) -> Result<(Value, Origin, String), Error> {
     let source = read_meta(dir)?;
     let config_path = dir.join(CONFIG_FILE);
-    let config = parse_config(&read_file(&config_path, dir, MAX_CONFIG)?, &config_path)?;
+    let config_bytes = read_file(&config_path, dir, MAX_CONFIG)?;
+    let config = parse_config(&config_bytes, &config_path)?;
+    let files = action_files(dir)?;
+    let mut digests = Vec::with_capacity(files.len() + 1);
+    digests.push((CONFIG_FILE.to_string(), file_digest(&config_bytes)));
     let mut actions = Map::new();
     let mut names = Names::default();
-    for path in action_files(dir)? {
+    for path in files {
         let bytes = read_file(&path, dir, MAX_ACTION)?;
         let (name, action) = parse_action(&bytes, &path)?;
         names.add(&name, &path)?;
+        digests.push((action_rel(&path), file_digest(&bytes)));
         actions.insert(name, Value::Object(action));
     }
-    Ok((crate::document::assemble(config, actions), source))
+    let doc = crate::document::assemble(config, actions);
+    Ok((doc, source, fingerprint(digests)))
 }
 
 /// Two snapshot directories read side by side (`read_pair`).
@@ -310,6 +371,9 @@ pub struct Pair {
     /// The secret placeholders in what was left out (alike on both
     /// sides): where each is, and the pointer it names.
     pub left_out_placeholders: Vec<(Vec<String>, String)>,
+    /// The fingerprint of the second snapshot (the target), from all of
+    /// its files.
+    pub target_fingerprint: String,
 }
 
 /// Two snapshot directories read for a comparison: what both hold byte
@@ -321,7 +385,9 @@ pub fn read_pair(a: &Path, b: &Path) -> Result<Pair, Error> {
     let origins = [read_meta(a)?, read_meta(b)?];
     // The configs on a thread of their own, the action files on this one.
     let (configs, actions) = crate::jsonpair::at_once(|| config_pair(a, b), || action_pair(a, b));
-    let ((ca, cb), ([aa, ab], left_out_placeholders)) = (configs?, actions?);
+    let ((ca, cb, config_digest), ([aa, ab], left_out_placeholders, mut digests)) =
+        (configs?, actions?);
+    digests.push((CONFIG_FILE.to_string(), config_digest));
     let [oa, ob] = origins;
     Ok(Pair {
         sides: [
@@ -329,13 +395,15 @@ pub fn read_pair(a: &Path, b: &Path) -> Result<Pair, Error> {
             (crate::document::assemble(cb, ab), ob),
         ],
         left_out_placeholders,
+        target_fingerprint: fingerprint(digests),
     })
 }
 
 type Config = Map<String, Value>;
 
-/// The `config.json` of two snapshots, without what both hold alike.
-fn config_pair(a: &Path, b: &Path) -> Result<(Config, Config), Error> {
+/// The `config.json` of two snapshots, without what both hold alike, and
+/// the digest of the second.
+fn config_pair(a: &Path, b: &Path) -> Result<(Config, Config, FileDigest), Error> {
     let (pa, pb) = (a.join(CONFIG_FILE), b.join(CONFIG_FILE));
     let (ta, tb) = (
         read_file(&pa, a, MAX_CONFIG)?,
@@ -345,9 +413,10 @@ fn config_pair(a: &Path, b: &Path) -> Result<(Config, Config), Error> {
         (Some(x), Some(y)) => crate::jsonpair::objects(x, y),
         _ => None,
     };
+    let digest = file_digest(&tb);
     match pruned {
-        Some(pair) => Ok(pair),
-        None => Ok((parse_config(&ta, &pa)?, parse_config(&tb, &pb)?)),
+        Some((x, y)) => Ok((x, y, digest)),
+        None => Ok((parse_config(&ta, &pa)?, parse_config(&tb, &pb)?, digest)),
     }
 }
 
@@ -364,20 +433,28 @@ fn action_pair(a: &Path, b: &Path) -> Result<Actions, Error> {
         || action_run(a, b, &fa[..ia], &fb[..ib]),
         || action_run(a, b, &fa[ia..], &fb[ib..]),
     );
-    let (([mut xa, mut xb], mut found), ([ya, yb], more)) = (first?, second?);
+    let (([mut xa, mut xb], mut found, mut digests), ([ya, yb], more, more_digests)) =
+        (first?, second?);
     xa.extend(ya);
     xb.extend(yb);
     found.extend(more);
-    Ok(([xa, xb], found))
+    digests.extend(more_digests);
+    Ok(([xa, xb], found, digests))
 }
 
-/// The actions of both sides, and the placeholders of the files left out.
-type Actions = ([Map<String, Value>; 2], Vec<(Vec<String>, String)>);
+/// The actions of both sides, the placeholders of the files left out, and
+/// the digests of the second side's files.
+type Actions = (
+    [Map<String, Value>; 2],
+    Vec<(Vec<String>, String)>,
+    Vec<(String, FileDigest)>,
+);
 
 /// The actions of the files `fa` of `a` and `fb` of `b` (both sorted).
 fn action_run(a: &Path, b: &Path, fa: &[PathBuf], fb: &[PathBuf]) -> Result<Actions, Error> {
     let mut actions = [Map::new(), Map::new()];
     let mut found = Vec::new();
+    let mut digests = Vec::with_capacity(fb.len());
     let mut names = [Names::default(), Names::default()];
     let (mut i, mut j) = (0, 0);
     while i < fa.len() || j < fb.len() {
@@ -394,6 +471,9 @@ fn action_run(a: &Path, b: &Path, fa: &[PathBuf], fb: &[PathBuf]) -> Result<Acti
         j += usize::from(pb.is_some());
         let ba = pa.map(|p| read_file(p, a, MAX_ACTION)).transpose()?;
         let bb = pb.map(|p| read_file(p, b, MAX_ACTION)).transpose()?;
+        if let (Some(path), Some(bytes)) = (pb, &bb) {
+            digests.push((action_rel(path), file_digest(bytes)));
+        }
         if let (Some(pa), Some(pb), Some(x), Some(y)) = (pa, pb, &ba, &bb) {
             if let Some(name) = alike_action(x, y) {
                 names[0].add(&name, pa)?;
@@ -415,7 +495,7 @@ fn action_run(a: &Path, b: &Path, fa: &[PathBuf], fb: &[PathBuf]) -> Result<Acti
             }
         }
     }
-    Ok((actions, found))
+    Ok((actions, found, digests))
 }
 
 /// A file's bytes as text, if they are UTF-8 (a byte-order mark dropped).

@@ -11,22 +11,23 @@ use crate::plan;
 
 /// Builds the plan of a comparison and writes it to `out`.
 pub fn save(c: &Comparison, out: &Path) -> Result<plan::Plan, Error> {
-    let the_plan = build(c);
+    let the_plan = build(c)?;
     plan::write(out, &the_plan)?;
     Ok(the_plan)
 }
 
-fn build(c: &Comparison) -> plan::Plan {
-    plan::build(
+fn build(c: &Comparison) -> Result<plan::Plan, Error> {
+    Ok(plan::build(
         &c.ops,
         &c.source.label,
         &c.target.label,
         &c.target.doc,
+        c.target.fingerprint.as_deref(),
         &c.unresolved,
-    )
+    )?
     .with_notes(c.notes.clone())
     .bound_to(&c.target.url, c.target.org.as_ref())
-    .viewed(c.view)
+    .viewed(c.view))
 }
 
 pub async fn run(
@@ -39,7 +40,9 @@ pub async fn run(
     prune: bool,
 ) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
-    let c = compare::compare_refs(
+    // Two snapshots are read side by side, as `diff` reads them: the
+    // target's fingerprint comes from its files.
+    let c = compare::diff_refs(
         &settings,
         &ctx.conns,
         source,
@@ -55,7 +58,7 @@ pub async fn run(
     c.check_expressible()?;
     if out == Path::new("-") {
         // The plan is the output; the diff goes to stderr.
-        ctx.printer.out(&super::pretty(&build(&c))?)?;
+        ctx.printer.out(&super::pretty(&build(&c)?)?)?;
         ctx.printer.info(
             render::text_with_notes(
                 &c.ops,

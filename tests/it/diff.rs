@@ -173,6 +173,40 @@ fn snapshots_diff_like_live_clusters() {
     );
 }
 
+/// A plan's target fingerprint is that of the target's snapshot: the same
+/// whether the target is the live cluster, its snapshot read side by side
+/// with the source's, or its snapshot read in full (an ignore rule).
+#[test]
+fn a_plans_target_fingerprint_is_that_of_its_snapshot() {
+    let p = pair();
+    let w = p.work.path();
+    for (url, dir) in [(&p.source.url, "src"), (&p.target.url, "tgt")] {
+        let out = tsm_in(w, &["export", "--cluster", url, "--out", dir]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+    }
+    let fingerprint = |target: &str, extra: &[&str]| {
+        let mut args = vec!["--out", "p.json"];
+        args.extend_from_slice(extra);
+        let out = compare_in(w, "plan", "src", target, &args);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let plan: Value =
+            serde_json::from_str(&std::fs::read_to_string(w.join("p.json")).unwrap()).unwrap();
+        plan["target_fingerprint"].as_str().unwrap().to_string()
+    };
+    let live = fingerprint(&p.target.url, &[]);
+    assert_eq!(fingerprint("tgt", &[]), live, "side by side");
+    assert_eq!(
+        fingerprint("tgt", &["--ignore", "/config/noSuchKey"]),
+        live,
+        "read in full"
+    );
+    assert_ne!(
+        fingerprint("src", &[]),
+        live,
+        "another target, another print"
+    );
+}
+
 #[test]
 fn plan_file_guards_and_staleness() {
     let p = pair();

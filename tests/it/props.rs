@@ -128,7 +128,7 @@ proptest! {
     fn plan_is_stale_exactly_when_a_guarded_value_changed(a in doc(), b in doc(), drift in doc(), where_ in 0usize..64) {
         let (target, source) = (json!({"config": {"x": b}}), json!({"config": {"x": a}}));
         let ops = diff::diff(&target, &source);
-        let plan = tsmigrate::plan::build(&ops, "s", "t", &target, &[]);
+        let plan = tsmigrate::plan::build(&ops, "s", "t", &target, None, &[]).unwrap();
         prop_assert!(tsmigrate::plan::drift(&plan, &target).is_empty(), "fresh plan");
         // Change one value somewhere in the target.
         let mut changed = target.clone();
@@ -230,7 +230,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     /// Two snapshots read side by side (what both hold alike left out)
-    /// give the diff of the two read in full.
+    /// give the diff of the two read in full, the same plan guards, and
+    /// the target's fingerprint as its full read and its rendering give.
     #[test]
     fn snapshots_read_side_by_side_diff_as_read_in_full(
         base in config(), sa in config(), sb in config(),
@@ -246,10 +247,22 @@ proptest! {
         snapshot_of(&a, &overlay(&base, &sa), &with(&shared, &only_a));
         snapshot_of(&b, &overlay(&base, &sb), &with(&shared, &only_b));
         let (full_a, _) = tsmigrate::snapshot::read(&a).unwrap();
-        let (full_b, _) = tsmigrate::snapshot::read(&b).unwrap();
-        let [(pa, _), (pb, _)] = tsmigrate::snapshot::read_pair(&a, &b).unwrap().sides;
-        let full = diff::patch_json_unmasked(&diff::diff(&full_b, &full_a));
-        let pair = diff::patch_json_unmasked(&diff::diff(&pb, &pa));
-        prop_assert_eq!(full, pair);
+        let (full_b, _, print_b) = tsmigrate::snapshot::read_fingerprinted(&b).unwrap();
+        let read = tsmigrate::snapshot::read_pair(&a, &b).unwrap();
+        let [(pa, _), (pb, _)] = read.sides;
+        let (full_ops, pair_ops) = (diff::diff(&full_b, &full_a), diff::diff(&pb, &pa));
+        prop_assert_eq!(
+            diff::patch_json_unmasked(&full_ops),
+            diff::patch_json_unmasked(&pair_ops)
+        );
+        let full_plan = tsmigrate::plan::build(&full_ops, "s", "t", &full_b, None, &[]).unwrap();
+        let pair_plan = tsmigrate::plan::build(
+            &pair_ops, "s", "t", &pb, Some(&read.target_fingerprint), &[],
+        )
+        .unwrap();
+        prop_assert_eq!(&full_plan.patch, &pair_plan.patch);
+        prop_assert_eq!(&full_plan.absent, &pair_plan.absent);
+        prop_assert_eq!(&full_plan.target_fingerprint, &read.target_fingerprint);
+        prop_assert_eq!(&print_b, &read.target_fingerprint);
     }
 }
