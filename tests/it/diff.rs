@@ -350,6 +350,50 @@ fn snapshot_files(dir: &std::path::Path, config: &str, actions: &[(&str, &str)])
     }
 }
 
+/// A keyed array that differs between two snapshots read side by side:
+/// an item changed is one op, and an item moved is carried whole by the
+/// patch, as a full read (forced by an ignore rule) has it.
+#[test]
+fn a_keyed_array_read_side_by_side_diffs_as_read_in_full() {
+    let w = tempfile::tempdir().unwrap();
+    let item = |id: &str, v: &str| format!(r#"{{"id": "{id}", "v": "{v}", "more": [1, 2]}}"#);
+    let list = |items: &[String]| format!(r#"{{"list": [{}]}}"#, items.join(", "));
+    let (a1, a2, a3) = (item("a1", "x"), item("a2", "y"), item("a3", "z"));
+    let patch = |source: &str, target: &str, extra: &[&str]| {
+        let mut args = vec!["diff", "--source", source, "--target", target];
+        args.extend_from_slice(&["--format", "patch"]);
+        args.extend_from_slice(extra);
+        let out = tsm_in(w.path(), &args);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
+    };
+    // One changed, one alike: the changed one only.
+    snapshot_files(
+        &w.path().join("t"),
+        &list(&[a1.clone(), a2.clone(), a3.clone()]),
+        &[],
+    );
+    snapshot_files(
+        &w.path().join("s"),
+        &list(&[a1.clone(), item("a2", "changed"), a3.clone()]),
+        &[],
+    );
+    assert_eq!(
+        patch("s", "t", &[]),
+        json!([{"op": "replace", "path": "/config/list/1/v", "value": "changed"}])
+    );
+    // a3 moved to the front: its remove and add carry it whole.
+    snapshot_files(
+        &w.path().join("m"),
+        &list(&[a3.clone(), a1.clone(), a2.clone()]),
+        &[],
+    );
+    let moved = patch("m", "t", &[]);
+    assert_eq!(moved, patch("m", "t", &["--ignore", "/config/noSuchKey"]));
+    let text = moved.to_string();
+    assert!(text.contains(r#""more":[1,2]"#), "{text}");
+}
+
 /// Two snapshots are read side by side, what both hold alike left out:
 /// the diff still keeps a key only the target has inside an object the
 /// source holds alike in part, and still refuses in what both hold alike

@@ -37,6 +37,38 @@ fn keyed_array(inner: impl Strategy<Value = Value> + Clone) -> impl Strategy<Val
     })
 }
 
+/// One side of a keyed array made from a shared list: each item kept,
+/// changed or removed, and two items may swap places (a move).
+fn keyed_side(base: Vec<(u8, Value)>) -> impl Strategy<Value = Value> {
+    let n = base.len();
+    (prop::collection::vec(0u8..4, n), 0..=n, 0..=n).prop_map(move |(fates, i, j)| {
+        let mut items: Vec<Value> = base
+            .iter()
+            .zip(fates)
+            .filter_map(|((id, v), fate)| {
+                let v = match fate {
+                    0 => return None,
+                    1 => json!("changed"),
+                    _ => v.clone(),
+                };
+                Some(json!({"id": format!("id{id}"), "v": v, "w": [1, {"x": 2}]}))
+            })
+            .collect();
+        if i < items.len() && j < items.len() {
+            items.swap(i, j);
+        }
+        Value::Array(items)
+    })
+}
+
+/// Two keyed arrays from one list (`keyed_side`).
+fn keyed_pair() -> impl Strategy<Value = (Value, Value)> {
+    prop::collection::btree_map(0u8..12, scalar(), 0..10).prop_flat_map(|m| {
+        let base: Vec<(u8, Value)> = m.into_iter().collect();
+        (keyed_side(base.clone()), keyed_side(base))
+    })
+}
+
 fn doc() -> impl Strategy<Value = Value> {
     scalar().prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
@@ -234,7 +266,7 @@ proptest! {
     /// the target's fingerprint as its full read and its rendering give.
     #[test]
     fn snapshots_read_side_by_side_diff_as_read_in_full(
-        base in config(), sa in config(), sb in config(),
+        base in config(), sa in config(), sb in config(), lists in keyed_pair(),
         shared in actions(), only_a in actions(), only_b in actions(),
     ) {
         let tmp = tempfile::tempdir().unwrap();
@@ -244,8 +276,13 @@ proptest! {
             m.extend(y.iter().cloned());
             m.into_iter().collect()
         };
-        snapshot_of(&a, &overlay(&base, &sa), &with(&shared, &only_a));
-        snapshot_of(&b, &overlay(&base, &sb), &with(&shared, &only_b));
+        let with_list = |config: Value, list: &Value| {
+            let mut config = config;
+            config["list"] = list.clone();
+            config
+        };
+        snapshot_of(&a, &with_list(overlay(&base, &sa), &lists.0), &with(&shared, &only_a));
+        snapshot_of(&b, &with_list(overlay(&base, &sb), &lists.1), &with(&shared, &only_b));
         let (full_a, _) = tsmigrate::snapshot::read(&a).unwrap();
         let (full_b, _, print_b) = tsmigrate::snapshot::read_fingerprinted(&b).unwrap();
         let read = tsmigrate::snapshot::read_pair(&a, &b).unwrap();
