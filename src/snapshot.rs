@@ -531,13 +531,14 @@ fn action_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
             "not a directory (a link or a file); refused",
         ));
     }
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&actions_dir)
+    // One directory: sorted by file name (cheaper to compare than paths).
+    let mut entries: Vec<(std::ffi::OsString, PathBuf)> = std::fs::read_dir(&actions_dir)
         .map_err(|e| Error::io(&actions_dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| e.ok().map(|e| (e.file_name(), e.path())))
+        .filter(|(_, p)| p.extension().is_some_and(|x| x == "json"))
         .collect();
-    paths.sort();
-    Ok(paths)
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries.into_iter().map(|(_, p)| p).collect())
 }
 
 /// The action names of a snapshot so far, and the file each came from:

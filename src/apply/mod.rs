@@ -137,10 +137,8 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
         skipped: checked.skipped,
         unchecked: checked.unchecked,
         // Only where it matters: an action that changes keeps its value.
-        kept_secrets: req
-            .unresolved
-            .iter()
-            .filter(|p| updated_by(&ch, p))
+        kept_secrets: of_actions(&ch, &req.unresolved, changes::ActionOp::Update)
+            .into_iter()
             .cloned()
             .collect(),
         unresolved: req.unresolved.clone(),
@@ -213,21 +211,23 @@ struct UndoHow<'a> {
     view: Option<crate::api::Api>,
 }
 
-/// Whether the secret at `pointer` belongs to an action this apply
-/// creates (or updates).
-fn created_by(ch: &Changes, pointer: &str) -> bool {
-    belongs(ch, pointer, changes::ActionOp::Create)
-}
-
-fn updated_by(ch: &Changes, pointer: &str) -> bool {
-    belongs(ch, pointer, changes::ActionOp::Update)
-}
-
-fn belongs(ch: &Changes, pointer: &str, op: changes::ActionOp) -> bool {
-    ch.actions.iter().filter(|a| a.op == op).any(|a| {
-        let prefix = crate::pointer::join(&["actions", &a.name]);
-        pointer.starts_with(&format!("{prefix}/"))
-    })
+/// The secrets (pointers) of `pointers` that belong to an action this
+/// apply changes by `op`: the names looked up once, as a cluster may hold
+/// thousands of secrets and an apply change thousands of actions.
+fn of_actions<'a>(ch: &Changes, pointers: &'a [String], op: changes::ActionOp) -> Vec<&'a String> {
+    let names: std::collections::HashSet<&str> = ch
+        .actions
+        .iter()
+        .filter(|a| a.op == op)
+        .map(|a| a.name.as_str())
+        .collect();
+    pointers
+        .iter()
+        .filter(|p| {
+            let segs = crate::pointer::split(p).unwrap_or_default();
+            segs.len() > 2 && segs[0] == "actions" && names.contains(segs[1].as_str())
+        })
+        .collect()
 }
 
 /// An action must never be created with a secret nobody gave.
@@ -236,7 +236,7 @@ fn refuse_unresolved_creates(
     unresolved: &[String],
     label: &str,
 ) -> Result<(), Error> {
-    let missing: Vec<&String> = unresolved.iter().filter(|p| created_by(ch, p)).collect();
+    let missing = of_actions(ch, unresolved, changes::ActionOp::Create);
     if missing.is_empty() {
         return Ok(());
     }
