@@ -106,7 +106,7 @@ fn pairs(ea: &Members, eb: &Members, depth: usize) -> Option<(Entries, Entries)>
                     Some((sa, sb)) if !sa.is_empty() && !sb.is_empty() => {
                         (Value::Object(sa), Value::Object(sb))
                     }
-                    _ => (full(ea[i - 1].1)?, full(eb[j - 1].1)?),
+                    _ => both_full(ea[i - 1].1, eb[j - 1].1)?,
                 };
                 ma.push((key.to_string(), va));
                 mb.push((key.to_string(), vb));
@@ -121,6 +121,15 @@ fn pairs(ea: &Members, eb: &Members, depth: usize) -> Option<(Entries, Entries)>
 /// every side that has them, and an escape (`\u0024{`) could spell one.
 fn prunable(text: &str) -> bool {
     !text.contains("${secret:") && !text.contains("\\u")
+}
+
+/// Two values read in full: large ones (a long array) at once.
+fn both_full(a: &RawValue, b: &RawValue) -> Option<(Value, Value)> {
+    if a.get().len().min(b.get().len()) < 1 << 16 {
+        return Some((full(a)?, full(b)?));
+    }
+    let (x, y) = at_once(|| full(a), || full(b));
+    Some((x?, y?))
 }
 
 /// A value read in full.
@@ -362,6 +371,25 @@ mod tests {
         assert!(objects(r#"{"s": 1"#, r#"{"s": 1}"#).is_none());
         assert!(objects(r#"[1]"#, r#"[1]"#).is_none());
         assert!(objects(r#"{"s": 1} x"#, r#"{"s": 1}"#).is_none());
+    }
+
+    #[test]
+    fn long_arrays_that_differ_are_read_in_full_at_once() {
+        let list = |last: u64| {
+            let mut items: Vec<Value> = (0..5000u64).map(|i| json!({"id": i, "v": "x"})).collect();
+            items.push(json!({"id": "last", "v": last}));
+            json!({"l": items, "k": 1})
+        };
+        let (a, b) = (list(1), list(2));
+        let (ta, tb) = (pretty(&a), pretty(&b));
+        assert!(ta.len() > 1 << 16, "long enough to be read at once");
+        let (ma, mb) = objects(&ta, &tb).expect("simple pair");
+        assert_eq!(ma.get("l"), a.get("l"));
+        assert_eq!(mb.get("l"), b.get("l"));
+        assert!(!ma.contains_key("k"), "alike: left out");
+        // Invalid on one side: no short answer.
+        let broken = tb.replacen("\"v\": 2", "\"v\": 2,", 1);
+        assert!(objects(&ta, &broken).is_none());
     }
 
     #[test]
