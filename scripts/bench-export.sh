@@ -41,12 +41,16 @@ stop_sim() {
 }
 
 # measure LABEL SCALE CMD...: median wall time of RUNS runs and the largest
-# peak RSS, appended to $scratch/results.
+# peak RSS, appended to $scratch/results. One run first is not counted
+# (WARMUP=0 to skip it): this VM's page cache drops files it has not read
+# lately, and a cold read would measure the disk, not the tool.
 measure() {
   local label=$1 scale=$2; shift 2
-  python3 - "$scratch/results" "$label" "$scale" "${MRUNS:-$runs}" "$@" <<'PY'
+  python3 - "$scratch/results" "$label" "$scale" "${MRUNS:-$runs}" "${WARMUP:-1}" "$@" <<'PY'
 import os, subprocess, sys, time, statistics
-out, label, scale, runs, cmd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
+out, label, scale, runs, warmup, cmd = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6:]
+for _ in range(warmup):
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 times, peak = [], 0
 for _ in range(runs):
     t0 = time.monotonic()
@@ -104,7 +108,7 @@ SH
   for r in $(seq "$runs"); do
     "$scratch/apply-$scale.sh"
     url=$(start_sim "$simdir/apply-$scale.json")
-    MRUNS=1 measure apply "$scale" "$bin" apply --target "$url" --source "$scratch/src-$scale" --yes -q --journal "$scratch/aj-$scale-$r.jsonl"
+    MRUNS=1 WARMUP=0 measure apply "$scale" "$bin" apply --target "$url" --source "$scratch/src-$scale" --yes -q --journal "$scratch/aj-$scale-$r.jsonl"
     stop_sim "$simdir/apply-$scale.json"
   done
 done
