@@ -96,23 +96,25 @@ pub async fn compare_refs(
 }
 
 /// Like `compare_refs`, where only the ops, the notes and the warnings of
-/// the comparison are used (`tsmigrate diff`). Two snapshot directories
-/// are then read side by side, and what both hold byte for byte is left
-/// out of both (`fetch::load_snapshot_pair`): the ops and notes are those
-/// of the full documents, but `desired` and the sides' documents hold
-/// only what differs.
+/// the comparison are used (`tsmigrate diff`), and the target's values
+/// where the ops are, and its fingerprint (`tsmigrate plan`, with
+/// `fingerprint`). Two snapshot directories are then read side by side,
+/// and what both hold byte for byte is left out of both
+/// (`fetch::load_snapshot_pair`): the ops and notes are those of the full
+/// documents, but `desired` and the sides' documents hold only what
+/// differs.
 pub async fn diff_refs(
     settings: &Settings,
     conns: &Connections,
-    source: &str,
-    target: &str,
+    (source, target): (&str, &str),
     opts: Options,
+    fingerprint: bool,
 ) -> Result<Comparison, Error> {
     let (sr, tr) = (
         settings.resolve_in(source, opts.orgs.source.as_deref())?,
         settings.resolve_in(target, opts.orgs.target.as_deref())?,
     );
-    match fetch::load_snapshot_pair(&sr, &tr, settings).await? {
+    match fetch::load_snapshot_pair(&sr, &tr, settings, fingerprint).await? {
         Some((s, t)) => compare(settings, s, t, opts),
         None => compare_refs(settings, conns, source, target, opts).await,
     }

@@ -568,7 +568,6 @@ pub async fn find_objects(
         .collect())
 }
 
-/// Loads a side; ignored paths are removed.
 /// Two snapshot directories read for their diff only
 /// (`snapshot::read_pair`: what both hold byte for byte is left out of
 /// both documents). `None` where that would not give the diff, notes and
@@ -576,11 +575,13 @@ pub async fn find_objects(
 /// only rules (one that matches nothing is reported, and it may match
 /// only what was left out), a side read through REST v2 (its partial
 /// config is compared by counting keys), or a mapping between the two
-/// (it changes the source, so bytes alike may not stay alike).
+/// (it changes the source, so bytes alike may not stay alike). With
+/// `fingerprint`, the target side has its snapshot's fingerprint.
 pub async fn load_snapshot_pair(
     source: &ClusterRef,
     target: &ClusterRef,
     settings: &Settings,
+    fingerprint: bool,
 ) -> Result<Option<(Side, Side)>, Error> {
     let (ClusterRef::Snapshot(a, _), ClusterRef::Snapshot(b, _)) = (source, target) else {
         return Ok(None);
@@ -607,7 +608,7 @@ pub async fn load_snapshot_pair(
     }
     let (a, b, selection) = (a.clone(), b.clone(), settings.selection.clone());
     let [(da, oa), (db, ob)] = tokio::task::spawn_blocking(move || {
-        let pair = crate::snapshot::read_pair(&a, &b)?;
+        let pair = crate::snapshot::read_pair(&a, &b, fingerprint)?;
         // Alike on both sides: the same placeholders, where not ignored.
         let left_out: Vec<(Vec<String>, String)> = pair
             .left_out_placeholders
@@ -619,7 +620,7 @@ pub async fn load_snapshot_pair(
         let mut sb = Selected::of(db, &selection);
         sa.left_out_placeholders.clone_from(&left_out);
         sb.left_out_placeholders = left_out;
-        sb.fingerprint = Some(pair.target_fingerprint);
+        sb.fingerprint = pair.target_fingerprint;
         Ok::<_, Error>([(sa, oa), (sb, ob)])
     })
     .await

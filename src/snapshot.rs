@@ -206,19 +206,29 @@ pub fn render(doc: &Value, origin: &Origin) -> Result<BTreeMap<String, Vec<u8>>,
 /// The files of a snapshot that hold the document (all but `tsmigrate.json`).
 fn render_doc(doc: &Value) -> Result<BTreeMap<String, Vec<u8>>, Error> {
     let mut files = BTreeMap::new();
+    each_doc_file(doc, |rel, bytes| {
+        files.insert(rel, bytes);
+    })?;
+    Ok(files)
+}
+
+/// Renders the document's files one at a time, each handed to `f` with
+/// its relative path (so that a fingerprint holds one file at a time).
+fn each_doc_file(doc: &Value, mut f: impl FnMut(String, Vec<u8>)) -> Result<(), Error> {
     let empty = json!({});
     let config = doc.get("config").unwrap_or(&empty);
-    files.insert(CONFIG_FILE.to_string(), jsonfile::to_pretty(config)?);
+    f(CONFIG_FILE.to_string(), jsonfile::to_pretty(config)?);
+    let mut seen = std::collections::HashSet::new();
     for (name, action) in crate::document::actions(doc) {
         let rel = format!("{ACTIONS_DIR}/{}.json", slug(name));
-        if files.contains_key(&rel) {
+        if !seen.insert(rel.clone()) {
             return Err(Error::Internal(format!(
                 "two action names share the file {rel}"
             )));
         }
-        files.insert(rel, jsonfile::to_pretty(action)?);
+        f(rel, jsonfile::to_pretty(action)?);
     }
-    Ok(files)
+    Ok(())
 }
 
 /// A snapshot file's SHA-256.
@@ -254,13 +264,9 @@ fn fingerprint(mut files: Vec<(String, FileDigest)>) -> String {
 /// The fingerprint of the snapshot of `doc` (already masked), as `write`
 /// would write it.
 pub fn fingerprint_of(doc: &Value) -> Result<String, Error> {
-    let files = render_doc(doc)?;
-    Ok(fingerprint(
-        files
-            .iter()
-            .map(|(p, b)| (p.clone(), file_digest(b)))
-            .collect(),
-    ))
+    let mut digests = Vec::new();
+    each_doc_file(doc, |rel, bytes| digests.push((rel, file_digest(&bytes))))?;
+    Ok(fingerprint(digests))
 }
 
 /// Largest `tsmigrate.json` read.
@@ -372,8 +378,8 @@ pub struct Pair {
     /// sides): where each is, and the pointer it names.
     pub left_out_placeholders: Vec<(Vec<String>, String)>,
     /// The fingerprint of the second snapshot (the target), from all of
-    /// its files.
-    pub target_fingerprint: String,
+    /// its files, when asked for.
+    pub target_fingerprint: Option<String>,
 }
 
 /// Two snapshot directories read for a comparison: what both hold byte
@@ -381,10 +387,13 @@ pub struct Pair {
 /// it but left out of both documents (`jsonpair`). Only the differences
 /// between the two documents are then whole: a diff of them is the diff
 /// of the full ones, but nothing else is.
-pub fn read_pair(a: &Path, b: &Path) -> Result<Pair, Error> {
+pub fn read_pair(a: &Path, b: &Path, fingerprint_b: bool) -> Result<Pair, Error> {
     let origins = [read_meta(a)?, read_meta(b)?];
     // The configs on a thread of their own, the action files on this one.
-    let (configs, actions) = crate::jsonpair::at_once(|| config_pair(a, b), || action_pair(a, b));
+    let (configs, actions) = crate::jsonpair::at_once(
+        || config_pair(a, b, fingerprint_b),
+        || action_pair(a, b, fingerprint_b),
+    );
     let ((ca, cb, config_digest), ([aa, ab], left_out_placeholders, mut digests)) =
         (configs?, actions?);
     digests.push((CONFIG_FILE.to_string(), config_digest));
@@ -395,7 +404,7 @@ pub fn read_pair(a: &Path, b: &Path) -> Result<Pair, Error> {
             (crate::document::assemble(cb, ab), ob),
         ],
         left_out_placeholders,
-        target_fingerprint: fingerprint(digests),
+        target_fingerprint: fingerprint_b.then(|| fingerprint(digests)),
     })
 }
 
@@ -403,7 +412,7 @@ type Config = Map<String, Value>;
 
 /// The `config.json` of two snapshots, without what both hold alike, and
 /// the digest of the second.
-fn config_pair(a: &Path, b: &Path) -> Result<(Config, Config, FileDigest), Error> {
+fn config_pair(a: &Path, b: &Path, digest_b: bool) -> Result<(Config, Config, FileDigest), Error> {
     let (pa, pb) = (a.join(CONFIG_FILE), b.join(CONFIG_FILE));
     let (ta, tb) = (
         read_file(&pa, a, MAX_CONFIG)?,
@@ -413,7 +422,7 @@ fn config_pair(a: &Path, b: &Path) -> Result<(Config, Config, FileDigest), Error
         (Some(x), Some(y)) => crate::jsonpair::objects(x, y),
         _ => None,
     };
-    let digest = file_digest(&tb);
+    let digest = if digest_b { file_digest(&tb) } else { [0; 32] };
     match pruned {
         Some((x, y)) => Ok((x, y, digest)),
         None => Ok((parse_config(&ta, &pa)?, parse_config(&tb, &pb)?, digest)),
@@ -422,7 +431,7 @@ fn config_pair(a: &Path, b: &Path) -> Result<(Config, Config, FileDigest), Error
 
 /// The actions of two snapshots, without the files both hold alike: two
 /// halves (split at one file name) read at once.
-fn action_pair(a: &Path, b: &Path) -> Result<Actions, Error> {
+fn action_pair(a: &Path, b: &Path, digest_b: bool) -> Result<Actions, Error> {
     let (fa, fb) = (action_files(a)?, action_files(b)?);
     let cut = fa.get(fa.len() / 2).and_then(|p| p.file_name());
     let (ia, ib) = (
@@ -430,8 +439,8 @@ fn action_pair(a: &Path, b: &Path) -> Result<Actions, Error> {
         fb.partition_point(|p| p.file_name() < cut),
     );
     let (first, second) = crate::jsonpair::at_once(
-        || action_run(a, b, &fa[..ia], &fb[..ib]),
-        || action_run(a, b, &fa[ia..], &fb[ib..]),
+        || action_run(a, b, &fa[..ia], &fb[..ib], digest_b),
+        || action_run(a, b, &fa[ia..], &fb[ib..], digest_b),
     );
     let (([mut xa, mut xb], mut found, mut digests), ([ya, yb], more, more_digests)) =
         (first?, second?);
@@ -451,7 +460,13 @@ type Actions = (
 );
 
 /// The actions of the files `fa` of `a` and `fb` of `b` (both sorted).
-fn action_run(a: &Path, b: &Path, fa: &[PathBuf], fb: &[PathBuf]) -> Result<Actions, Error> {
+fn action_run(
+    a: &Path,
+    b: &Path,
+    fa: &[PathBuf],
+    fb: &[PathBuf],
+    digest_b: bool,
+) -> Result<Actions, Error> {
     let mut actions = [Map::new(), Map::new()];
     let mut found = Vec::new();
     let mut digests = Vec::with_capacity(fb.len());
@@ -471,7 +486,7 @@ fn action_run(a: &Path, b: &Path, fa: &[PathBuf], fb: &[PathBuf]) -> Result<Acti
         j += usize::from(pb.is_some());
         let ba = pa.map(|p| read_file(p, a, MAX_ACTION)).transpose()?;
         let bb = pb.map(|p| read_file(p, b, MAX_ACTION)).transpose()?;
-        if let (Some(path), Some(bytes)) = (pb, &bb) {
+        if let (true, Some(path), Some(bytes)) = (digest_b, pb, &bb) {
             digests.push((action_rel(path), file_digest(bytes)));
         }
         if let (Some(pa), Some(pb), Some(x), Some(y)) = (pa, pb, &ba, &bb) {

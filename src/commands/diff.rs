@@ -47,7 +47,7 @@ async fn one(
     exit_code: bool,
 ) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
-    let c = compare::diff_refs(&settings, &ctx.conns, source, target, opts).await?;
+    let c = compare::diff_refs(&settings, &ctx.conns, (source, target), opts, false).await?;
     ctx.report_comparison(&c);
     let text = match format {
         DiffFormat::Text => render::text_with_notes(

@@ -45,13 +45,13 @@ pub async fn run(
     let c = compare::diff_refs(
         &settings,
         &ctx.conns,
-        source,
-        target,
+        (source, target),
         compare::Options {
             prune,
             orgs: orgs.sides(),
             keep_config: false,
         },
+        true,
     )
     .await?;
     ctx.report_comparison(&c);
