@@ -212,15 +212,24 @@ impl Connections {
         };
         let cluster = Cluster::new(session);
         if !read_ahead {
-            self.enter_org(&cluster, live).await?;
+            self.enter_org(&cluster, live, None).await?;
             return Ok(cluster);
         }
         let logins = cluster.session.logins();
-        let (entered, read) = tokio::join!(self.enter_org(&cluster, live), read_document(&cluster));
+        // The reads stop as soon as the session has to switch: what they
+        // would answer is of another Org.
+        let switching = tokio::sync::Notify::new();
+        let read = async {
+            tokio::select! {
+                read = read_document(&cluster) => read.ok(),
+                () = switching.notified() => None,
+            }
+        };
+        let (entered, read) = tokio::join!(self.enter_org(&cluster, live, Some(&switching)), read);
         // Kept only if the session never left the Org: not switched, and
         // not logged in again (a new login may land elsewhere) meanwhile.
         let stayed = entered? == Entered::AlreadyThere && cluster.session.logins() == logins;
-        if let (true, Ok(doc)) = (stayed, read) {
+        if let (true, Some(doc)) = (stayed, read) {
             if let Ok(mut r) = self.read_ahead.lock() {
                 r.insert(cluster_key(live), doc);
             }
@@ -292,10 +301,16 @@ impl Connections {
 
     /// Puts the session of `cluster` in the Org `live` names (the Primary
     /// Org unless named) and checks that it took: a login lands in
-    /// whatever Org the user last used, so nothing is read or written
-    /// before this. After every later login (an expired session) the
-    /// session is put back in it.
-    async fn enter_org(&self, cluster: &Cluster, live: &LiveRef) -> Result<Entered, Error> {
+    /// whatever Org the user last used, so nothing is written, and nothing
+    /// read is used, before this. After every later login (an expired
+    /// session) the session is put back in it. `switching` (reads ahead)
+    /// is told before a switch.
+    async fn enter_org(
+        &self,
+        cluster: &Cluster,
+        live: &LiveRef,
+        switching: Option<&tokio::sync::Notify>,
+    ) -> Result<Entered, Error> {
         let spec = live.org_spec();
         let url = &live.endpoint.url;
         // The Orgs of the cluster, and where the session is when that is
@@ -338,6 +353,9 @@ impl Connections {
         } else {
             // Elsewhere, or where a new login landed is not known: switch,
             // then check.
+            if let Some(s) = switching {
+                s.notify_one();
+            }
             switch_and_check(cluster, id, true)
                 .await
                 .map_err(|e| cluster_error(cluster, &format!("switching to Org {org}"), e))?;

@@ -325,10 +325,9 @@ fn an_apply_reads_its_org_wherever_the_login_lands() {
         }
         converged(w, "src", "sales", &["--prune"]);
     }
-    // Landed elsewhere: at least the switch, its check, and the two reads
-    // again (more when the reads ahead straddled the switch and went on to
-    // each action's own endpoint).
-    assert!(requests[0] >= requests[1] + 4, "{requests:?}");
+    // Landed elsewhere: at least the switch and its check more (the reads
+    // ahead stop at the switch, and are made again after it).
+    assert!(requests[0] >= requests[1] + 2, "{requests:?}");
 }
 
 #[test]
