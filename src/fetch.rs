@@ -137,16 +137,7 @@ impl Connections {
     /// first use. Connections to different REFs or Orgs are made
     /// concurrently; one REF and Org is connected once.
     pub async fn cluster(&self, live: &LiveRef, net: &NetOptions) -> Result<Cluster, Error> {
-        let cell = {
-            let mut clusters = self
-                .clusters
-                .lock()
-                .map_err(|_| Error::Internal("session table poisoned".into()))?;
-            clusters.entry(cluster_key(live)).or_default().clone()
-        };
-        cell.get_or_try_init(|| self.connect(live, net, false))
-            .await
-            .cloned()
+        self.connected(live, net, false).await
     }
 
     /// Connects as `cluster` does, reading the document at the same time
@@ -159,6 +150,17 @@ impl Connections {
         live: &LiveRef,
         net: &NetOptions,
     ) -> Result<Cluster, Error> {
+        self.connected(live, net, true).await
+    }
+
+    /// The cluster of `live`, connected once (whoever asks first says
+    /// whether it reads ahead).
+    async fn connected(
+        &self,
+        live: &LiveRef,
+        net: &NetOptions,
+        read_ahead: bool,
+    ) -> Result<Cluster, Error> {
         let cell = {
             let mut clusters = self
                 .clusters
@@ -166,7 +168,7 @@ impl Connections {
                 .map_err(|_| Error::Internal("session table poisoned".into()))?;
             clusters.entry(cluster_key(live)).or_default().clone()
         };
-        cell.get_or_try_init(|| self.connect(live, net, true))
+        cell.get_or_try_init(|| self.connect(live, net, read_ahead))
             .await
             .cloned()
     }

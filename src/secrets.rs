@@ -120,6 +120,22 @@ pub fn redact(doc: &Value) -> Value {
     redact_at(&[], doc)
 }
 
+/// The secrets (pointers) of `pointers` inside an action named in `names`:
+/// each looked up once, as a cluster may hold thousands of secrets and a
+/// change touch thousands of actions.
+pub fn of_actions<'a>(
+    pointers: &'a [String],
+    names: &std::collections::HashSet<&str>,
+) -> Vec<&'a String> {
+    pointers
+        .iter()
+        .filter(|p| {
+            let segs = pointer::split(p).unwrap_or_default();
+            segs.len() > 2 && segs[0] == "actions" && names.contains(segs[1].as_str())
+        })
+        .collect()
+}
+
 fn redact_in_place(base: &mut Vec<String>, value: &mut Value) {
     if is_secret(base, value) {
         *value = Value::String(placeholder(&pointer::join(base)));

@@ -212,22 +212,15 @@ struct UndoHow<'a> {
 }
 
 /// The secrets (pointers) of `pointers` that belong to an action this
-/// apply changes by `op`: the names looked up once, as a cluster may hold
-/// thousands of secrets and an apply change thousands of actions.
+/// apply changes by `op`.
 fn of_actions<'a>(ch: &Changes, pointers: &'a [String], op: changes::ActionOp) -> Vec<&'a String> {
-    let names: std::collections::HashSet<&str> = ch
+    let names = ch
         .actions
         .iter()
         .filter(|a| a.op == op)
         .map(|a| a.name.as_str())
         .collect();
-    pointers
-        .iter()
-        .filter(|p| {
-            let segs = crate::pointer::split(p).unwrap_or_default();
-            segs.len() > 2 && segs[0] == "actions" && names.contains(segs[1].as_str())
-        })
-        .collect()
+    crate::secrets::of_actions(pointers, &names)
 }
 
 /// An action must never be created with a secret nobody gave.

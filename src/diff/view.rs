@@ -193,19 +193,13 @@ impl View {
 /// The unresolved secret placeholders that matter: those of actions the
 /// ops change (a config secret is never written from a placeholder).
 pub fn secrets_that_matter(unresolved: &[String], ops: &[Op]) -> Vec<String> {
-    // The actions the ops touch, once: a cluster may hold thousands of
-    // secrets and an apply thousands of ops.
-    let touched: std::collections::HashSet<&str> = ops
+    let touched = ops
         .iter()
         .filter(|o| o.path.len() >= 2 && o.path[0] == "actions")
         .map(|o| o.path[1].as_str())
         .collect();
-    unresolved
-        .iter()
-        .filter(|p| {
-            let segs = pointer::split(p).unwrap_or_default();
-            segs.len() > 2 && segs[0] == "actions" && touched.contains(segs[1].as_str())
-        })
+    crate::secrets::of_actions(unresolved, &touched)
+        .into_iter()
         .cloned()
         .collect()
 }

@@ -110,7 +110,7 @@ impl SimState {
 
     /// Checks what serde cannot: unique ids, object-shaped actions, Orgs.
     pub fn validate(&self) -> Result<(), String> {
-        check_actions("/actions", &self.actions.to_vec())?;
+        check_actions("/actions", &self.actions)?;
         let mut org_ids = HashMap::new();
         for (i, org) in self.orgs.iter().enumerate() {
             if org.id == PRIMARY_ORG {
@@ -124,7 +124,7 @@ impl SimState {
                     org.id
                 ));
             }
-            check_actions(&format!("/orgs/{i}/actions"), &org.actions.to_vec())?;
+            check_actions(&format!("/orgs/{i}/actions"), &org.actions)?;
         }
         if self.configinfo.contains_key(ACTION_LIST_KEY) {
             return Err(format!(
@@ -520,7 +520,7 @@ fn no_org(org: i64) -> SimError {
     SimError::bad_request(format!("Invalid parameter: there is no Org {org}"))
 }
 
-fn check_actions(at: &str, actions: &[Value]) -> Result<(), String> {
+fn check_actions(at: &str, actions: &ActionList) -> Result<(), String> {
     let mut ids = HashMap::new();
     for (i, action) in actions.iter().enumerate() {
         let Some(obj) = action.as_object() else {
