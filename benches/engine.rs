@@ -13,7 +13,7 @@ fn engine(c: &mut Criterion) {
     g.bench_function("diff", |b| b.iter(|| diff::diff(&target, &source)));
     g.bench_function("patch_json", |b| b.iter(|| diff::patch_json(&ops)));
     g.bench_function("plan_guards", |b| {
-        b.iter(|| plan::build(&ops, "s", "t", &target, None, &[]).unwrap())
+        b.iter(|| plan::build(&ops, "s", "t", &target, None, &Default::default(), &[]).unwrap())
     });
     g.bench_function("redact", |b| b.iter(|| secrets::redact(&source)));
     let dir = tempfile::tempdir().unwrap();

@@ -164,7 +164,7 @@ pub fn compare(
         opts.keep_config || (same_cluster(&source, &target) && source.org_id() != target.org_id()),
     );
     notes.config_scope = config_scope;
-    let ops = diff::diff(&target.doc, &desired);
+    let ops = diff::diff_reduced(&target.doc, &desired, &target.reduced);
     Ok(Comparison {
         source,
         target,

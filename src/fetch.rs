@@ -41,6 +41,10 @@ pub struct Side {
     /// files; `None` for a live cluster, whose is computed from its
     /// document when a plan needs it.
     pub fingerprint: Option<String>,
+    /// On a target read side by side with its source
+    /// (`load_snapshot_pair`): the arrays both documents hold reduced,
+    /// which the diff and the plan's guards must know. Empty otherwise.
+    pub reduced: crate::diff::Reduced,
     /// The cluster's URL (for a snapshot: the URL it was exported from).
     pub url: String,
     /// The profile it is (by name or URL), for `[[maps]]`.
@@ -627,7 +631,7 @@ pub async fn load_snapshot_pair(
         return Ok(None);
     }
     let (a, b, selection) = (a.clone(), b.clone(), settings.selection.clone());
-    let [(da, oa), (db, ob)] = tokio::task::spawn_blocking(move || {
+    let ([(da, oa), (db, ob)], reduced) = tokio::task::spawn_blocking(move || {
         let pair = crate::snapshot::read_pair(&a, &b, fingerprint)?;
         // Alike on both sides: the same placeholders, where not ignored.
         let left_out: Vec<(Vec<String>, String)> = pair
@@ -641,14 +645,14 @@ pub async fn load_snapshot_pair(
         sa.left_out_placeholders.clone_from(&left_out);
         sb.left_out_placeholders = left_out;
         sb.fingerprint = pair.target_fingerprint;
-        Ok::<_, Error>([(sa, oa), (sb, ob)])
+        Ok::<_, Error>(([(sa, oa), (sb, ob)], pair.reduced))
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))??;
-    Ok(Some((
-        snapshot_side(source, da, oa, settings)?,
-        snapshot_side(target, db, ob, settings)?,
-    )))
+    let source_side = snapshot_side(source, da, oa, settings)?;
+    let mut target_side = snapshot_side(target, db, ob, settings)?;
+    target_side.reduced = reduced;
+    Ok(Some((source_side, target_side)))
 }
 
 /// A document with its ignored paths removed, and where its secrets are.
@@ -713,6 +717,7 @@ fn snapshot_side(
         secret_paths,
         left_out_placeholders,
         fingerprint,
+        reduced: Default::default(),
         profile: settings.profile_for_url(&url),
         url,
     })
@@ -758,6 +763,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 secret_paths,
                 left_out_placeholders: Vec::new(),
                 fingerprint: None,
+                reduced: Default::default(),
                 url: live.endpoint.url.clone(),
                 profile: live.profile.clone(),
                 org,

@@ -11,10 +11,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use similar::{Algorithm, DiffOp};
 
 use crate::jsonvalue::FastValue;
 
@@ -26,7 +28,7 @@ const MAX_DEPTH: usize = 32;
 /// that loses members is never left empty on one side only (an empty
 /// object says "nothing here", which is not what the full one says), so
 /// such an object is kept whole on both sides.
-pub fn objects(a: &str, b: &str) -> Option<(Map<String, Value>, Map<String, Value>)> {
+pub fn objects(a: &str, b: &str) -> Option<Pruned> {
     // The top level in two halves (split at one key), read at once.
     let (ea, eb) = at_once(|| members(a), || members(b));
     let (ea, eb) = (ea?, eb?);
@@ -39,10 +41,26 @@ pub fn objects(a: &str, b: &str) -> Option<(Map<String, Value>, Map<String, Valu
         || pairs(&ea[..ia], &eb[..ib], 0),
         || pairs(&ea[ia..], &eb[ib..], 0),
     );
-    let ((mut ma, mut mb), (sa, sb)) = (first?, second?);
-    ma.extend(sa);
-    mb.extend(sb);
-    Some((ma.into_iter().collect(), mb.into_iter().collect()))
+    let (mut left, right) = (first?, second?);
+    left.a.extend(right.a);
+    left.b.extend(right.b);
+    left.reduced.extend(right.reduced);
+    Some(Pruned {
+        a: left.a.into_iter().collect(),
+        b: left.b.into_iter().collect(),
+        reduced: left.reduced,
+    })
+}
+
+/// Two objects read side by side (`objects`).
+#[derive(Debug)]
+pub struct Pruned<M = Map<String, Value>> {
+    pub a: M,
+    pub b: M,
+    /// Where both hold an id-keyed array whose items alike on both sides
+    /// are reduced to their ids (`keyed_arrays`), as paths of keys, and
+    /// the alignment of its ids that the diff turning `b` into `a` uses.
+    pub reduced: Vec<(Vec<String>, Vec<DiffOp>)>,
 }
 
 /// Runs `a` on a thread of its own and `b` on this one. A panic is a bug:
@@ -65,26 +83,34 @@ pub(crate) fn merge_order<K: Ord>(a: Option<K>, b: Option<K>) -> std::cmp::Order
     }
 }
 
-fn objects_at(a: &str, b: &str, depth: usize) -> Option<(Map<String, Value>, Map<String, Value>)> {
-    let (ma, mb) = pairs(&members(a)?, &members(b)?, depth)?;
-    Some((ma.into_iter().collect(), mb.into_iter().collect()))
+fn objects_at(a: &str, b: &str, depth: usize) -> Option<Pruned> {
+    let p = pairs(&members(a)?, &members(b)?, depth)?;
+    Some(Pruned {
+        a: p.a.into_iter().collect(),
+        b: p.b.into_iter().collect(),
+        reduced: p.reduced,
+    })
 }
 
 type Members<'a> = [(Cow<'a, str>, &'a RawValue)];
 type Entries = Vec<(String, Value)>;
 
 /// What is left of two objects' members (each sorted by key).
-fn pairs(ea: &Members, eb: &Members, depth: usize) -> Option<(Entries, Entries)> {
-    let (mut ma, mut mb) = (Vec::new(), Vec::new());
+fn pairs(ea: &Members, eb: &Members, depth: usize) -> Option<Pruned<Entries>> {
+    let mut out = Pruned {
+        a: Vec::new(),
+        b: Vec::new(),
+        reduced: Vec::new(),
+    };
     let (mut i, mut j) = (0, 0);
     while i < ea.len() || j < eb.len() {
         match merge_order(ea.get(i).map(|e| &e.0), eb.get(j).map(|e| &e.0)) {
             std::cmp::Ordering::Less => {
-                ma.push((ea[i].0.to_string(), full(ea[i].1)?));
+                out.a.push((ea[i].0.to_string(), full(ea[i].1)?));
                 i += 1;
             }
             std::cmp::Ordering::Greater => {
-                mb.push((eb[j].0.to_string(), full(eb[j].1)?));
+                out.b.push((eb[j].0.to_string(), full(eb[j].1)?));
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
@@ -99,21 +125,36 @@ fn pairs(ea: &Members, eb: &Members, depth: usize) -> Option<(Entries, Entries)>
                     }
                     continue;
                 }
-                let nested = ra.starts_with('{') && rb.starts_with('{') && depth < MAX_DEPTH;
-                let (va, vb) = match nested.then(|| objects_at(ra, rb, depth + 1)).flatten() {
-                    // Equal in content (if not in bytes): nothing to compare.
-                    Some((sa, sb)) if sa.is_empty() && sb.is_empty() => continue,
-                    Some((sa, sb)) if !sa.is_empty() && !sb.is_empty() => {
-                        (Value::Object(sa), Value::Object(sb))
+                let (va, vb) = if ra.starts_with('[') && rb.starts_with('[') {
+                    match keyed_arrays(ra, rb) {
+                        Some((x, y, aligned)) => {
+                            out.reduced.push((vec![key.to_string()], aligned));
+                            (Value::Array(x), Value::Array(y))
+                        }
+                        None => both_full(ea[i - 1].1, eb[j - 1].1)?,
                     }
-                    _ => both_full(ea[i - 1].1, eb[j - 1].1)?,
+                } else {
+                    let nested = ra.starts_with('{') && rb.starts_with('{') && depth < MAX_DEPTH;
+                    match nested.then(|| objects_at(ra, rb, depth + 1)).flatten() {
+                        // Equal in content (if not in bytes): nothing to compare.
+                        Some(p) if p.a.is_empty() && p.b.is_empty() => continue,
+                        Some(p) if !p.a.is_empty() && !p.b.is_empty() => {
+                            out.reduced
+                                .extend(p.reduced.into_iter().map(|(mut at, ops)| {
+                                    at.insert(0, key.to_string());
+                                    (at, ops)
+                                }));
+                            (Value::Object(p.a), Value::Object(p.b))
+                        }
+                        _ => both_full(ea[i - 1].1, eb[j - 1].1)?,
+                    }
                 };
-                ma.push((key.to_string(), va));
-                mb.push((key.to_string(), vb));
+                out.a.push((key.to_string(), va));
+                out.b.push((key.to_string(), vb));
             }
         }
     }
-    Some((ma, mb))
+    Some(out)
 }
 
 /// Whether a value's text may be left out when both sides hold it. Not if
@@ -121,6 +162,169 @@ fn pairs(ea: &Members, eb: &Members, depth: usize) -> Option<(Entries, Entries)>
 /// every side that has them, and an escape (`\u0024{`) could spell one.
 fn prunable(text: &str) -> bool {
     !text.contains("${secret:") && !text.contains("\\u")
+}
+
+/// Two id-keyed arrays (every item an object with a unique string `id`)
+/// with each item both hold byte for byte where the alignment of their
+/// ids pairs them reduced to its id, a string, on both sides, and that
+/// alignment (as the diff turning `b` into `a` aligns them:
+/// `diff::Reduced`). `None` for any other pair of arrays, which is then
+/// read in full. Every item is checked as the full read checks it: each
+/// reduced pair once (its bytes are the same on both sides), every other
+/// item as it is read.
+fn keyed_arrays(a: &str, b: &str) -> Option<(Vec<Value>, Vec<Value>, Vec<DiffOp>)> {
+    // A placeholder (in an id, say) is reconciled before the diff: the
+    // ids aligned here would not be the ones the diff sees.
+    if a.contains("${secret:") || b.contains("${secret:") {
+        return None;
+    }
+    let (ka, kb) = (keyed_items(a)?, keyed_items(b)?);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let ops =
+        similar::capture_diff_slices_deadline(Algorithm::Myers, &kb.ids, &ka.ids, Some(deadline));
+    let (mut va, mut vb) = (Vec::with_capacity(ka.len()), Vec::with_capacity(kb.len()));
+    let mut alike = Vec::with_capacity(ka.len());
+    for op in &ops {
+        let (old, new) = (op.old_range(), op.new_range());
+        if let DiffOp::Equal { len, .. } = *op {
+            for k in 0..len {
+                let (x, y) = (ka.items[new.start + k], kb.items[old.start + k]);
+                if x == y && prunable(x) {
+                    alike.push(x);
+                    va.push(Value::String(ka.ids[new.start + k].to_string()));
+                    vb.push(Value::String(kb.ids[old.start + k].to_string()));
+                } else {
+                    va.push(item(x)?);
+                    vb.push(item(y)?);
+                }
+            }
+            continue;
+        }
+        for x in &ka.items[new] {
+            va.push(item(x)?);
+        }
+        for y in &kb.items[old] {
+            vb.push(item(y)?);
+        }
+    }
+    let (first, second) = alike.split_at(alike.len() / 2);
+    let checks = if alike.len() < 1024 {
+        (check_all(first), check_all(second))
+    } else {
+        at_once(|| check_all(first), || check_all(second))
+    };
+    checks.0.and(checks.1)?;
+    Some((va, vb, ops))
+}
+
+fn check_all(texts: &[&str]) -> Option<()> {
+    texts.iter().try_for_each(|t| check(t))
+}
+
+/// The items of an id-keyed array, as texts, and their ids.
+struct Keyed<'a> {
+    items: Vec<&'a str>,
+    ids: Vec<&'a str>,
+}
+
+impl Keyed<'_> {
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+/// The items of the array `text` (whose syntax is known to be valid) and
+/// the `id` of each: `None` unless every item is an object whose first
+/// `id` member is a string without escapes, and no two share one. Only
+/// the nesting is followed here, not checked: each item is then checked
+/// or read on its own, which also finds an `id` given twice.
+fn keyed_items(text: &str) -> Option<Keyed<'_>> {
+    let b = text.as_bytes();
+    let ws = |mut at: usize| {
+        while b.get(at).is_some_and(u8::is_ascii_whitespace) {
+            at += 1;
+        }
+        at
+    };
+    let mut out = Keyed {
+        items: Vec::new(),
+        ids: Vec::new(),
+    };
+    let mut at = ws(0);
+    if b.get(at) != Some(&b'[') {
+        return None;
+    }
+    at = ws(at + 1);
+    if b.get(at) == Some(&b']') {
+        return (ws(at + 1) == b.len()).then_some(out);
+    }
+    loop {
+        if b.get(at) != Some(&b'{') {
+            return None;
+        }
+        let (start, mut depth, mut id) = (at, 0usize, None);
+        loop {
+            match *b.get(at)? {
+                b'"' => {
+                    let from = at + 1;
+                    at = string_end(b, from)?;
+                    if depth == 1 && id.is_none() && &b[from..at] == b"id" {
+                        let colon = ws(at + 1);
+                        if b.get(colon) == Some(&b':') {
+                            let v = ws(colon + 1);
+                            if b.get(v) != Some(&b'"') {
+                                return None;
+                            }
+                            at = string_end(b, v + 1)?;
+                            let raw = text.get(v + 1..at)?;
+                            if raw.contains('\\') {
+                                return None;
+                            }
+                            id = Some(raw);
+                        }
+                    }
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        out.items.push(text.get(start..=at)?);
+        out.ids.push(id?);
+        at = ws(at + 1);
+        match b.get(at)? {
+            b',' => at = ws(at + 1),
+            b']' => break,
+            _ => return None,
+        }
+    }
+    if ws(at + 1) != b.len() {
+        return None;
+    }
+    let mut seen = std::collections::HashSet::with_capacity(out.ids.len());
+    out.ids.iter().all(|id| seen.insert(*id)).then_some(out)
+}
+
+/// Where the string whose text starts at `from` ends (its closing quote).
+fn string_end(b: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        from += memchr::memchr2(b'"', b'\\', b.get(from..)?)?;
+        if b[from] == b'"' {
+            return Some(from);
+        }
+        from += 2;
+    }
+}
+
+/// An item of an array read in full.
+fn item(text: &str) -> Option<Value> {
+    serde_json::from_str::<FastValue>(text).ok().map(|v| v.0)
 }
 
 /// Two values read in full: large ones (a long array) at once.
@@ -330,7 +534,7 @@ mod tests {
     fn members_both_hold_alike_are_left_out() {
         let a = pretty(&json!({"s1": {"k": 1, "j": 2}, "s2": {"k": 1}, "only_a": [1], "x": 1}));
         let b = pretty(&json!({"s1": {"k": 1, "j": 3}, "s2": {"k": 1}, "only_b": true, "x": 2}));
-        let (ma, mb) = objects(&a, &b).expect("simple pair");
+        let Pruned { a: ma, b: mb, .. } = objects(&a, &b).expect("simple pair");
         assert_eq!(
             Value::Object(ma),
             json!({"s1": {"j": 2}, "only_a": [1], "x": 1})
@@ -347,18 +551,19 @@ mod tests {
         // `{}`, which would say something else.
         let a = pretty(&json!({"s": {"k": 1}}));
         let b = pretty(&json!({"s": {"k": 1, "extra": 2}}));
-        let (ma, mb) = objects(&a, &b).expect("simple pair");
+        let Pruned { a: ma, b: mb, .. } = objects(&a, &b).expect("simple pair");
         assert_eq!(Value::Object(ma), json!({"s": {"k": 1}}));
         assert_eq!(Value::Object(mb), json!({"s": {"k": 1, "extra": 2}}));
         // Equal content in other bytes is left out on both sides.
-        let (ma, mb) = objects(r#"{"s": {"k": 1}}"#, r#"{"s":{"k":1}}"#).expect("simple pair");
+        let Pruned { a: ma, b: mb, .. } =
+            objects(r#"{"s": {"k": 1}}"#, r#"{"s":{"k":1}}"#).expect("simple pair");
         assert!(ma.is_empty() && mb.is_empty());
     }
 
     #[test]
     fn what_might_hide_a_secret_or_is_invalid_is_not_left_out() {
         let a = r#"{"p": {"password": "${secret:/config/p/password}"}, "e": "\u0024{x}"}"#;
-        let (ma, mb) = objects(a, a).expect("simple pair");
+        let Pruned { a: ma, b: mb, .. } = objects(a, a).expect("simple pair");
         assert_eq!(ma.len(), 2);
         assert_eq!(ma, mb);
         // A key twice, even where both sides are alike: the full read says so.
@@ -383,13 +588,82 @@ mod tests {
         let (a, b) = (list(1), list(2));
         let (ta, tb) = (pretty(&a), pretty(&b));
         assert!(ta.len() > 1 << 16, "long enough to be read at once");
-        let (ma, mb) = objects(&ta, &tb).expect("simple pair");
+        let Pruned { a: ma, b: mb, .. } = objects(&ta, &tb).expect("simple pair");
         assert_eq!(ma.get("l"), a.get("l"));
         assert_eq!(mb.get("l"), b.get("l"));
         assert!(!ma.contains_key("k"), "alike: left out");
         // Invalid on one side: no short answer.
         let broken = tb.replacen("\"v\": 2", "\"v\": 2,", 1);
         assert!(objects(&ta, &broken).is_none());
+    }
+
+    #[test]
+    fn keyed_arrays_keep_only_the_ids_of_items_alike_where_aligned() {
+        let a = pretty(&json!([{"id": "x", "v": 1}, {"id": "y", "v": 2}, {"id": "n", "v": 0}]));
+        let b = pretty(&json!([{"id": "x", "v": 1}, {"id": "y", "v": 3}, {"id": "z", "v": 4}]));
+        let (va, vb, ops) = keyed_arrays(&a, &b).expect("keyed pair");
+        assert_eq!(
+            Value::Array(va),
+            json!(["x", {"id": "y", "v": 2}, {"id": "n", "v": 0}])
+        );
+        assert_eq!(
+            Value::Array(vb),
+            json!(["x", {"id": "y", "v": 3}, {"id": "z", "v": 4}])
+        );
+        // Aligned as the diff from `b` to `a` aligns them: `z` out, `n` in.
+        assert_eq!(ops.iter().map(|op| op.old_range().len()).sum::<usize>(), 3);
+        assert!(matches!(
+            ops[0],
+            DiffOp::Equal {
+                old_index: 0,
+                new_index: 0,
+                len: 2
+            }
+        ));
+        // Alike but moved: not paired, so held whole on both sides.
+        let a = r#"[{"id": "p"}, {"id": "q"}]"#;
+        let b = r#"[{"id": "q"}, {"id": "p"}]"#;
+        let (va, vb, _) = keyed_arrays(a, b).expect("keyed pair");
+        assert_eq!(va.iter().filter(|v| v.is_string()).count(), 1);
+        assert_eq!(vb.iter().filter(|v| v.is_string()).count(), 1);
+        assert!(va.iter().chain(&vb).any(Value::is_object));
+    }
+
+    #[test]
+    fn arrays_not_simply_keyed_are_read_in_full() {
+        let full = |a: &str, b: &str| keyed_arrays(a, b).is_none();
+        // Not objects, a number id, an id with an escape, no id, one id twice.
+        assert!(full("[1, 2]", "[1, 3]"));
+        assert!(full(r#"[{"id": 1}]"#, r#"[{"id": 2}]"#));
+        assert!(full(r#"[{"id": "a\"b"}]"#, r#"[{"id": "c"}]"#));
+        assert!(full(r#"[{"k": "a"}]"#, r#"[{"id": "c"}]"#));
+        assert!(full(r#"[{"id": "a"}, {"id": "a"}]"#, r#"[{"id": "c"}]"#));
+        // A placeholder anywhere: reconciled before the diff.
+        assert!(full(
+            r#"[{"id": "a", "p": "${secret:/x}"}]"#,
+            r#"[{"id": "a"}]"#
+        ));
+        // An item alike on both sides is still checked: a key twice in it.
+        let twice = r#"{"id": "a", "k": 1, "k": 1}"#;
+        assert!(full(
+            &format!("[{twice}, {{\"id\": \"b\"}}]"),
+            &format!("[{twice}]")
+        ));
+        let twice_id = r#"{"id": "a", "id": "a"}"#;
+        assert!(full(
+            &format!("[{twice_id}, {{\"id\": \"b\"}}]"),
+            &format!("[{twice_id}]")
+        ));
+        // Both empty, or only white space apart: keyed, and nothing to reduce.
+        let (va, vb, _) = keyed_arrays("[ ]", "[]").expect("keyed pair");
+        assert!(va.is_empty() && vb.is_empty());
+        // Through `objects`: where the reduced array is, under its keys.
+        let a = pretty(&json!({"s": {"l": [{"id": "x", "v": 1}, {"id": "y"}]}}));
+        let b = pretty(&json!({"s": {"l": [{"id": "x", "v": 1}]}}));
+        let p = objects(&a, &b).expect("simple pair");
+        assert_eq!(p.reduced.len(), 1);
+        assert_eq!(p.reduced[0].0, ["s", "l"]);
+        assert_eq!(Value::Object(p.a), json!({"s": {"l": ["x", {"id": "y"}]}}));
     }
 
     #[test]

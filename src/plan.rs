@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::diff::{Op, OpKind};
+use crate::diff::{Op, OpKind, Reduced};
 use crate::error::Error;
 use crate::model::Org;
 use crate::{pointer, secrets};
@@ -60,11 +60,12 @@ pub struct Plan {
 /// Guards every op: a `test` of the value it replaces or removes, of the
 /// item an array insert lands next to; object members it adds go to `absent`.
 pub fn guarded(ops: &[Op], target: &Value) -> (Vec<Value>, Vec<String>) {
-    guarded_on(ops, secrets::redact(target))
+    guarded_on(ops, secrets::redact(target), &Reduced::default())
 }
 
-/// `guarded`, on a masked copy of the target that it works on.
-fn guarded_on(ops: &[Op], mut work: Value) -> (Vec<Value>, Vec<String>) {
+/// `guarded`, on a masked copy of the target that it works on, in which
+/// the arrays `reduced` says hold a reduced item's id in its place.
+fn guarded_on(ops: &[Op], mut work: Value, reduced: &Reduced) -> (Vec<Value>, Vec<String>) {
     let mut patch = Vec::with_capacity(ops.len() * 2);
     let mut absent = Vec::new();
     for op in ops {
@@ -99,6 +100,11 @@ fn guarded_on(ops: &[Op], mut work: Value) -> (Vec<Value>, Vec<String>) {
                                     segs.push("id".into());
                                     id.clone()
                                 }
+                                // An item alike on both sides, reduced to its id.
+                                _ if item.is_string() && reduced.holds(parent_segs) => {
+                                    segs.push("id".into());
+                                    item.clone()
+                                }
                                 _ => item.clone(),
                             };
                             patch.push(
@@ -123,14 +129,16 @@ fn guarded_on(ops: &[Op], mut work: Value) -> (Vec<Value>, Vec<String>) {
     (patch, absent)
 }
 
-/// The plan of `ops` against `target_doc`, with the target's fingerprint
-/// as known (a snapshot's, from its files) or else computed from it.
+/// The plan of `ops` against `target_doc` (whose reduced arrays `reduced`
+/// names), with the target's fingerprint as known (a snapshot's, from its
+/// files) or else computed from it.
 pub fn build(
     ops: &[Op],
     source: &str,
     target: &str,
     target_doc: &Value,
     target_fingerprint: Option<&str>,
+    reduced: &Reduced,
     unresolved: &[String],
 ) -> Result<Plan, Error> {
     // One masked copy serves the fingerprint, then the guards.
@@ -139,7 +147,7 @@ pub fn build(
         Some(known) => known.to_string(),
         None => crate::snapshot::fingerprint_of(&masked)?,
     };
-    let (patch, absent) = guarded_on(ops, masked);
+    let (patch, absent) = guarded_on(ops, masked, reduced);
     Ok(Plan {
         format: FORMAT.into(),
         version: VERSION,
@@ -458,7 +466,7 @@ mod tests {
 
     fn plan_of(target: Value, source: Value) -> Plan {
         let ops = crate::diff::diff(&target, &source);
-        build(&ops, "s", "t", &target, None, &[]).unwrap()
+        build(&ops, "s", "t", &target, None, &Reduced::default(), &[]).unwrap()
     }
 
     #[test]

@@ -380,6 +380,9 @@ pub struct Pair {
     /// The fingerprint of the second snapshot (the target), from all of
     /// its files, when asked for.
     pub target_fingerprint: Option<String>,
+    /// Where both documents hold an id-keyed array whose items alike on
+    /// both sides are reduced to their ids (`diff::Reduced`).
+    pub reduced: crate::diff::Reduced,
 }
 
 /// Two snapshot directories read for a comparison: what both hold byte
@@ -394,7 +397,7 @@ pub fn read_pair(a: &Path, b: &Path, fingerprint_b: bool) -> Result<Pair, Error>
         || config_pair(a, b, fingerprint_b),
         || action_pair(a, b, fingerprint_b),
     );
-    let ((ca, cb, config_digest), ([aa, ab], left_out_placeholders, mut digests)) =
+    let ((ca, cb, reduced, config_digest), ([aa, ab], left_out_placeholders, mut digests)) =
         (configs?, actions?);
     digests.push((CONFIG_FILE.to_string(), config_digest));
     let [oa, ob] = origins;
@@ -405,14 +408,28 @@ pub fn read_pair(a: &Path, b: &Path, fingerprint_b: bool) -> Result<Pair, Error>
         ],
         left_out_placeholders,
         target_fingerprint: fingerprint_b.then(|| fingerprint(digests)),
+        reduced: crate::diff::Reduced::at(
+            reduced
+                .into_iter()
+                .map(|(at, ops)| {
+                    let at = ["config".to_string()].into_iter().chain(at).collect();
+                    (at, ops)
+                })
+                .collect(),
+        ),
     })
 }
 
 type Config = Map<String, Value>;
+type Reductions = Vec<(Vec<String>, Vec<similar::DiffOp>)>;
 
-/// The `config.json` of two snapshots, without what both hold alike, and
-/// the digest of the second.
-fn config_pair(a: &Path, b: &Path, digest_b: bool) -> Result<(Config, Config, FileDigest), Error> {
+/// The `config.json` of two snapshots, without what both hold alike, where
+/// both hold a reduced keyed array, and the digest of the second.
+fn config_pair(
+    a: &Path,
+    b: &Path,
+    digest_b: bool,
+) -> Result<(Config, Config, Reductions, FileDigest), Error> {
     let (pa, pb) = (a.join(CONFIG_FILE), b.join(CONFIG_FILE));
     let (ta, tb) = (
         read_file(&pa, a, MAX_CONFIG)?,
@@ -424,8 +441,13 @@ fn config_pair(a: &Path, b: &Path, digest_b: bool) -> Result<(Config, Config, Fi
     };
     let digest = if digest_b { file_digest(&tb) } else { [0; 32] };
     match pruned {
-        Some((x, y)) => Ok((x, y, digest)),
-        None => Ok((parse_config(&ta, &pa)?, parse_config(&tb, &pb)?, digest)),
+        Some(p) => Ok((p.a, p.b, p.reduced, digest)),
+        None => Ok((
+            parse_config(&ta, &pa)?,
+            parse_config(&tb, &pb)?,
+            Vec::new(),
+            digest,
+        )),
     }
 }
 

@@ -23,6 +23,7 @@ fn build(c: &Comparison) -> Result<plan::Plan, Error> {
         &c.target.label,
         &c.target.doc,
         c.target.fingerprint.as_deref(),
+        &c.target.reduced,
         &c.unresolved,
     )?
     .with_notes(c.notes.clone())

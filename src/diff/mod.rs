@@ -157,7 +157,80 @@ fn owned(path: &[Seg]) -> Vec<String> {
 }
 
 pub fn diff(target: &Value, source: &Value) -> Vec<Op> {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    diff_reduced(target, source, &Reduced::default())
+}
+
+/// Where two documents hold an id-keyed array whose items alike on both
+/// sides are reduced to their ids (a string in place of each), with the
+/// alignment of the two arrays' ids (target to source) that said they
+/// are alike: `jsonpair::objects` on a snapshot pair read side by side.
+/// The diff uses that alignment, so a reduced item is only ever paired
+/// with its reduced twin (nothing to emit) and never carried by an op;
+/// the plan's guard of an insert next to one tests the id it holds.
+#[derive(Debug, Clone, Default)]
+pub struct Reduced(Vec<(Vec<String>, Vec<DiffOp>)>);
+
+impl Reduced {
+    pub fn at(arrays: Vec<(Vec<String>, Vec<DiffOp>)>) -> Reduced {
+        Reduced(arrays)
+    }
+
+    /// Whether the array at `path` is a reduced one.
+    pub fn holds(&self, path: &[String]) -> bool {
+        self.0.iter().any(|(at, _)| at == path)
+    }
+
+    /// The alignment of the reduced arrays `old` and `new` at `path`, if
+    /// they are (still) what it aligned: every id it pairs the same on
+    /// both sides, every item it does not pair whole.
+    fn alignment(&self, path: &[Seg], old: &[Value], new: &[Value]) -> Option<&[DiffOp]> {
+        let (_, ops) = self.0.iter().find(|(at, _)| {
+            at.len() == path.len()
+                && at
+                    .iter()
+                    .zip(path)
+                    .all(|(a, p)| matches!(p, Seg::Key(k) if k == a))
+        })?;
+        let (mut i, mut j) = (0, 0);
+        for op in ops {
+            let (o, n) = (op.old_range(), op.new_range());
+            if o.start != i || n.start != j || o.end > old.len() || n.end > new.len() {
+                return None;
+            }
+            let (o, n) = (&old[o], &new[n]);
+            let fits = match op {
+                DiffOp::Equal { .. } => o
+                    .iter()
+                    .zip(n)
+                    .all(|(x, y)| reduced_id(x).is_some_and(|id| reduced_id(y) == Some(id))),
+                _ => o.iter().chain(n).all(Value::is_object),
+            };
+            if !fits {
+                return None;
+            }
+            (i, j) = (i + o.len(), j + n.len());
+        }
+        (i == old.len() && j == new.len()).then_some(ops.as_slice())
+    }
+}
+
+/// The id of an item of a reduced array: the string standing for it, or
+/// the `id` of an item held whole.
+fn reduced_id(item: &Value) -> Option<&str> {
+    match item {
+        Value::String(id) => Some(id),
+        Value::Object(m) => m.get("id")?.as_str(),
+        _ => None,
+    }
+}
+
+/// `diff`, where `reduced` says which arrays are reduced.
+pub fn diff_reduced(target: &Value, source: &Value, reduced: &Reduced) -> Vec<Op> {
+    let cx = Cx {
+        deadline: Instant::now() + Duration::from_secs(10),
+        reduced,
+    };
+    let cx = &cx;
     // Split the work at the second level (config sections, actions by
     // name) into jobs listed in the order a sequential walk emits them,
     // run them on every core, and concatenate the results in that order.
@@ -169,7 +242,7 @@ pub fn diff(target: &Value, source: &Value) -> Vec<Op> {
     if threads == 1 || jobs.len() < 64 {
         let mut out = Vec::new();
         for job in &jobs {
-            job.run(&mut out, deadline);
+            job.run(&mut out, cx);
         }
         return out;
     }
@@ -183,7 +256,7 @@ pub fn diff(target: &Value, source: &Value) -> Vec<Op> {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(job) = jobs.get(i) else { break };
                         let mut ops = Vec::new();
-                        job.run(&mut ops, deadline);
+                        job.run(&mut ops, cx);
                         if !ops.is_empty() {
                             mine.push((i, ops));
                         }
@@ -203,6 +276,12 @@ pub fn diff(target: &Value, source: &Value) -> Vec<Op> {
     done.into_iter().flat_map(|(_, ops)| ops).collect()
 }
 
+/// What every step of one diff knows.
+struct Cx<'r> {
+    deadline: Instant,
+    reduced: &'r Reduced,
+}
+
 /// A piece of a diff that can run on its own.
 enum Job<'a> {
     Diff(Vec<Seg<'a>>, &'a Value, &'a Value),
@@ -211,9 +290,9 @@ enum Job<'a> {
 }
 
 impl Job<'_> {
-    fn run(&self, out: &mut Vec<Op>, deadline: Instant) {
+    fn run(&self, out: &mut Vec<Op>, cx: &Cx) {
         match self {
-            Job::Diff(path, old, new) => diff_value(&mut path.clone(), old, new, out, deadline),
+            Job::Diff(path, old, new) => diff_value(&mut path.clone(), old, new, out, cx),
             Job::Remove(path, old) => out.push(Op {
                 kind: OpKind::Remove,
                 path: owned(path),
@@ -265,11 +344,11 @@ fn diff_value<'a>(
     old: &'a Value,
     new: &'a Value,
     out: &mut Vec<Op>,
-    deadline: Instant,
+    cx: &Cx,
 ) {
     match (old, new) {
-        (Value::Object(o), Value::Object(n)) => diff_objects(path, o, n, out, deadline),
-        (Value::Array(o), Value::Array(n)) => diff_arrays(path, o, n, out, deadline),
+        (Value::Object(o), Value::Object(n)) => diff_objects(path, o, n, out, cx),
+        (Value::Array(o), Value::Array(n)) => diff_arrays(path, o, n, out, cx),
         _ => {
             if old != new {
                 out.push(Op {
@@ -288,12 +367,12 @@ fn diff_objects<'a>(
     old: &'a Map<String, Value>,
     new: &'a Map<String, Value>,
     out: &mut Vec<Op>,
-    deadline: Instant,
+    cx: &Cx,
 ) {
     for (k, ov) in old {
         path.push(Seg::Key(k));
         match new.get(k) {
-            Some(nv) => diff_value(path, ov, nv, out, deadline),
+            Some(nv) => diff_value(path, ov, nv, out, cx),
             None => out.push(Op {
                 kind: OpKind::Remove,
                 path: owned(path),
@@ -348,27 +427,21 @@ fn diff_arrays<'a>(
     old: &'a [Value],
     new: &'a [Value],
     out: &mut Vec<Op>,
-    deadline: Instant,
+    cx: &Cx,
 ) {
     if old == new {
         return;
     }
-    let keyed = match (keyed_ids(old), keyed_ids(new)) {
-        (Some(o), Some(n)) => Some((o, n)),
-        _ => None,
-    };
-    let (ops, keyed) = match keyed {
-        Some((o, n)) => (
-            similar::capture_diff_slices_deadline(Algorithm::Myers, &o, &n, Some(deadline)),
-            true,
-        ),
-        None => {
-            let (o, n) = intern(old, new);
-            (
-                similar::capture_diff_slices_deadline(Algorithm::Myers, &o, &n, Some(deadline)),
-                false,
-            )
-        }
+    let deadline = Some(cx.deadline);
+    let (ops, keyed) = if let Some(ops) = cx.reduced.alignment(path, old, new) {
+        (ops.to_vec(), true)
+    } else if let (Some(o), Some(n)) = (keyed_ids(old), keyed_ids(new)) {
+        let ops = similar::capture_diff_slices_deadline(Algorithm::Myers, &o, &n, deadline);
+        (ops, true)
+    } else {
+        let (o, n) = intern(old, new);
+        let ops = similar::capture_diff_slices_deadline(Algorithm::Myers, &o, &n, deadline);
+        (ops, false)
     };
     let mut cur = 0usize;
     for op in ops {
@@ -382,13 +455,7 @@ fn diff_arrays<'a>(
                     // Same ids: the items may still differ inside.
                     for i in 0..len {
                         path.push(Seg::Index(cur + i));
-                        diff_value(
-                            path,
-                            &old[old_index + i],
-                            &new[new_index + i],
-                            out,
-                            deadline,
-                        );
+                        diff_value(path, &old[old_index + i], &new[new_index + i], out, cx);
                         path.pop();
                     }
                 }
@@ -413,13 +480,7 @@ fn diff_arrays<'a>(
                 let paired = if keyed { 0 } else { old_len.min(new_len) };
                 for i in 0..paired {
                     path.push(Seg::Index(cur));
-                    diff_value(
-                        path,
-                        &old[old_index + i],
-                        &new[new_index + i],
-                        out,
-                        deadline,
-                    );
+                    diff_value(path, &old[old_index + i], &new[new_index + i], out, cx);
                     path.pop();
                     cur += 1;
                 }
@@ -511,6 +572,44 @@ mod tests {
         json_patch::patch(&mut doc, &patch).unwrap();
         assert_eq!(doc, source);
         ops
+    }
+
+    #[test]
+    fn a_reduced_array_is_diffed_by_its_alignment_only_where_it_fits() {
+        let at = vec!["l".to_string()];
+        let aligned = vec![
+            DiffOp::Equal {
+                old_index: 0,
+                new_index: 0,
+                len: 1,
+            },
+            DiffOp::Insert {
+                old_index: 1,
+                new_index: 1,
+                new_len: 1,
+            },
+        ];
+        let reduced = Reduced::at(vec![(at.clone(), aligned)]);
+        let target = json!({"l": ["a"]});
+        let source = json!({"l": ["a", {"id": "b"}]});
+        let ops = diff_reduced(&target, &source, &reduced);
+        assert_eq!(
+            patch_json_unmasked(&ops),
+            json!([{"op": "add", "path": "/l/1", "value": {"id": "b"}}])
+        );
+        // Arrays that are not what it aligned (another length, another id
+        // where it pairs two, a reduced item where it inserts): not used.
+        let r = |old: Value, new: Value| {
+            let (Value::Array(o), Value::Array(n)) = (old, new) else {
+                unreachable!("arrays")
+            };
+            reduced.alignment(&[Seg::Key("l")], &o, &n).is_some()
+        };
+        assert!(r(json!(["a"]), json!(["a", {"id": "b"}])));
+        assert!(!r(json!(["a", "x"]), json!(["a", {"id": "b"}])));
+        assert!(!r(json!(["c"]), json!(["a", {"id": "b"}])));
+        assert!(!r(json!(["a"]), json!(["a", "b"])));
+        assert!(!reduced.holds(&["m".to_string()]) && reduced.holds(&at));
     }
 
     #[test]

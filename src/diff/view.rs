@@ -306,7 +306,8 @@ mod tests {
         let target = json!({"config": {"a": 1, "s": {"bindPassword": "x1"}}, "actions": {"A": {"name": "A", "type": "URL"}}});
         let source = json!({"config": {"a": 2, "s": {"bindPassword": "x2"}}, "actions": {"B": {"name": "B", "type": "URL"}}});
         let ops = crate::diff::diff(&target, &source);
-        let plan = crate::plan::build(&ops, "s", "t", &target, None, &[]).unwrap();
+        let plan =
+            crate::plan::build(&ops, "s", "t", &target, None, &Default::default(), &[]).unwrap();
         let from_diff = View::of(&ops, &Notes::default(), "s", "t");
         let from_plan = plan.view();
         assert_eq!(from_plan.config, from_diff.config);

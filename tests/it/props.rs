@@ -160,7 +160,7 @@ proptest! {
     fn plan_is_stale_exactly_when_a_guarded_value_changed(a in doc(), b in doc(), drift in doc(), where_ in 0usize..64) {
         let (target, source) = (json!({"config": {"x": b}}), json!({"config": {"x": a}}));
         let ops = diff::diff(&target, &source);
-        let plan = tsmigrate::plan::build(&ops, "s", "t", &target, None, &[]).unwrap();
+        let plan = tsmigrate::plan::build(&ops, "s", "t", &target, None, &Default::default(), &[]).unwrap();
         prop_assert!(tsmigrate::plan::drift(&plan, &target).is_empty(), "fresh plan");
         // Change one value somewhere in the target.
         let mut changed = target.clone();
@@ -287,14 +287,17 @@ proptest! {
         let (full_b, _, print_b) = tsmigrate::snapshot::read_fingerprinted(&b).unwrap();
         let read = tsmigrate::snapshot::read_pair(&a, &b, true).unwrap();
         let [(pa, _), (pb, _)] = read.sides;
-        let (full_ops, pair_ops) = (diff::diff(&full_b, &full_a), diff::diff(&pb, &pa));
+        let full_ops = diff::diff(&full_b, &full_a);
+        let pair_ops = diff::diff_reduced(&pb, &pa, &read.reduced);
         prop_assert_eq!(
             diff::patch_json_unmasked(&full_ops),
             diff::patch_json_unmasked(&pair_ops)
         );
-        let full_plan = tsmigrate::plan::build(&full_ops, "s", "t", &full_b, None, &[]).unwrap();
+        let full_plan =
+            tsmigrate::plan::build(&full_ops, "s", "t", &full_b, None, &Default::default(), &[])
+                .unwrap();
         let pair_plan = tsmigrate::plan::build(
-            &pair_ops, "s", "t", &pb, read.target_fingerprint.as_deref(), &[],
+            &pair_ops, "s", "t", &pb, read.target_fingerprint.as_deref(), &read.reduced, &[],
         )
         .unwrap();
         prop_assert_eq!(&full_plan.patch, &pair_plan.patch);
