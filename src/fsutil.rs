@@ -75,6 +75,54 @@ pub fn read_regular(path: &Path, root: &Path, cap: u64) -> Result<Vec<u8>, Strin
 }
 
 /// An open file, checked to be regular and at most `cap` bytes, read whole.
+/// A directory opened once, whose files `read_regular_in` opens by name:
+/// the kernel then walks one name per file, not the whole path.
+pub struct Dir {
+    #[cfg(unix)]
+    fd: std::os::fd::OwnedFd,
+    path: std::path::PathBuf,
+}
+
+impl Dir {
+    pub fn open(path: &Path) -> std::io::Result<Dir> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let fd = rustix::fs::open(path, flags, Mode::empty())?;
+            Ok(Dir {
+                fd,
+                path: path.to_path_buf(),
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Dir {
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// `read_regular` of the file `name` in this directory.
+    pub fn read_regular_in(
+        &self,
+        name: &std::ffi::OsStr,
+        root: &Path,
+        cap: u64,
+    ) -> Result<Vec<u8>, String> {
+        #[cfg(unix)]
+        {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+            match rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
+                Ok(fd) => return read_open(std::fs::File::from(fd), cap),
+                // A symbolic link: `read_regular` says where it may lead.
+                Err(rustix::io::Errno::LOOP) => {}
+                Err(e) => return Err(std::io::Error::from(e).to_string()),
+            }
+        }
+        read_regular(&self.path.join(name), root, cap)
+    }
+}
+
 fn read_open(mut file: std::fs::File, cap: u64) -> Result<Vec<u8>, String> {
     use std::io::Read;
     let meta = file.metadata().map_err(|e| e.to_string())?;

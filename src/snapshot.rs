@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::api::Api;
 use crate::error::Error;
+use crate::fsutil::Dir;
 use crate::jsonfile;
 use crate::model::Org;
 
@@ -281,6 +282,34 @@ fn read_file(path: &Path, dir: &Path, cap: u64) -> Result<Vec<u8>, Error> {
     crate::fsutil::read_regular(path, dir, cap).map_err(|why| Error::input(path.display(), why))
 }
 
+/// `read_file` of an action file, opened by name in the actions
+/// directory `actions` (opened once for all of them).
+fn read_action(actions: &Dir, path: &Path, dir: &Path) -> Result<Vec<u8>, Error> {
+    let name = path.file_name().unwrap_or_default();
+    actions
+        .read_regular_in(name, dir, MAX_ACTION)
+        .map_err(|why| Error::input(path.display(), why))
+}
+
+/// The action file `path` if there is one: by name in `actions` if open.
+fn read_either(
+    path: Option<&PathBuf>,
+    actions: Option<&Dir>,
+    dir: &Path,
+) -> Result<Option<Vec<u8>>, Error> {
+    match (path, actions) {
+        (Some(p), Some(d)) => read_action(d, p, dir).map(Some),
+        (Some(p), None) => read_file(p, dir, MAX_ACTION).map(Some),
+        (None, _) => Ok(None),
+    }
+}
+
+/// The actions directory of the snapshot at `dir`, opened.
+fn actions_dir(dir: &Path) -> Result<Dir, Error> {
+    let path = dir.join(ACTIONS_DIR);
+    Dir::open(&path).map_err(|e| Error::io(&path, e))
+}
+
 /// Where the snapshot at `dir` was exported from (its `tsmigrate.json`).
 pub fn origin(dir: &Path) -> Result<Origin, Error> {
     read_meta(dir)
@@ -360,8 +389,15 @@ pub fn read_fingerprinted(dir: &Path) -> Result<(Value, Origin, String), Error> 
     digests.push((CONFIG_FILE.to_string(), file_digest(&config_bytes)));
     let mut actions = Map::new();
     let mut names = Names::default();
+    let actions_in = match files.is_empty() {
+        true => None,
+        false => Some(actions_dir(dir)?),
+    };
     for path in files {
-        let bytes = read_file(&path, dir, MAX_ACTION)?;
+        let bytes = match &actions_in {
+            Some(d) => read_action(d, &path, dir)?,
+            None => read_file(&path, dir, MAX_ACTION)?,
+        };
         let (name, action) = parse_action(&bytes, &path)?;
         names.add(&name, &path)?;
         digests.push((action_rel(&path), file_digest(&bytes)));
@@ -493,6 +529,11 @@ fn action_run(
     let mut found = Vec::new();
     let mut digests = Vec::with_capacity(fb.len());
     let mut names = [Names::default(), Names::default()];
+    let opened = |files: &[PathBuf], dir: &Path| match files.is_empty() {
+        true => Ok(None),
+        false => actions_dir(dir).map(Some),
+    };
+    let (da, db) = (opened(fa, a)?, opened(fb, b)?);
     let (mut i, mut j) = (0, 0);
     while i < fa.len() || j < fb.len() {
         let order = crate::jsonpair::merge_order(
@@ -506,8 +547,8 @@ fn action_run(
         };
         i += usize::from(pa.is_some());
         j += usize::from(pb.is_some());
-        let ba = pa.map(|p| read_file(p, a, MAX_ACTION)).transpose()?;
-        let bb = pb.map(|p| read_file(p, b, MAX_ACTION)).transpose()?;
+        let ba = read_either(pa, da.as_ref(), a)?;
+        let bb = read_either(pb, db.as_ref(), b)?;
         if let (true, Some(path), Some(bytes)) = (digest_b, pb, &bb) {
             digests.push((action_rel(path), file_digest(bytes)));
         }
