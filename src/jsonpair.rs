@@ -84,12 +84,94 @@ pub(crate) fn merge_order<K: Ord>(a: Option<K>, b: Option<K>) -> std::cmp::Order
 }
 
 fn objects_at(a: &str, b: &str, depth: usize) -> Option<Pruned> {
-    let p = pairs(&members(a)?, &members(b)?, depth)?;
+    let (ea, eb) = (members(a)?, members(b)?);
+    let (lo, hi) = alike_ends(a, b, &ea, &eb)?;
+    let p = pairs(&ea[lo..ea.len() - hi], &eb[lo..eb.len() - hi], depth)?;
     Some(Pruned {
         a: p.a.into_iter().collect(),
         b: p.b.into_iter().collect(),
         reduced: p.reduced,
     })
+}
+
+/// How many members two objects' texts begin with, and end with, that
+/// are the same bytes at the same place, each checked as `pairs` checks
+/// a member both hold alike: these are left out without comparing them
+/// one by one (an object that changed in one member is mostly such). Both
+/// member lists must be in the order of their texts (sorted as written).
+fn alike_ends(a: &str, b: &str, ea: &Members, eb: &Members) -> Option<(usize, usize)> {
+    let in_text_order =
+        |t: &str, e: &Members| e.windows(2).all(|w| span(t, w[0].1).1 < span(t, w[1].1).0);
+    if !in_text_order(a, ea) || !in_text_order(b, eb) {
+        return Some((0, 0));
+    }
+    let (ba, bb) = (a.as_bytes(), b.as_bytes());
+    let (head, tail) = (common(ba, bb, true), common(ba, bb, false));
+    // Only what may be left out (`prunable`) is.
+    let head = if prunable(&a[..head]) { head } else { 0 };
+    let tail = if prunable(&a[a.len() - tail..]) {
+        tail
+    } else {
+        0
+    };
+    // A member of the head: its key and value (and the byte after it)
+    // lie in the bytes both begin with, at the same place in both.
+    let mut lo = 0;
+    while lo < ea.len().min(eb.len()) && span(a, ea[lo].1) == span(b, eb[lo].1) {
+        if span(a, ea[lo].1).1 >= head {
+            break;
+        }
+        lo += 1;
+    }
+    // A member of the tail: from the end of the value before it (so its
+    // key too) to the end, the bytes both end with, at the same distance
+    // from the end in both.
+    let from_end = |t: &str, e: &Members, i: usize| {
+        let before = if i == 0 { 0 } else { span(t, e[i - 1].1).1 };
+        let (start, end) = span(t, e[i].1);
+        (t.len() - before, t.len() - start, t.len() - end)
+    };
+    let mut hi = 0;
+    while hi < (ea.len() - lo).min(eb.len() - lo) {
+        let (i, j) = (ea.len() - 1 - hi, eb.len() - 1 - hi);
+        let at = from_end(a, ea, i);
+        if at != from_end(b, eb, j) || at.0 > tail {
+            break;
+        }
+        hi += 1;
+    }
+    // Alike, but still checked as a full read checks it (a scalar's
+    // syntax was checked when it was found).
+    for (_, raw) in ea[..lo].iter().chain(&ea[ea.len() - hi..]) {
+        if raw.get().starts_with(['{', '[']) {
+            check(raw.get())?;
+        }
+    }
+    Some((lo, hi))
+}
+
+/// Where `raw`, a part of `text`, lies in it (start and end).
+fn span(text: &str, raw: &RawValue) -> (usize, usize) {
+    let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+    (start, start + raw.get().len())
+}
+
+/// How many bytes two texts begin with alike (`forward`) or end with.
+fn common(a: &[u8], b: &[u8], forward: bool) -> usize {
+    const CHUNK: usize = 32;
+    let n = a.len().min(b.len());
+    let at = |t: &[u8], i: usize, len: usize| match forward {
+        true => i..i + len,
+        false => t.len() - i - len..t.len() - i,
+    };
+    let mut i = 0;
+    while i + CHUNK <= n && a[at(a, i, CHUNK)] == b[at(b, i, CHUNK)] {
+        i += CHUNK;
+    }
+    while i < n && a[at(a, i, 1)] == b[at(b, i, 1)] {
+        i += 1;
+    }
+    i
 }
 
 type Members<'a> = [(Cow<'a, str>, &'a RawValue)];
@@ -595,6 +677,37 @@ mod tests {
         // Invalid on one side: no short answer.
         let broken = tb.replacen("\"v\": 2", "\"v\": 2,", 1);
         assert!(objects(&ta, &broken).is_none());
+    }
+
+    #[test]
+    fn members_at_the_alike_ends_of_two_objects_are_left_out_only_if_whole() {
+        // The bytes alike run into a value that goes on on one side only.
+        let a = r#"{"s": {"a": 1, "k": 12, "z": "x"}}"#;
+        let b = r#"{"s": {"a": 1, "k": 123, "z": "x"}}"#;
+        let p = objects(a, b).expect("simple pair");
+        assert_eq!(Value::Object(p.a), json!({"s": {"k": 12}}));
+        assert_eq!(Value::Object(p.b), json!({"s": {"k": 123}}));
+        // And from the end: a value that begins on one side only.
+        let a = r#"{"s": {"a": 1, "k": 2, "z": "x"}}"#;
+        let b = r#"{"s": {"a": 1, "k": 32, "z": "x"}}"#;
+        let p = objects(a, b).expect("simple pair");
+        assert_eq!(Value::Object(p.a), json!({"s": {"k": 2}}));
+        assert_eq!(Value::Object(p.b), json!({"s": {"k": 32}}));
+        // A member moved, a key renamed at either end.
+        let a = r#"{"s": {"a": 1, "b": 2, "m": 0}}"#;
+        let b = r#"{"s": {"a": 1, "c": 2, "m": 0}}"#;
+        let p = objects(a, b).expect("simple pair");
+        assert_eq!(Value::Object(p.a), json!({"s": {"b": 2}}));
+        assert_eq!(Value::Object(p.b), json!({"s": {"c": 2}}));
+        // Alike ends are still checked, and may not hide a placeholder.
+        let twice = r#"{"s": {"a": {"q": 1, "q": 1}, "k": 1}}"#;
+        assert!(objects(twice, &twice.replace("\"k\": 1", "\"k\": 2")).is_none());
+        let secret = r#"{"s": {"a": "${secret:/x}", "k": 1}}"#;
+        let p = objects(secret, &secret.replace("\"k\": 1", "\"k\": 2")).expect("pair");
+        assert_eq!(
+            Value::Object(p.a),
+            json!({"s": {"a": "${secret:/x}", "k": 1}})
+        );
     }
 
     #[test]

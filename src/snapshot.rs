@@ -388,7 +388,6 @@ pub fn read_fingerprinted(dir: &Path) -> Result<(Value, Origin, String), Error> 
     let mut digests = Vec::with_capacity(files.len() + 1);
     digests.push((CONFIG_FILE.to_string(), file_digest(&config_bytes)));
     let mut actions = Map::new();
-    let mut names = Names::default();
     let actions_in = match files.is_empty() {
         true => None,
         false => Some(actions_dir(dir)?),
@@ -399,7 +398,7 @@ pub fn read_fingerprinted(dir: &Path) -> Result<(Value, Origin, String), Error> 
             None => read_file(&path, dir, MAX_ACTION)?,
         };
         let (name, action) = parse_action(&bytes, &path)?;
-        names.add(&name, &path)?;
+        check_file_name(&name, &path)?;
         digests.push((action_rel(&path), file_digest(&bytes)));
         actions.insert(name, Value::Object(action));
     }
@@ -467,10 +466,11 @@ fn config_pair(
     digest_b: bool,
 ) -> Result<(Config, Config, Reductions, FileDigest), Error> {
     let (pa, pb) = (a.join(CONFIG_FILE), b.join(CONFIG_FILE));
-    let (ta, tb) = (
-        read_file(&pa, a, MAX_CONFIG)?,
-        read_file(&pb, b, MAX_CONFIG)?,
+    let (ta, tb) = crate::jsonpair::at_once(
+        || read_file(&pa, a, MAX_CONFIG),
+        || read_file(&pb, b, MAX_CONFIG),
     );
+    let (ta, tb) = (ta?, tb?);
     let pruned = match (as_text(&ta), as_text(&tb)) {
         (Some(x), Some(y)) => crate::jsonpair::objects(x, y),
         _ => None,
@@ -528,7 +528,6 @@ fn action_run(
     let mut actions = [Map::new(), Map::new()];
     let mut found = Vec::new();
     let mut digests = Vec::with_capacity(fb.len());
-    let mut names = [Names::default(), Names::default()];
     let opened = |files: &[PathBuf], dir: &Path| match files.is_empty() {
         true => Ok(None),
         false => actions_dir(dir).map(Some),
@@ -552,11 +551,11 @@ fn action_run(
         if let (true, Some(path), Some(bytes)) = (digest_b, pb, &bb) {
             digests.push((action_rel(path), file_digest(bytes)));
         }
-        if let (Some(pa), Some(pb), Some(x), Some(y)) = (pa, pb, &ba, &bb) {
+        if let (Some(pa), Some(_), Some(x), Some(y)) = (pa, pb, &ba, &bb) {
             if let Some(name) = alike_action(x, y) {
-                names[0].add(&name, pa)?;
-                names[1].add(&name, pb)?;
-                if x.windows(9).any(|w| w == b"${secret:") {
+                // One file name on both sides: one check.
+                check_file_name(&name, pa)?;
+                if memchr::memmem::find(x, b"${secret:").is_some() {
                     // Its placeholders still count (read once, not kept).
                     let (_, action) = parse_action(x, pa)?;
                     let at = ["actions".to_string(), name];
@@ -568,7 +567,7 @@ fn action_run(
         for (k, (path, bytes)) in [(pa, &ba), (pb, &bb)].into_iter().enumerate() {
             if let (Some(path), Some(bytes)) = (path, bytes) {
                 let (name, action) = parse_action(bytes, path)?;
-                names[k].add(&name, path)?;
+                check_file_name(&name, path)?;
                 actions[k].insert(name, Value::Object(action));
             }
         }
@@ -619,35 +618,21 @@ fn action_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(entries.into_iter().map(|(_, p)| p).collect())
 }
 
-/// The action names of a snapshot so far, and the file each came from:
-/// a name is in the file its slug says, and in one file only.
-#[derive(Default)]
-struct Names(BTreeMap<String, PathBuf>);
-
-impl Names {
-    fn add(&mut self, name: &str, path: &Path) -> Result<(), Error> {
-        let expected = format!("{}.json", slug(name));
-        if path
-            .file_name()
-            .is_none_or(|f| f.to_string_lossy() != expected)
-        {
-            return Err(Error::input(
-                path.display(),
-                format!("at /name: {name:?} belongs in {ACTIONS_DIR}/{expected}, not in this file; rename the file or the action"),
-            ));
-        }
-        if let Some(other) = self.0.get(name) {
-            return Err(Error::input(
-                path.display(),
-                format!(
-                    "at /name: {name:?} is also the name in {}; action names must be unique",
-                    other.display()
-                ),
-            ));
-        }
-        self.0.insert(name.to_string(), path.to_path_buf());
-        Ok(())
+/// Checks that the action `name` is in the file its slug says. No two
+/// files then hold one name: a name has one slug, and a directory one
+/// file of each name.
+fn check_file_name(name: &str, path: &Path) -> Result<(), Error> {
+    let expected = format!("{}.json", slug(name));
+    if path
+        .file_name()
+        .is_none_or(|f| f.as_encoded_bytes() != expected.as_bytes())
+    {
+        return Err(Error::input(
+            path.display(),
+            format!("at /name: {name:?} belongs in {ACTIONS_DIR}/{expected}, not in this file; rename the file or the action"),
+        ));
     }
+    Ok(())
 }
 
 /// A snapshot's `config.json`.
