@@ -76,6 +76,8 @@ ops() { python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))))" "
 for scale in $scales; do
   d="$scratch/x$scale"
   real=$("$root/target/release/examples/gen_bench" "$d" "$scale")
+  # The generator's writes reach the disk before anything is timed.
+  sync
   ours="$root/target/release/tsmigrate diff --source $d/source --target $d/target --format patch"
   $ours >"$d/ours.json"
   echo
@@ -110,7 +112,7 @@ open(sys.argv[1] + ".peer", "w").write(f"{fastest[0]} {fastest[1]}")
 PY
     peer_ms=$(cut -d' ' -f2 "$d/times.json.peer"); peer_name=$(cut -d' ' -f1 "$d/times.json.peer")
   else
-    hyperfine -N -w 1 -r "$(( runs < 5 ? runs : 5 ))" --export-json "$d/times.json" -n "tsmigrate-${scale}x" "$ours" >/dev/null
+    hyperfine -N -w 2 -r "$(( runs < 5 ? runs : 5 ))" --export-json "$d/times.json" -n "tsmigrate-${scale}x" "$ours" >/dev/null
     # The fastest peer at this size (its cost is linear too: measured, not assumed).
     pfast="node $scratch/peer.js $d/target.json $d/source.json $scratch"
     [ "${peer_name:-fast-json-patch}" = "json-diff-ts" ] && pfast="node $scratch/peer-jdt.mjs $d/target.json $d/source.json $scratch"

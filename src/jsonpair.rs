@@ -32,7 +32,14 @@ pub fn objects(a: &str, b: &str) -> Option<Pruned> {
     // The top level in two halves (split at one key), read at once.
     let (ea, eb) = at_once(|| members(a), || members(b));
     let (ea, eb) = (ea?, eb?);
-    let cut = ea.get(ea.len() / 2).map(|(k, _)| k);
+    // Cut where half of the first side's bytes are behind.
+    let total: usize = ea.iter().map(|(_, v)| v.get().len()).sum();
+    let mut behind = 0;
+    let half = ea.iter().position(|(_, v)| {
+        behind += v.get().len();
+        behind * 2 >= total
+    });
+    let cut = half.and_then(|i| ea.get(i + 1)).map(|(k, _)| k);
     let (ia, ib) = (
         ea.partition_point(|(k, _)| Some(k) < cut),
         eb.partition_point(|(k, _)| Some(k) < cut),
