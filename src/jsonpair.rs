@@ -33,10 +33,10 @@ pub fn objects(a: &str, b: &str) -> Option<Pruned> {
     let (ea, eb) = at_once(|| members(a), || members(b));
     let (ea, eb) = (ea?, eb?);
     // Cut where half of the first side's bytes are behind.
-    let total: usize = ea.iter().map(|(_, v)| v.get().len()).sum();
+    let total: usize = ea.iter().map(|(_, v)| v.len()).sum();
     let mut behind = 0;
     let half = ea.iter().position(|(_, v)| {
-        behind += v.get().len();
+        behind += v.len();
         behind * 2 >= total
     });
     let cut = half.and_then(|i| ea.get(i + 1)).map(|(k, _)| k);
@@ -91,7 +91,7 @@ pub(crate) fn merge_order<K: Ord>(a: Option<K>, b: Option<K>) -> std::cmp::Order
 }
 
 fn objects_at(a: &str, b: &str, depth: usize) -> Option<Pruned> {
-    let (ea, eb) = (members(a)?, members(b)?);
+    let (ea, eb) = (valid_members(a)?, valid_members(b)?);
     let (lo, hi) = alike_ends(a, b, &ea, &eb)?;
     let p = pairs(&ea[lo..ea.len() - hi], &eb[lo..eb.len() - hi], depth)?;
     Some(Pruned {
@@ -150,17 +150,17 @@ fn alike_ends(a: &str, b: &str, ea: &Members, eb: &Members) -> Option<(usize, us
     // Alike, but still checked as a full read checks it (a scalar's
     // syntax was checked when it was found).
     for (_, raw) in ea[..lo].iter().chain(&ea[ea.len() - hi..]) {
-        if raw.get().starts_with(['{', '[']) {
-            check(raw.get())?;
+        if raw.starts_with(['{', '[']) {
+            check(raw)?;
         }
     }
     Some((lo, hi))
 }
 
 /// Where `raw`, a part of `text`, lies in it (start and end).
-fn span(text: &str, raw: &RawValue) -> (usize, usize) {
-    let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-    (start, start + raw.get().len())
+fn span(text: &str, raw: &str) -> (usize, usize) {
+    let start = raw.as_ptr() as usize - text.as_ptr() as usize;
+    (start, start + raw.len())
 }
 
 /// How many bytes two texts begin with alike (`forward`) or end with.
@@ -181,7 +181,7 @@ fn common(a: &[u8], b: &[u8], forward: bool) -> usize {
     i
 }
 
-type Members<'a> = [(Cow<'a, str>, &'a RawValue)];
+type Members<'a> = [(Cow<'a, str>, &'a str)];
 type Entries = Vec<(String, Value)>;
 
 /// What is left of two objects' members (each sorted by key).
@@ -203,7 +203,7 @@ fn pairs(ea: &Members, eb: &Members, depth: usize) -> Option<Pruned<Entries>> {
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
-                let (key, ra, rb) = (&ea[i].0, ea[i].1.get(), eb[j].1.get());
+                let (key, ra, rb) = (&ea[i].0, ea[i].1, eb[j].1);
                 i += 1;
                 j += 1;
                 if ra == rb && prunable(ra) {
@@ -329,12 +329,7 @@ impl Keyed<'_> {
 /// or read on its own, which also finds an `id` given twice.
 fn keyed_items(text: &str) -> Option<Keyed<'_>> {
     let b = text.as_bytes();
-    let ws = |mut at: usize| {
-        while b.get(at).is_some_and(u8::is_ascii_whitespace) {
-            at += 1;
-        }
-        at
-    };
+    let ws = |at: usize| skip_ws(b, at);
     let mut out = Keyed {
         items: Vec::new(),
         ids: Vec::new(),
@@ -396,7 +391,10 @@ fn keyed_items(text: &str) -> Option<Keyed<'_>> {
     if ws(at + 1) != b.len() {
         return None;
     }
-    let mut seen = std::collections::HashSet::with_capacity(out.ids.len());
+    let mut seen = std::collections::HashSet::with_capacity_and_hasher(
+        out.ids.len(),
+        foldhash::fast::RandomState::default(),
+    );
     out.ids.iter().all(|id| seen.insert(*id)).then_some(out)
 }
 
@@ -417,8 +415,8 @@ fn item(text: &str) -> Option<Value> {
 }
 
 /// Two values read in full: large ones (a long array) at once.
-fn both_full(a: &RawValue, b: &RawValue) -> Option<(Value, Value)> {
-    if a.get().len().min(b.get().len()) < 1 << 16 {
+fn both_full(a: &str, b: &str) -> Option<(Value, Value)> {
+    if a.len().min(b.len()) < 1 << 16 {
         return Some((full(a)?, full(b)?));
     }
     let (x, y) = at_once(|| full(a), || full(b));
@@ -426,32 +424,81 @@ fn both_full(a: &RawValue, b: &RawValue) -> Option<(Value, Value)> {
 }
 
 /// A value read in full.
-fn full(raw: &RawValue) -> Option<Value> {
-    serde_json::from_str::<FastValue>(raw.get())
-        .ok()
-        .map(|v| v.0)
+fn full(text: &str) -> Option<Value> {
+    serde_json::from_str::<FastValue>(text).ok().map(|v| v.0)
 }
 
 /// The members of the object `text`, sorted by key; `None` if it is not
-/// an object or gives a key twice.
-fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
+/// an object or gives a key twice. The syntax of every value is checked
+/// (not that no key is given twice within one).
+fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &str)>> {
     struct Collect;
     impl<'de> Visitor<'de> for Collect {
-        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+        type Value = Vec<(Cow<'de, str>, &'de str)>;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("an object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = Vec::new();
             while let Some((Key(k), v)) = map.next_entry::<Key, &RawValue>()? {
-                out.push((k, v));
+                out.push((k, v.get()));
             }
             Ok(out)
         }
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let mut out = de.deserialize_map(Collect).ok()?;
+    let out = de.deserialize_map(Collect).ok()?;
     de.end().ok()?;
+    sorted_unique(out)
+}
+
+/// `members` of a value whose syntax is known to be valid (found by
+/// `members` or by this): only the nesting is followed, as `keyed_items`
+/// follows it, which costs a fraction of checking it again.
+fn valid_members(text: &str) -> Option<Vec<(Cow<'_, str>, &str)>> {
+    let b = text.as_bytes();
+    let mut at = skip_ws(b, 0);
+    if b.get(at) != Some(&b'{') {
+        return None;
+    }
+    let mut out = Vec::new();
+    at = skip_ws(b, at + 1);
+    if b.get(at) == Some(&b'}') {
+        return (skip_ws(b, at + 1) == b.len()).then_some(out);
+    }
+    loop {
+        if b.get(at) != Some(&b'"') {
+            return None;
+        }
+        let end = string_end(b, at + 1)?;
+        let raw = text.get(at + 1..end)?;
+        let key = match raw.contains('\\') {
+            true => Cow::Owned(serde_json::from_str::<String>(text.get(at..=end)?).ok()?),
+            false => Cow::Borrowed(raw),
+        };
+        at = skip_ws(b, end + 1);
+        if b.get(at) != Some(&b':') {
+            return None;
+        }
+        let start = skip_ws(b, at + 1);
+        let stop = value_end(b, start)?;
+        out.push((key, text.get(start..stop)?));
+        at = skip_ws(b, stop);
+        match b.get(at)? {
+            b',' => at = skip_ws(b, at + 1),
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    if skip_ws(b, at + 1) != b.len() {
+        return None;
+    }
+    sorted_unique(out)
+}
+
+/// Members sorted by key (as written, they mostly are already); `None`
+/// if a key is given twice.
+fn sorted_unique<V>(mut out: Vec<(Cow<'_, str>, V)>) -> Option<Vec<(Cow<'_, str>, V)>> {
     if !out.windows(2).all(|w| w[0].0 < w[1].0) {
         out.sort_by(|x, y| x.0.cmp(&y.0));
         if out.windows(2).any(|w| w[0].0 == w[1].0) {
@@ -459,6 +506,48 @@ fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
         }
     }
     Some(out)
+}
+
+/// The first byte at or after `at` that is not whitespace.
+fn skip_ws(b: &[u8], mut at: usize) -> usize {
+    while b.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    at
+}
+
+/// Where the value that starts at `at` ends (one past its last byte), in
+/// a text whose syntax is known to be valid.
+fn value_end(b: &[u8], mut at: usize) -> Option<usize> {
+    match *b.get(at)? {
+        b'"' => string_end(b, at + 1).map(|end| end + 1),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            loop {
+                match *b.get(at)? {
+                    b'"' => at = string_end(b, at + 1)?,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth = depth.checked_sub(1)?;
+                        if depth == 0 {
+                            return Some(at + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                at += 1;
+            }
+        }
+        // A number, `true`, `false` or `null`.
+        _ => {
+            let rest = b.get(at..)?;
+            let len = rest
+                .iter()
+                .position(|c| matches!(c, b',' | b'}' | b']') || c.is_ascii_whitespace())
+                .unwrap_or(rest.len());
+            (len > 0).then_some(at + len)
+        }
+    }
 }
 
 /// Checks `text` as the full read would (valid JSON, no key twice in one
@@ -617,6 +706,34 @@ mod tests {
 
     fn pretty(v: &Value) -> String {
         serde_json::to_string_pretty(v).unwrap_or_default()
+    }
+
+    #[test]
+    fn valid_members_finds_what_members_finds() {
+        let texts = [
+            "{}".to_string(),
+            " { } ".to_string(),
+            r#"{"z": 1, "a": [1, {"x": "]"}], "c": {"d": "}\"{", "e": []}, "n": null}"#.to_string(),
+            r#"{"f":-1.5e3,"g":true,"h":false,"s":"a\\b"}"#.to_string(),
+            "{\n\t\"k\\u0041\": 1,\r\n \"k\\\\\": \"\\\\\", \"\\u00e9\": {}\n}".to_string(),
+            pretty(&json!({"s": {"k": [1, {"a": "{["}], "j": "x"}, "t": 2.5})),
+        ];
+        for t in &texts {
+            let expected = members(t).expect("valid");
+            assert_eq!(valid_members(t), Some(expected), "{t}");
+        }
+        // Not one object, or a key twice: no answer, as from `members`.
+        for t in [
+            "[1]",
+            "1",
+            r#"{"a": 1} x"#,
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"a": {"b": 1}"#,
+        ] {
+            assert_eq!(valid_members(t), None, "{t}");
+        }
+        // A key given twice by its escape.
+        assert_eq!(valid_members(r#"{"A": 1, "\u0041": 2}"#), None);
     }
 
     #[test]
