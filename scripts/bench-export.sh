@@ -8,7 +8,8 @@
 # (linear cost: 2.0 and 4.0), peak memory, and for diff the peak memory
 # against the bytes of the two snapshots it reads (goal <= 3x), in all and
 # above the process's floor (a diff of two empty snapshots); plan's time
-# against diff's at the same scale (goal <= 1.5x).
+# against diff's at the same scale, the two timed in alternating pairs
+# (goal <= 1.5x).
 #
 # The source differs from the target in 1% of the config leaves and 1% of
 # the actions. The simulator answers at once (no --latency-ms): what is
@@ -66,6 +67,41 @@ with open(out, "a") as f:
 PY
 }
 
+# measure_pair LABEL_A LABEL_B SCALE CMD_A CMD_B (each quoted for the
+# shell, as `printf %q` quotes): as `measure` for both,
+# timed in alternating pairs (A B B A ...) so that a slow spell of this
+# shared machine falls on both; the ratio B/A of the medians and its range
+# over the pairs go to $scratch/ratios.
+measure_pair() {
+  python3 - "$scratch" "$@" "${MRUNS:-$runs}" <<'PY'
+import os, shlex, subprocess, sys, time, statistics
+scratch, la, lb, scale, ca, cb, runs = sys.argv[1:8]
+runs = max(int(runs), 5)
+def run(label, cmd):
+    t0 = time.monotonic()
+    p = subprocess.Popen(shlex.split(cmd), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    ms = (time.monotonic() - t0) * 1000
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 2):
+        sys.exit(f"{label}: exit {code}: {p.stderr.read().decode()}")
+    return ms, usage.ru_maxrss
+run(la, ca); run(lb, cb)
+ta, tb = [], []
+for i in range(runs):
+    order = [(ta, la, ca), (tb, lb, cb)]
+    for out, label, cmd in (order if i % 2 == 0 else order[::-1]):
+        out.append(run(label, cmd))
+with open(f"{scratch}/results", "a") as f:
+    for label, t in ((la, ta), (lb, tb)):
+        f.write(f"{label} {scale} {statistics.median(m for m, _ in t):.1f} {max(k for _, k in t)}\n")
+ratios = sorted(b[0] / a[0] for a, b in zip(ta, tb))
+ma, mb = statistics.median(m for m, _ in ta), statistics.median(m for m, _ in tb)
+with open(f"{scratch}/ratios", "a") as f:
+    f.write(f"{lb} {la} {scale} {mb / ma:.3f} {ratios[0]:.3f} {ratios[-1]:.3f} {runs}\n")
+PY
+}
+
 for scale in $scales; do
   python3 - "$simdir" "$scale" <<'PY'
 import json, sys
@@ -95,8 +131,9 @@ PY
   echo "== ${scale}x: $((100000 * scale)) config leaves, $((5000 * scale)) actions; the two snapshots: $((bytes / 1024 / 1024)) MiB"
   measure export "$scale" "$bin" export --cluster "$tgt" --out "$scratch/exp-$scale" -q
   measure show "$scale" "$bin" show "$scratch/tgt-$scale"
-  measure diff "$scale" "$bin" diff --source "$scratch/src-$scale" --target "$scratch/tgt-$scale" --format patch
-  measure plan "$scale" "$bin" plan --source "$scratch/src-$scale" --target "$scratch/tgt-$scale" --out "$scratch/plan-$scale.json"
+  measure_pair diff plan "$scale" \
+    "$(printf '%q ' "$bin" diff --source "$scratch/src-$scale" --target "$scratch/tgt-$scale" --format patch)" \
+    "$(printf '%q ' "$bin" plan --source "$scratch/src-$scale" --target "$scratch/tgt-$scale" --out "$scratch/plan-$scale.json")"
   stop_sim "$simdir/target-$scale.json"
   # apply changes the target: a fresh copy of it for every run.
   cat >"$scratch/apply-$scale.sh" <<SH
@@ -145,11 +182,15 @@ for label in ["export", "show", "diff", "plan", "apply"]:
         cells.append(f"{ms:8.0f} ms {ms / base:4.1f}x {kb / 1024:5.0f}M")
     print(f"{label:10}" + "".join(f"{c:>22}" for c in cells))
 print("(each cell: median time, its ratio to 1x (linear: the scale), peak RSS)")
+ratios = {}
+for line in open(f"{sys.argv[2]}/ratios"):
+    b, a, s, r, lo, hi, n = line.split()
+    ratios[int(s)] = (float(r), float(lo), float(hi), int(n))
 for s in scales:
-    d = statistics.median(m for m, _ in rows["diff"][s])
-    p = statistics.median(m for m, _ in rows["plan"][s])
+    r, lo, hi, n = ratios[s]
     mem = max(k for _, k in rows["diff"][s]) * 1024
-    print(f"{s}x: plan {p / d:.2f}x diff (goal <= 1.5x); diff peak memory {mem / bytes_[s]:.2f}x "
+    print(f"{s}x: plan {r:.2f}x diff, paired over {n} rounds ({lo:.2f}x to {hi:.2f}x; goal <= 1.5x); "
+          f"diff peak memory {mem / bytes_[s]:.2f}x "
           f"the {bytes_[s] / 2**20:.1f} MiB of snapshots it reads, {(mem - floor) / bytes_[s]:.2f}x "
           f"above the process floor of {floor / 2**20:.1f} MiB (goal <= 3x)")
 PY
