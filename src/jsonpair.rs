@@ -268,9 +268,9 @@ fn keyed_arrays(a: &str, b: &str) -> Option<(Vec<Value>, Vec<Value>, Vec<DiffOp>
         return None;
     }
     let (ka, kb) = (keyed_items(a)?, keyed_items(b)?);
+    let (na, nb) = numbered(&ka.ids, &kb.ids)?;
     let deadline = Instant::now() + Duration::from_secs(10);
-    let ops =
-        similar::capture_diff_slices_deadline(Algorithm::Myers, &kb.ids, &ka.ids, Some(deadline));
+    let ops = similar::capture_diff_slices_deadline(Algorithm::Myers, &nb, &na, Some(deadline));
     let (mut va, mut vb) = (Vec::with_capacity(ka.len()), Vec::with_capacity(kb.len()));
     let mut alike = Vec::with_capacity(ka.len());
     for op in &ops {
@@ -324,7 +324,8 @@ impl Keyed<'_> {
 
 /// The items of the array `text` (whose syntax is known to be valid) and
 /// the `id` of each: `None` unless every item is an object whose first
-/// `id` member is a string without escapes, and no two share one. Only
+/// `id` member is a string without escapes (`numbered` finds an id given
+/// twice). Only
 /// the nesting is followed here, not checked: each item is then checked
 /// or read on its own, which also finds an `id` given twice.
 fn keyed_items(text: &str) -> Option<Keyed<'_>> {
@@ -388,14 +389,41 @@ fn keyed_items(text: &str) -> Option<Keyed<'_>> {
             _ => return None,
         }
     }
-    if ws(at + 1) != b.len() {
-        return None;
-    }
-    let mut seen = std::collections::HashSet::with_capacity_and_hasher(
-        out.ids.len(),
+    (ws(at + 1) == b.len()).then_some(out)
+}
+
+/// The ids of two keyed arrays as numbers, one per distinct id, so that
+/// aligning them compares numbers, not strings; `None` if one side gives
+/// an id twice.
+fn numbered(a: &[&str], b: &[&str]) -> Option<(Vec<u32>, Vec<u32>)> {
+    let mut number = std::collections::HashMap::with_capacity_and_hasher(
+        a.len() + b.len() / 8,
         foldhash::fast::RandomState::default(),
     );
-    out.ids.iter().all(|id| seen.insert(*id)).then_some(out)
+    let mut na = Vec::with_capacity(a.len());
+    for id in a {
+        let n = u32::try_from(number.len()).ok()?;
+        if number.insert(*id, n).is_some() {
+            return None;
+        }
+        na.push(n);
+    }
+    // Which numbers `b` has given: an id of `a` once, one of its own once.
+    let mut given = vec![false; number.len()];
+    let mut nb = Vec::with_capacity(b.len());
+    for id in b {
+        let next = u32::try_from(number.len()).ok()?;
+        let n = *number.entry(*id).or_insert(next);
+        let at = usize::try_from(n).ok()?;
+        if at == given.len() {
+            given.push(false);
+        }
+        if std::mem::replace(given.get_mut(at)?, true) {
+            return None;
+        }
+        nb.push(n);
+    }
+    Some((na, nb))
 }
 
 /// Where the string whose text starts at `from` ends (its closing quote).
@@ -867,6 +895,18 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_numbered_alike_on_both_sides_and_once_on_each() {
+        assert_eq!(
+            numbered(&["x", "y", "z"], &["z", "w", "x", "v"]),
+            Some((vec![0, 1, 2], vec![2, 3, 0, 4]))
+        );
+        assert_eq!(numbered(&[], &[]), Some((vec![], vec![])));
+        assert_eq!(numbered(&["x", "x"], &[]), None);
+        assert_eq!(numbered(&["x"], &["x", "x"]), None);
+        assert_eq!(numbered(&["x"], &["w", "w"]), None);
+    }
+
+    #[test]
     fn arrays_not_simply_keyed_are_read_in_full() {
         let full = |a: &str, b: &str| keyed_arrays(a, b).is_none();
         // Not objects, a number id, an id with an escape, no id, one id twice.
@@ -875,6 +915,8 @@ mod tests {
         assert!(full(r#"[{"id": "a\"b"}]"#, r#"[{"id": "c"}]"#));
         assert!(full(r#"[{"k": "a"}]"#, r#"[{"id": "c"}]"#));
         assert!(full(r#"[{"id": "a"}, {"id": "a"}]"#, r#"[{"id": "c"}]"#));
+        assert!(full(r#"[{"id": "a"}]"#, r#"[{"id": "a"}, {"id": "a"}]"#));
+        assert!(full(r#"[{"id": "a"}]"#, r#"[{"id": "c"}, {"id": "c"}]"#));
         // A placeholder anywhere: reconciled before the diff.
         assert!(full(
             r#"[{"id": "a", "p": "${secret:/x}"}]"#,
