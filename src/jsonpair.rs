@@ -8,13 +8,18 @@
 //! way (bad syntax, a key given twice, text that may hide a secret
 //! placeholder): the caller then reads both documents in full, which also
 //! words the error.
+//!
+//! Each part of a text is checked once: `members` reads one level of an
+//! object strictly (keys, scalars, what lies between them), and every
+//! object or array it finds is either checked (`check`, where both sides
+//! hold it alike, once for both), read in full, or read the same way one
+//! level down. No part goes unchecked.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use similar::{Algorithm, DiffOp};
 
@@ -23,14 +28,21 @@ use crate::jsonvalue::FastValue;
 /// Objects nested deeper than this are read in full.
 const MAX_DEPTH: usize = 32;
 
+/// A value nested deeper than this inside one member or item is read in
+/// full: with `MAX_DEPTH`, what is checked apart stays within the depth
+/// the full read allows (serde's 128), so it refuses what that refuses.
+const MAX_NESTING: usize = 64;
+
 /// Two JSON objects without the members whose values are the same bytes
 /// on both sides. A member is left out only if it is in both; an object
 /// that loses members is never left empty on one side only (an empty
 /// object says "nothing here", which is not what the full one says), so
 /// such an object is kept whole on both sides.
 pub fn objects(a: &str, b: &str) -> Option<Pruned> {
-    // The top level in two halves (split at one key), read at once.
-    let (ea, eb) = at_once(|| members(a), || members(b));
+    // The top level in two halves (split at one key), read at once where
+    // that is worth a thread.
+    let big = a.len().max(b.len()) >= 1 << 16;
+    let (ea, eb) = at_once_if(big, || members(a), || members(b));
     let (ea, eb) = (ea?, eb?);
     // Cut where half of the first side's bytes are behind.
     let total: usize = ea.iter().map(|(_, v)| v.len()).sum();
@@ -44,7 +56,8 @@ pub fn objects(a: &str, b: &str) -> Option<Pruned> {
         ea.partition_point(|(k, _)| Some(k) < cut),
         eb.partition_point(|(k, _)| Some(k) < cut),
     );
-    let (first, second) = at_once(
+    let (first, second) = at_once_if(
+        big,
         || pairs(&ea[..ia], &eb[..ib], 0),
         || pairs(&ea[ia..], &eb[ib..], 0),
     );
@@ -80,6 +93,18 @@ pub(crate) fn at_once<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce()
     })
 }
 
+/// `at_once` if `worth_it`, else one after the other on this thread.
+fn at_once_if<A: Send, B>(
+    worth_it: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B,
+) -> (A, B) {
+    match worth_it {
+        true => at_once(a, b),
+        false => (a(), b()),
+    }
+}
+
 /// Which of two sorted lists' next items comes first in a merge of them
 /// (`Equal`: both, for the same key).
 pub(crate) fn merge_order<K: Ord>(a: Option<K>, b: Option<K>) -> std::cmp::Ordering {
@@ -91,7 +116,7 @@ pub(crate) fn merge_order<K: Ord>(a: Option<K>, b: Option<K>) -> std::cmp::Order
 }
 
 fn objects_at(a: &str, b: &str, depth: usize) -> Option<Pruned> {
-    let (ea, eb) = (valid_members(a)?, valid_members(b)?);
+    let (ea, eb) = (members(a)?, members(b)?);
     let (lo, hi) = alike_ends(a, b, &ea, &eb)?;
     let p = pairs(&ea[lo..ea.len() - hi], &eb[lo..eb.len() - hi], depth)?;
     Some(Pruned {
@@ -147,8 +172,8 @@ fn alike_ends(a: &str, b: &str, ea: &Members, eb: &Members) -> Option<(usize, us
         }
         hi += 1;
     }
-    // Alike, but still checked as a full read checks it (a scalar's
-    // syntax was checked when it was found).
+    // Alike, but still checked as a full read checks it (a scalar was
+    // when `members` found it).
     for (_, raw) in ea[..lo].iter().chain(&ea[ea.len() - hi..]) {
         if raw.starts_with(['{', '[']) {
             check(raw)?;
@@ -208,7 +233,7 @@ fn pairs(ea: &Members, eb: &Members, depth: usize) -> Option<Pruned<Entries>> {
                 j += 1;
                 if ra == rb && prunable(ra) {
                     // Both sides hold it as it is; it must still be valid
-                    // (a scalar's syntax was checked when it was found).
+                    // (a scalar was checked when `members` found it).
                     if ra.starts_with(['{', '[']) {
                         check(ra)?;
                     }
@@ -322,12 +347,11 @@ impl Keyed<'_> {
     }
 }
 
-/// The items of the array `text` (whose syntax is known to be valid) and
-/// the `id` of each: `None` unless every item is an object whose first
-/// `id` member is a string without escapes (`numbered` finds an id given
-/// twice). Only
-/// the nesting is followed here, not checked: each item is then checked
-/// or read on its own, which also finds an `id` given twice.
+/// The items of the array `text` and the `id` of each: `None` unless
+/// every item is an object whose first `id` member is a string without
+/// escapes (`numbered` finds an id given twice). What lies between the
+/// items is checked here; inside one, only the nesting is followed: each
+/// item is then checked or read on its own.
 fn keyed_items(text: &str) -> Option<Keyed<'_>> {
     let b = text.as_bytes();
     let ws = |at: usize| skip_ws(b, at);
@@ -349,27 +373,33 @@ fn keyed_items(text: &str) -> Option<Keyed<'_>> {
         }
         let (start, mut depth, mut id) = (at, 0usize, None);
         loop {
+            at = next_mark(b, at)?;
             match *b.get(at)? {
                 b'"' => {
                     let from = at + 1;
-                    at = string_end(b, from)?;
-                    if depth == 1 && id.is_none() && &b[from..at] == b"id" {
+                    (at, _) = string_end(b, from)?;
+                    if depth == 1 && id.is_none() && b.get(from..at) == Some(b"id") {
                         let colon = ws(at + 1);
                         if b.get(colon) == Some(&b':') {
                             let v = ws(colon + 1);
                             if b.get(v) != Some(&b'"') {
                                 return None;
                             }
-                            at = string_end(b, v + 1)?;
-                            let raw = text.get(v + 1..at)?;
-                            if raw.contains('\\') {
+                            let plain;
+                            (at, plain) = string_end(b, v + 1)?;
+                            if !plain {
                                 return None;
                             }
-                            id = Some(raw);
+                            id = Some(text.get(v + 1..at)?);
                         }
                     }
                 }
-                b'{' | b'[' => depth += 1,
+                b'{' | b'[' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return None;
+                    }
+                }
                 b'}' | b']' => {
                     depth = depth.checked_sub(1)?;
                     if depth == 0 {
@@ -426,15 +456,68 @@ fn numbered(a: &[&str], b: &[&str]) -> Option<(Vec<u32>, Vec<u32>)> {
     Some((na, nb))
 }
 
-/// Where the string whose text starts at `from` ends (its closing quote).
-fn string_end(b: &[u8], mut from: usize) -> Option<usize> {
+/// Where the string whose text starts at `from` ends (its closing
+/// quote), and whether it is plain: no escape, no control character.
+fn string_end(b: &[u8], mut from: usize) -> Option<(usize, bool)> {
+    let mut plain = true;
     loop {
-        from += memchr::memchr2(b'"', b'\\', b.get(from..)?)?;
-        if b[from] == b'"' {
-            return Some(from);
+        from = find(b, from, |w| {
+            zero_bytes(w ^ repeat(b'"')) | zero_bytes(w ^ repeat(b'\\')) | below(w, 0x20)
+        })?;
+        match *b.get(from)? {
+            b'"' => return Some((from, plain)),
+            b'\\' => from += 2,
+            _ => from += 1,
         }
-        from += 2;
+        plain = false;
     }
+}
+
+/// The next quote or bracket at or after `at`, or one of a few bytes that
+/// share a bracket's pattern (`Y`, `_`, `y`, DEL: looked at and passed).
+fn next_mark(b: &[u8], at: usize) -> Option<usize> {
+    // `{`, `}`, `[` and `]` are 0x59 once the bits 0x20, 0x04, 0x02 are cleared.
+    find(b, at, |w| {
+        zero_bytes(w ^ repeat(b'"')) | zero_bytes((w & repeat(0xD9)) ^ repeat(0x59))
+    })
+}
+
+/// The first byte at or after `at` that `flags` marks, looked for eight
+/// at a time: `flags` marks a byte of a word by its high bit (where the
+/// lowest mark is always right; above it, one may be wrong).
+fn find(b: &[u8], mut at: usize, flags: impl Fn(u64) -> u64) -> Option<usize> {
+    while let Some(word) = b.get(at..at + 8) {
+        let mut w = [0; 8];
+        w.copy_from_slice(word);
+        let marks = flags(u64::from_le_bytes(w));
+        if marks != 0 {
+            return Some(at + (marks.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    // The last few bytes, each as a word of its own.
+    while let Some(&c) = b.get(at) {
+        if flags(u64::from(c)) & 0x80 != 0 {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
+}
+
+/// `byte` in each of a word's eight bytes.
+const fn repeat(byte: u8) -> u64 {
+    u64::from_ne_bytes([byte; 8])
+}
+
+/// The zero bytes of `w`, marked by their high bits.
+fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(repeat(1)) & !w & repeat(0x80)
+}
+
+/// The bytes of `w` below `n` (at most 0x80), marked by their high bits.
+fn below(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(repeat(n)) & !w & repeat(0x80)
 }
 
 /// An item of an array read in full.
@@ -457,33 +540,13 @@ fn full(text: &str) -> Option<Value> {
 }
 
 /// The members of the object `text`, sorted by key; `None` if it is not
-/// an object or gives a key twice. The syntax of every value is checked
-/// (not that no key is given twice within one).
+/// one object, gives a key twice, or is not valid JSON as far as it is
+/// read here. Only one level is read, but strictly: the keys, what lies
+/// between the members and every value that is not an object or array
+/// are checked as the full read checks them. A nested object or array is
+/// only followed (its brackets counted, at most `MAX_NESTING` deep): who
+/// takes it checks it or reads it in full (`pairs` does).
 fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &str)>> {
-    struct Collect;
-    impl<'de> Visitor<'de> for Collect {
-        type Value = Vec<(Cow<'de, str>, &'de str)>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("an object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some((Key(k), v)) = map.next_entry::<Key, &RawValue>()? {
-                out.push((k, v.get()));
-            }
-            Ok(out)
-        }
-    }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let out = de.deserialize_map(Collect).ok()?;
-    de.end().ok()?;
-    sorted_unique(out)
-}
-
-/// `members` of a value whose syntax is known to be valid (found by
-/// `members` or by this): only the nesting is followed, as `keyed_items`
-/// follows it, which costs a fraction of checking it again.
-fn valid_members(text: &str) -> Option<Vec<(Cow<'_, str>, &str)>> {
     let b = text.as_bytes();
     let mut at = skip_ws(b, 0);
     if b.get(at) != Some(&b'{') {
@@ -498,19 +561,18 @@ fn valid_members(text: &str) -> Option<Vec<(Cow<'_, str>, &str)>> {
         if b.get(at) != Some(&b'"') {
             return None;
         }
-        let end = string_end(b, at + 1)?;
-        let raw = text.get(at + 1..end)?;
-        let key = match raw.contains('\\') {
-            true => Cow::Owned(serde_json::from_str::<String>(text.get(at..=end)?).ok()?),
-            false => Cow::Borrowed(raw),
-        };
+        let (end, key) = string_at(text, at)?;
         at = skip_ws(b, end + 1);
         if b.get(at) != Some(&b':') {
             return None;
         }
         let start = skip_ws(b, at + 1);
         let stop = value_end(b, start)?;
-        out.push((key, text.get(start..stop)?));
+        let value = text.get(start..stop)?;
+        if !value.starts_with(['{', '[']) {
+            scalar(value)?;
+        }
+        out.push((key, value));
         at = skip_ws(b, stop);
         match b.get(at)? {
             b',' => at = skip_ws(b, at + 1),
@@ -522,6 +584,33 @@ fn valid_members(text: &str) -> Option<Vec<(Cow<'_, str>, &str)>> {
         return None;
     }
     sorted_unique(out)
+}
+
+/// The string whose opening quote is at `open` in `text`: where it
+/// closes, and the string, checked as the full read checks one (no
+/// control character in it, only valid escapes) and its escapes decoded.
+fn string_at(text: &str, open: usize) -> Option<(usize, Cow<'_, str>)> {
+    let (close, plain) = string_end(text.as_bytes(), open + 1)?;
+    let string = match plain {
+        true => Cow::Borrowed(text.get(open + 1..close)?),
+        false => Cow::Owned(serde_json::from_str::<String>(text.get(open..=close)?).ok()?),
+    };
+    Some((close, string))
+}
+
+/// Checks a value that is not an object or array (a string, a number,
+/// `true`, `false` or `null`, as `value_end` found it) as the full read
+/// checks it.
+fn scalar(text: &str) -> Option<()> {
+    match text.as_bytes() {
+        [b'"', .., b'"'] => string_at(text, 0)
+            .filter(|(close, _)| *close + 1 == text.len())
+            .map(drop),
+        b"true" | b"false" | b"null" => Some(()),
+        // A number: serde says which it takes (and their range).
+        [b'-' | b'0'..=b'9', ..] => check(text),
+        _ => None,
+    }
 }
 
 /// Members sorted by key (as written, they mostly are already); `None`
@@ -536,25 +625,35 @@ fn sorted_unique<V>(mut out: Vec<(Cow<'_, str>, V)>) -> Option<Vec<(Cow<'_, str>
     Some(out)
 }
 
-/// The first byte at or after `at` that is not whitespace.
+/// The first byte at or after `at` that is not JSON white space.
 fn skip_ws(b: &[u8], mut at: usize) -> usize {
-    while b.get(at).is_some_and(u8::is_ascii_whitespace) {
+    while b
+        .get(at)
+        .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+    {
         at += 1;
     }
     at
 }
 
-/// Where the value that starts at `at` ends (one past its last byte), in
-/// a text whose syntax is known to be valid.
+/// Where the value that starts at `at` ends (one past its last byte),
+/// following only its nesting (checked by whoever takes it); `None` past
+/// `MAX_NESTING`.
 fn value_end(b: &[u8], mut at: usize) -> Option<usize> {
     match *b.get(at)? {
-        b'"' => string_end(b, at + 1).map(|end| end + 1),
+        b'"' => string_end(b, at + 1).map(|(end, _)| end + 1),
         b'{' | b'[' => {
             let mut depth = 0usize;
             loop {
+                at = next_mark(b, at)?;
                 match *b.get(at)? {
-                    b'"' => at = string_end(b, at + 1)?,
-                    b'{' | b'[' => depth += 1,
+                    b'"' => (at, _) = string_end(b, at + 1)?,
+                    b'{' | b'[' => {
+                        depth += 1;
+                        if depth > MAX_NESTING {
+                            return None;
+                        }
+                    }
                     b'}' | b']' => {
                         depth = depth.checked_sub(1)?;
                         if depth == 0 {
@@ -736,32 +835,191 @@ mod tests {
         serde_json::to_string_pretty(v).unwrap_or_default()
     }
 
+    /// One level of an object as serde reads it (sorted, keys decoded).
+    fn serde_members(text: &str) -> Vec<(String, String)> {
+        let map: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>> =
+            serde_json::from_str(text).expect("valid");
+        map.into_iter()
+            .map(|(k, v)| (k, v.get().to_string()))
+            .collect()
+    }
+
+    fn owned(m: Option<Vec<(Cow<'_, str>, &str)>>) -> Option<Vec<(String, String)>> {
+        m.map(|m| {
+            m.into_iter()
+                .map(|(k, v)| (k.into_owned(), v.to_string()))
+                .collect()
+        })
+    }
+
     #[test]
-    fn valid_members_finds_what_members_finds() {
+    fn members_reads_one_level_as_serde_does() {
         let texts = [
             "{}".to_string(),
             " { } ".to_string(),
             r#"{"z": 1, "a": [1, {"x": "]"}], "c": {"d": "}\"{", "e": []}, "n": null}"#.to_string(),
-            r#"{"f":-1.5e3,"g":true,"h":false,"s":"a\\b"}"#.to_string(),
+            r#"{"f":-1.5e3,"g":true,"h":false,"s":"a\\b","i":0,"j":-0.25E-2}"#.to_string(),
             "{\n\t\"k\\u0041\": 1,\r\n \"k\\\\\": \"\\\\\", \"\\u00e9\": {}\n}".to_string(),
-            pretty(&json!({"s": {"k": [1, {"a": "{["}], "j": "x"}, "t": 2.5})),
+            pretty(&json!({"s": {"k": [1, {"a": "{["}], "j": "x"}, "t": 2.5, "u": "é\u{1F600}"})),
         ];
         for t in &texts {
-            let expected = members(t).expect("valid");
-            assert_eq!(valid_members(t), Some(expected), "{t}");
+            assert_eq!(owned(members(t)), Some(serde_members(t)), "{t}");
         }
-        // Not one object, or a key twice: no answer, as from `members`.
+        // Not one object, a key twice, or not valid at this level.
         for t in [
             "[1]",
             "1",
             r#"{"a": 1} x"#,
             r#"{"a": 1, "a": 2}"#,
+            r#"{"A": 1, "\u0041": 2}"#,
             r#"{"a": {"b": 1}"#,
+            r#"{"a": 1,}"#,
+            r#"{"a" 1}"#,
+            r#"{a: 1}"#,
+            "{\"a\": 1\u{c}}",
+            "{\"a\": \"x\u{1}y\"}",
+            "{\"a\u{9}\": 1}",
+            r#"{"a": "\x"}"#,
+            r#"{"a": 01}"#,
+            r#"{"a": 1.}"#,
+            r#"{"a": +1}"#,
+            r#"{"a": 1e400}"#,
+            r#"{"a": tru}"#,
+            r#"{"a": nul}"#,
+            r#"{"a": "x}"#,
+            r#"{"a": }"#,
         ] {
-            assert_eq!(valid_members(t), None, "{t}");
+            assert_eq!(owned(members(t)), None, "{t}");
         }
-        // A key given twice by its escape.
-        assert_eq!(valid_members(r#"{"A": 1, "\u0041": 2}"#), None);
+        // Nested deeper than `MAX_NESTING`: left to the full read.
+        let deep = format!(
+            r#"{{"a": {}{}}}"#,
+            "[".repeat(MAX_NESTING + 1),
+            "]".repeat(MAX_NESTING + 1)
+        );
+        assert_eq!(owned(members(&deep)), None);
+    }
+
+    /// A small deterministic generator (xorshift), for the mutation test.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn word_at_a_time_search_finds_what_a_byte_loop_finds() {
+        let string_end_bytewise = |b: &[u8], mut from: usize| {
+            let mut plain = true;
+            while let Some(&c) = b.get(from) {
+                match c {
+                    b'"' => return Some((from, plain)),
+                    b'\\' => from += 2,
+                    _ => {
+                        from += 1;
+                        if c >= 0x20 {
+                            continue;
+                        }
+                    }
+                }
+                plain = false;
+            }
+            None
+        };
+        let next_mark_bytewise = |b: &[u8], at: usize| {
+            let rest = b.get(at..)?;
+            let i = rest.iter().position(|&c| c == b'"' || c & 0xD9 == 0x59)?;
+            Some(at + i)
+        };
+        let alphabet = b"\"\\{}[]Yy_\x7f\x00\x01\x1f ~a\xc3\xa9\xff\x80";
+        let mut rng = Rng(7);
+        for _ in 0..20_000 {
+            let len = rng.below(40);
+            let t: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            let from = rng.below(len + 2);
+            assert_eq!(
+                string_end(&t, from),
+                string_end_bytewise(&t, from),
+                "{t:?} {from}"
+            );
+            assert_eq!(
+                next_mark(&t, from),
+                next_mark_bytewise(&t, from),
+                "{t:?} {from}"
+            );
+        }
+        // Deep, but not too deep; and where a value closes, however far.
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n)).into_bytes();
+        let at_limit = deep(MAX_NESTING);
+        assert_eq!(value_end(&at_limit, 0), Some(at_limit.len()));
+        assert_eq!(value_end(&deep(MAX_NESTING + 1), 0), None);
+        let long = format!("{{\"k\": \"{}\\\"}}\"}} tail", "x".repeat(1000)).into_bytes();
+        assert_eq!(value_end(&long, 0), Some(long.len() - 5));
+        assert_eq!(value_end(b"-1.5e3, 2", 0), Some(6));
+        assert_eq!(value_end(b"\"a\\\"b\"}", 0), Some(6));
+    }
+
+    #[test]
+    fn whatever_is_read_side_by_side_is_valid_in_full() {
+        // Two snapshots' configs, one byte changed at random in either or both:
+        // where the side-by-side read answers, both texts are what the full
+        // read takes (valid JSON, no key twice), and it says what that says.
+        let doc = json!({
+            "list": [{"id": "a", "v": 1, "o": {"k": [true, null]}}, {"id": "b", "v": "x"}, {"id": "c", "v": -2.5}],
+            "s1": {"k1": "v1", "k2": {"x": [1, 2, {"y": "z"}]}, "k3": 3},
+            "s2": {"k": "v", "n": {"m": {}}, "e": []},
+            "x": "plain",
+        });
+        let base = pretty(&doc);
+        let bytes: &[u8] = b" \t\n\x0c\x01\"\\,:{}[]0-.eEtrunlfx1";
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let (mut answered, mut tried) = (0, 0);
+        for _ in 0..5_000 {
+            let mut t = base.clone().into_bytes();
+            let at = rng.below(t.len());
+            match rng.below(3) {
+                0 => t[at] = bytes[rng.below(bytes.len())],
+                1 => t.insert(at, bytes[rng.below(bytes.len())]),
+                _ => {
+                    t.remove(at);
+                }
+            }
+            let Ok(changed) = String::from_utf8(t) else {
+                continue;
+            };
+            tried += 1;
+            // The change on one side, or on both (then another change on
+            // one side only, so that there is something to compare).
+            let other = changed.replace("plain", "other");
+            let (a, b) = match rng.below(3) {
+                0 => (base.as_str(), changed.as_str()),
+                1 => (changed.as_str(), base.as_str()),
+                _ => (changed.as_str(), other.as_str()),
+            };
+            let full = |t: &str| serde_json::from_str::<FastValue>(t).map(|v| v.0);
+            // No answer: the caller reads both in full (and words the error).
+            if let Some(p) = objects(a, b) {
+                answered += 1;
+                let (fa, fb) = (full(a), full(b));
+                assert!(
+                    fa.is_ok() && fb.is_ok(),
+                    "read side by side, invalid in full:\n{changed}"
+                );
+                // What is left differs if and only if the full texts do.
+                let (fa, fb) = (fa.unwrap_or_default(), fb.unwrap_or_default());
+                assert_eq!(p.a == p.b, fa == fb, "{changed}");
+            }
+        }
+        assert!(
+            tried > 4_000 && answered > 500,
+            "{tried} tried, {answered} answered"
+        );
     }
 
     #[test]
