@@ -567,12 +567,17 @@ fn members(text: &str) -> Option<Vec<(Cow<'_, str>, &str)>> {
             return None;
         }
         let start = skip_ws(b, at + 1);
-        let stop = value_end(b, start)?;
-        let value = text.get(start..stop)?;
-        if !value.starts_with(['{', '[']) {
-            scalar(value)?;
-        }
-        out.push((key, value));
+        let stop = match b.get(start)? {
+            // A string: checked as it is found.
+            b'"' => string_at(text, start)?.0 + 1,
+            b'{' | b'[' => value_end(b, start)?,
+            _ => {
+                let stop = value_end(b, start)?;
+                scalar(text.get(start..stop)?)?;
+                stop
+            }
+        };
+        out.push((key, text.get(start..stop)?));
         at = skip_ws(b, stop);
         match b.get(at)? {
             b',' => at = skip_ws(b, at + 1),
