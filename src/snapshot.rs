@@ -240,9 +240,8 @@ fn file_digest(bytes: &[u8]) -> FileDigest {
 }
 
 /// The relative path of an action file (`/`-separated, as `render` names it).
-fn action_rel(path: &Path) -> String {
-    let file = path.file_name().map(|f| f.to_string_lossy());
-    format!("{ACTIONS_DIR}/{}", file.unwrap_or_default())
+fn action_rel(file: &ActionFile) -> String {
+    format!("{ACTIONS_DIR}/{}", file.name.to_string_lossy())
 }
 
 /// A snapshot's fingerprint: SHA-256 over the paths and SHA-256s of the
@@ -284,22 +283,21 @@ fn read_file(path: &Path, dir: &Path, cap: u64) -> Result<Vec<u8>, Error> {
 
 /// `read_file` of an action file, opened by name in the actions
 /// directory `actions` (opened once for all of them).
-fn read_action(actions: &Dir, path: &Path, dir: &Path) -> Result<Vec<u8>, Error> {
-    let name = path.file_name().unwrap_or_default();
+fn read_action(actions: &Dir, file: &ActionFile, dir: &Path) -> Result<Vec<u8>, Error> {
     actions
-        .read_regular_in(name, dir, MAX_ACTION)
-        .map_err(|why| Error::input(path.display(), why))
+        .read_regular_in(&file.name, dir, MAX_ACTION)
+        .map_err(|why| Error::input(file.path.display(), why))
 }
 
-/// The action file `path` if there is one: by name in `actions` if open.
+/// The action file `file` if there is one: by name in `actions` if open.
 fn read_either(
-    path: Option<&PathBuf>,
+    file: Option<&ActionFile>,
     actions: Option<&Dir>,
     dir: &Path,
 ) -> Result<Option<Vec<u8>>, Error> {
-    match (path, actions) {
-        (Some(p), Some(d)) => read_action(d, p, dir).map(Some),
-        (Some(p), None) => read_file(p, dir, MAX_ACTION).map(Some),
+    match (file, actions) {
+        (Some(f), Some(d)) => read_action(d, f, dir).map(Some),
+        (Some(f), None) => read_file(&f.path, dir, MAX_ACTION).map(Some),
         (None, _) => Ok(None),
     }
 }
@@ -392,14 +390,14 @@ pub fn read_fingerprinted(dir: &Path) -> Result<(Value, Origin, String), Error> 
         true => None,
         false => Some(actions_dir(dir)?),
     };
-    for path in files {
+    for file in files {
         let bytes = match &actions_in {
-            Some(d) => read_action(d, &path, dir)?,
-            None => read_file(&path, dir, MAX_ACTION)?,
+            Some(d) => read_action(d, &file, dir)?,
+            None => read_file(&file.path, dir, MAX_ACTION)?,
         };
-        let (name, action) = parse_action(&bytes, &path)?;
-        check_file_name(&name, &path)?;
-        digests.push((action_rel(&path), file_digest(&bytes)));
+        let (name, action) = parse_action(&bytes, &file.path)?;
+        check_file_name(&name, &file)?;
+        digests.push((action_rel(&file), file_digest(&bytes)));
         actions.insert(name, Value::Object(action));
     }
     let doc = crate::document::assemble(config, actions);
@@ -491,10 +489,10 @@ fn config_pair(
 /// halves (split at one file name) read at once.
 fn action_pair(a: &Path, b: &Path, digest_b: bool) -> Result<Actions, Error> {
     let (fa, fb) = (action_files(a)?, action_files(b)?);
-    let cut = fa.get(fa.len() / 2).and_then(|p| p.file_name());
+    let cut = fa.get(fa.len() / 2).map(|f| &f.name);
     let (ia, ib) = (
-        fa.partition_point(|p| p.file_name() < cut),
-        fb.partition_point(|p| p.file_name() < cut),
+        fa.partition_point(|f| Some(&f.name) < cut),
+        fb.partition_point(|f| Some(&f.name) < cut),
     );
     let (first, second) = crate::jsonpair::at_once(
         || action_run(a, b, &fa[..ia], &fb[..ib], digest_b),
@@ -521,24 +519,23 @@ type Actions = (
 fn action_run(
     a: &Path,
     b: &Path,
-    fa: &[PathBuf],
-    fb: &[PathBuf],
+    fa: &[ActionFile],
+    fb: &[ActionFile],
     digest_b: bool,
 ) -> Result<Actions, Error> {
     let mut actions = [Map::new(), Map::new()];
     let mut found = Vec::new();
     let mut digests = Vec::with_capacity(fb.len());
-    let opened = |files: &[PathBuf], dir: &Path| match files.is_empty() {
+    let secret = memchr::memmem::Finder::new(b"${secret:");
+    let opened = |files: &[ActionFile], dir: &Path| match files.is_empty() {
         true => Ok(None),
         false => actions_dir(dir).map(Some),
     };
     let (da, db) = (opened(fa, a)?, opened(fb, b)?);
     let (mut i, mut j) = (0, 0);
     while i < fa.len() || j < fb.len() {
-        let order = crate::jsonpair::merge_order(
-            fa.get(i).map(|p| p.file_name()),
-            fb.get(j).map(|p| p.file_name()),
-        );
+        let order =
+            crate::jsonpair::merge_order(fa.get(i).map(|f| &f.name), fb.get(j).map(|f| &f.name));
         let (pa, pb) = match order {
             std::cmp::Ordering::Less => (fa.get(i), None),
             std::cmp::Ordering::Greater => (None, fb.get(j)),
@@ -548,26 +545,26 @@ fn action_run(
         j += usize::from(pb.is_some());
         let ba = read_either(pa, da.as_ref(), a)?;
         let bb = read_either(pb, db.as_ref(), b)?;
-        if let (true, Some(path), Some(bytes)) = (digest_b, pb, &bb) {
-            digests.push((action_rel(path), file_digest(bytes)));
+        if let (true, Some(file), Some(bytes)) = (digest_b, pb, &bb) {
+            digests.push((action_rel(file), file_digest(bytes)));
         }
         if let (Some(pa), Some(_), Some(x), Some(y)) = (pa, pb, &ba, &bb) {
             if let Some(name) = alike_action(x, y) {
                 // One file name on both sides: one check.
                 check_file_name(&name, pa)?;
-                if memchr::memmem::find(x, b"${secret:").is_some() {
+                if secret.find(x).is_some() {
                     // Its placeholders still count (read once, not kept).
-                    let (_, action) = parse_action(x, pa)?;
+                    let (_, action) = parse_action(x, &pa.path)?;
                     let at = ["actions".to_string(), name];
                     found.extend(crate::secrets::placeholders_at(&at, &Value::Object(action)));
                 }
                 continue;
             }
         }
-        for (k, (path, bytes)) in [(pa, &ba), (pb, &bb)].into_iter().enumerate() {
-            if let (Some(path), Some(bytes)) = (path, bytes) {
-                let (name, action) = parse_action(bytes, path)?;
-                check_file_name(&name, path)?;
+        for (k, (file, bytes)) in [(pa, &ba), (pb, &bb)].into_iter().enumerate() {
+            if let (Some(file), Some(bytes)) = (file, bytes) {
+                let (name, action) = parse_action(bytes, &file.path)?;
+                check_file_name(&name, file)?;
                 actions[k].insert(name, Value::Object(action));
             }
         }
@@ -596,8 +593,15 @@ fn alike_action(a: &[u8], b: &[u8]) -> Option<String> {
     (!name.is_empty() && detail_ok).then_some(name)
 }
 
+/// An action file of a snapshot: its name in the actions directory, and
+/// its path.
+struct ActionFile {
+    name: std::ffi::OsString,
+    path: PathBuf,
+}
+
 /// The action files of a snapshot, sorted; none if it has no `actions`.
-fn action_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+fn action_files(dir: &Path) -> Result<Vec<ActionFile>, Error> {
     let actions_dir = dir.join(ACTIONS_DIR);
     let Ok(m) = std::fs::symlink_metadata(&actions_dir) else {
         return Ok(Vec::new());
@@ -609,26 +613,29 @@ fn action_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
         ));
     }
     // One directory: sorted by file name (cheaper to compare than paths).
-    let mut entries: Vec<(std::ffi::OsString, PathBuf)> = std::fs::read_dir(&actions_dir)
-        .map_err(|e| Error::io(&actions_dir, e))?
-        .filter_map(|e| e.ok().map(|e| (e.file_name(), e.path())))
-        .filter(|(_, p)| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    Ok(entries.into_iter().map(|(_, p)| p).collect())
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&actions_dir).map_err(|e| Error::io(&actions_dir, e))? {
+        let entry = entry.map_err(|e| Error::io(&actions_dir, e))?;
+        let name = entry.file_name();
+        if Path::new(&name).extension().is_some_and(|x| x == "json") {
+            files.push(ActionFile {
+                path: entry.path(),
+                name,
+            });
+        }
+    }
+    files.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+    Ok(files)
 }
 
 /// Checks that the action `name` is in the file its slug says. No two
 /// files then hold one name: a name has one slug, and a directory one
 /// file of each name.
-fn check_file_name(name: &str, path: &Path) -> Result<(), Error> {
+fn check_file_name(name: &str, file: &ActionFile) -> Result<(), Error> {
     let expected = format!("{}.json", slug(name));
-    if path
-        .file_name()
-        .is_none_or(|f| f.as_encoded_bytes() != expected.as_bytes())
-    {
+    if file.name.as_encoded_bytes() != expected.as_bytes() {
         return Err(Error::input(
-            path.display(),
+            file.path.display(),
             format!("at /name: {name:?} belongs in {ACTIONS_DIR}/{expected}, not in this file; rename the file or the action"),
         ));
     }
