@@ -84,11 +84,14 @@ pub struct Dir {
 }
 
 impl Dir {
+    /// Opens the directory `path`; a symbolic link in its place is refused
+    /// (a snapshot's `actions` must be a directory of its own, which is
+    /// checked before it is opened: this closes the gap in between).
     pub fn open(path: &Path) -> std::io::Result<Dir> {
         #[cfg(unix)]
         {
             use rustix::fs::{Mode, OFlags};
-            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
             let fd = rustix::fs::open(path, flags, Mode::empty())?;
             Ok(Dir {
                 fd,
@@ -191,6 +194,10 @@ mod tests {
             assert!(check_replaceable(Path::new("/dev/null")).is_err());
             assert!(check_replaceable(&root.join("a.json")).is_ok());
             assert!(check_replaceable(&root.join("new.json")).is_ok());
+            // A directory opened for its files: not through a link.
+            assert!(Dir::open(&root).is_ok());
+            std::os::unix::fs::symlink(&root, dir.path().join("linked")).unwrap();
+            assert!(Dir::open(&dir.path().join("linked")).is_err());
         }
     }
 }
