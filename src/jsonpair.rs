@@ -394,14 +394,8 @@ fn keyed_items(text: &str) -> Option<Keyed<'_>> {
                         }
                     }
                 }
-                b'{' | b'[' => {
-                    depth += 1;
-                    if depth > MAX_NESTING {
-                        return None;
-                    }
-                }
-                b'}' | b']' => {
-                    depth = depth.checked_sub(1)?;
+                c @ (b'{' | b'[' | b'}' | b']') => {
+                    depth = nested(depth, c)?;
                     if depth == 0 {
                         break;
                     }
@@ -470,6 +464,15 @@ fn string_end(b: &[u8], mut from: usize) -> Option<(usize, bool)> {
             _ => from += 1,
         }
         plain = false;
+    }
+}
+
+/// The depth of a nesting after the bracket `c`; `None` past
+/// `MAX_NESTING`, or for a bracket that closes what was not opened.
+fn nested(depth: usize, c: u8) -> Option<usize> {
+    match c {
+        b'{' | b'[' => Some(depth + 1).filter(|d| *d <= MAX_NESTING),
+        _ => depth.checked_sub(1),
     }
 }
 
@@ -667,14 +670,8 @@ fn value_end(b: &[u8], mut at: usize) -> Option<usize> {
                 at = next_mark(b, at)?;
                 match *b.get(at)? {
                     b'"' => at = string_close(b, at + 1)?,
-                    b'{' | b'[' => {
-                        depth += 1;
-                        if depth > MAX_NESTING {
-                            return None;
-                        }
-                    }
-                    b'}' | b']' => {
-                        depth = depth.checked_sub(1)?;
+                    c @ (b'{' | b'[' | b'}' | b']') => {
+                        depth = nested(depth, c)?;
                         if depth == 0 {
                             return Some(at + 1);
                         }
