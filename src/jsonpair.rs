@@ -28,9 +28,8 @@ use crate::jsonvalue::FastValue;
 /// Objects nested deeper than this are read in full.
 const MAX_DEPTH: usize = 32;
 
-/// A value nested deeper than this inside one member or item is read in
-/// full: with `MAX_DEPTH`, what is checked apart stays within the depth
-/// the full read allows (serde's 128), so it refuses what that refuses.
+/// A value nested deeper than this inside one member or item is not
+/// followed here: it is read in full, where serde's own limit applies.
 const MAX_NESTING: usize = 64;
 
 /// Two JSON objects without the members whose values are the same bytes
@@ -1168,6 +1167,21 @@ mod tests {
         assert_eq!(va.iter().filter(|v| v.is_string()).count(), 1);
         assert_eq!(vb.iter().filter(|v| v.is_string()).count(), 1);
         assert!(va.iter().chain(&vb).any(Value::is_object));
+    }
+
+    #[test]
+    fn a_value_too_deep_for_the_full_read_is_not_read_side_by_side() {
+        let deep = |n: usize, leaf: u8| {
+            let (open, close) = ("[".repeat(n), "]".repeat(n));
+            format!(r#"{{"k": {open}{leaf}{close}, "s": {{"x": {open}1{close}}}}}"#)
+        };
+        let full = |t: &str| serde_json::from_str::<FastValue>(t).is_ok();
+        // Within the limits: read side by side, and valid in full.
+        assert!(objects(&deep(40, 1), &deep(40, 2)).is_some() && full(&deep(40, 1)));
+        // Too deep for serde: no answer here, so the full read refuses it.
+        assert!(!full(&deep(200, 1)));
+        assert!(objects(&deep(200, 1), &deep(200, 2)).is_none());
+        assert!(objects(&deep(200, 1), &deep(200, 1)).is_none());
     }
 
     #[test]
