@@ -307,25 +307,25 @@ fn keyed_arrays(a: &str, b: &str) -> Option<(Vec<Value>, Vec<Value>, Vec<DiffOp>
                     va.push(Value::String(ka.ids[new.start + k].to_string()));
                     vb.push(Value::String(kb.ids[old.start + k].to_string()));
                 } else {
-                    va.push(item(x)?);
-                    vb.push(item(y)?);
+                    va.push(full(x)?);
+                    vb.push(full(y)?);
                 }
             }
             continue;
         }
         for x in &ka.items[new] {
-            va.push(item(x)?);
+            va.push(full(x)?);
         }
         for y in &kb.items[old] {
-            vb.push(item(y)?);
+            vb.push(full(y)?);
         }
     }
     let (first, second) = alike.split_at(alike.len() / 2);
-    let checks = if alike.len() < 1024 {
-        (check_all(first), check_all(second))
-    } else {
-        at_once(|| check_all(first), || check_all(second))
-    };
+    let checks = at_once_if(
+        alike.len() >= 1024,
+        || check_all(first),
+        || check_all(second),
+    );
     checks.0.and(checks.1)?;
     Some((va, vb, ops))
 }
@@ -451,11 +451,27 @@ fn numbered(a: &[&str], b: &[&str]) -> Option<(Vec<u32>, Vec<u32>)> {
 
 /// Where the string whose text starts at `from` ends (its closing
 /// quote), and whether it is plain: no escape, no control character.
-fn string_end(b: &[u8], mut from: usize) -> Option<(usize, bool)> {
+fn string_end(b: &[u8], from: usize) -> Option<(usize, bool)> {
+    string_scan(b, from, true)
+}
+
+/// `string_end` where only the end matters (control characters are not
+/// looked for).
+fn string_close(b: &[u8], from: usize) -> Option<usize> {
+    string_scan(b, from, false).map(|(end, _)| end)
+}
+
+#[inline(always)]
+fn string_scan(b: &[u8], mut from: usize, controls: bool) -> Option<(usize, bool)> {
     let mut plain = true;
     loop {
         from = find(b, from, |w| {
-            zero_bytes(w ^ repeat(b'"')) | zero_bytes(w ^ repeat(b'\\')) | below(w, 0x20)
+            let marks = zero_bytes(w ^ repeat(b'"')) | zero_bytes(w ^ repeat(b'\\'));
+            if controls {
+                marks | below(w, 0x20)
+            } else {
+                marks
+            }
         })?;
         match *b.get(from)? {
             b'"' => return Some((from, plain)),
@@ -472,19 +488,6 @@ fn nested(depth: usize, c: u8) -> Option<usize> {
     match c {
         b'{' | b'[' => Some(depth + 1).filter(|d| *d <= MAX_NESTING),
         _ => depth.checked_sub(1),
-    }
-}
-
-/// `string_end` where only the end matters.
-fn string_close(b: &[u8], mut from: usize) -> Option<usize> {
-    loop {
-        from = find(b, from, |w| {
-            zero_bytes(w ^ repeat(b'"')) | zero_bytes(w ^ repeat(b'\\'))
-        })?;
-        match *b.get(from)? {
-            b'"' => return Some(from),
-            _ => from += 2,
-        }
     }
 }
 
@@ -535,17 +538,10 @@ fn below(w: u64, n: u8) -> u64 {
     w.wrapping_sub(repeat(n)) & !w & repeat(0x80)
 }
 
-/// An item of an array read in full.
-fn item(text: &str) -> Option<Value> {
-    serde_json::from_str::<FastValue>(text).ok().map(|v| v.0)
-}
-
 /// Two values read in full: large ones (a long array) at once.
 fn both_full(a: &str, b: &str) -> Option<(Value, Value)> {
-    if a.len().min(b.len()) < 1 << 16 {
-        return Some((full(a)?, full(b)?));
-    }
-    let (x, y) = at_once(|| full(a), || full(b));
+    let big = a.len().min(b.len()) >= 1 << 16;
+    let (x, y) = at_once_if(big, || full(a), || full(b));
     Some((x?, y?))
 }
 
@@ -619,14 +615,10 @@ fn string_at(text: &str, open: usize) -> Option<(usize, Cow<'_, str>)> {
     Some((close, string))
 }
 
-/// Checks a value that is not an object or array (a string, a number,
-/// `true`, `false` or `null`, as `value_end` found it) as the full read
-/// checks it.
+/// Checks a number, `true`, `false` or `null` (as `value_end` found it)
+/// as the full read checks it; a string is checked by `string_at`.
 fn scalar(text: &str) -> Option<()> {
     match text.as_bytes() {
-        [b'"', .., b'"'] => string_at(text, 0)
-            .filter(|(close, _)| *close + 1 == text.len())
-            .map(drop),
         b"true" | b"false" | b"null" => Some(()),
         // A number: serde says which it takes (and their range).
         [b'-' | b'0'..=b'9', ..] => check(text),
