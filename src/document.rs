@@ -100,7 +100,11 @@ pub fn action_from_api(body: &Value) -> Value {
 
 /// The action as the API takes it (`embedaction`): headers back to a string.
 pub fn action_to_api(action: &Value, id: Option<&str>) -> Value {
-    let mut out = action.clone();
+    action_into_api(action.clone(), id)
+}
+
+/// `action_to_api` of an action the caller gives up.
+pub fn action_into_api(mut out: Value, id: Option<&str>) -> Value {
     if let Some(obj) = out.as_object_mut() {
         if let Some(id) = id {
             obj.insert("id".into(), Value::String(id.to_string()));

@@ -255,7 +255,7 @@ pub fn compute(current: &Current, desired: &Value, selection: &Selection, prune:
             keep_unshown(&mut body, raw);
         }
         let before = action_to_api(raw, None);
-        let after = action_to_api(&body, None);
+        let after = document::action_into_api(body, None);
         let id = current.ids.get(name).cloned();
         let calls = converge(Some(&before), Some(&after), id.as_deref());
         if calls.is_empty() {
@@ -330,21 +330,39 @@ fn config_changes(
 }
 
 /// The association map of an action in API form (empty if none).
-pub fn association_map(action: &Value) -> Map<String, Value> {
+pub fn association_map(action: &Value) -> &Map<String, Value> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     action
         .get(model::ASSOCIATION_MAP)
         .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default()
+        .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
 }
 
 /// The action without its associations (what POST and PUT carry).
 pub fn without_associations(action: &Value) -> Value {
-    let mut v = action.clone();
-    if let Some(o) = v.as_object_mut() {
-        o.remove(model::ASSOCIATION_MAP);
+    match action.as_object() {
+        Some(o) => Value::Object(
+            o.iter()
+                .filter(|(k, _)| k.as_str() != model::ASSOCIATION_MAP)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        None => action.clone(),
     }
-    v
+}
+
+/// Whether two actions are equal but for their associations (what a PUT
+/// would change), compared in place.
+pub fn same_without_associations(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    let fields =
+        |m: &Map<String, Value>| m.len() - usize::from(m.contains_key(model::ASSOCIATION_MAP));
+    fields(a) == fields(b)
+        && a.iter()
+            .filter(|(k, _)| k.as_str() != model::ASSOCIATION_MAP)
+            .all(|(k, v)| b.get(k) == Some(v))
 }
 
 /// (kind, guid) → entry of an association map.
@@ -377,17 +395,16 @@ pub fn converge(before: Option<&Value>, after: Option<&Value>, id: Option<&str>)
         (None, Some(a)) => {
             let mut calls = vec![Call::Create(without_associations(a))];
             let map = association_map(a);
-            if entries(&map).next().is_some() {
-                calls.push(Call::AddAssociations(map));
+            if entries(map).next().is_some() {
+                calls.push(Call::AddAssociations(map.clone()));
             }
             calls
         }
         (Some(b), Some(a)) => {
-            let (bf, af) = (without_associations(b), without_associations(a));
             let (bm, am) = (association_map(b), association_map(a));
             let mut calls = Vec::new();
             let mut remove = Map::new();
-            for (kind, guid, entry) in entries(&bm) {
+            for (kind, guid, entry) in entries(bm) {
                 if am.get(kind).and_then(|o| o.get(guid)).is_none() {
                     insert_entry(&mut remove, kind, guid, entry.clone());
                 }
@@ -395,16 +412,16 @@ pub fn converge(before: Option<&Value>, after: Option<&Value>, id: Option<&str>)
             if !remove.is_empty() {
                 calls.push(Call::RemoveAssociations(remove));
             }
-            let put = bf != af;
+            let put = !same_without_associations(b, a);
             if put {
-                let mut body = af;
+                let mut body = without_associations(a);
                 if let (Some(o), Some(id)) = (body.as_object_mut(), id) {
                     o.insert("id".into(), Value::String(id.to_string()));
                 }
                 calls.push(Call::Put(body));
             }
             let mut add = Map::new();
-            for (kind, guid, entry) in entries(&am) {
+            for (kind, guid, entry) in entries(am) {
                 let unchanged = bm.get(kind).and_then(|o| o.get(guid)) == Some(entry);
                 if put || !unchanged {
                     insert_entry(&mut add, kind, guid, entry.clone());
@@ -442,6 +459,40 @@ pub fn intended(current: &Value, desired: &Value, ch: &Changes) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compared_in_place_as_if_the_associations_were_cut_off() {
+        let assoc = json!({"ANSWER": {"g1": {}}});
+        let cases = [
+            (json!({"a": 1}), json!({"a": 1})),
+            (
+                json!({"a": 1, model::ASSOCIATION_MAP: assoc}),
+                json!({"a": 1}),
+            ),
+            (
+                json!({"a": 1}),
+                json!({"a": 2, model::ASSOCIATION_MAP: assoc}),
+            ),
+            (
+                json!({"a": 1, "b": 2}),
+                json!({"a": 1, model::ASSOCIATION_MAP: assoc}),
+            ),
+            (
+                json!({"a": 1, model::ASSOCIATION_MAP: assoc}),
+                json!({"a": 1, model::ASSOCIATION_MAP: {}}),
+            ),
+            (json!({model::ASSOCIATION_MAP: assoc}), json!({"b": 1})),
+            (json!([1]), json!([1])),
+            (json!("x"), json!({"a": 1})),
+        ];
+        for (a, b) in &cases {
+            let expected = without_associations(a) == without_associations(b);
+            assert_eq!(same_without_associations(a, b), expected, "{a} vs {b}");
+            assert_eq!(same_without_associations(b, a), expected, "{b} vs {a}");
+        }
+        assert_eq!(association_map(&cases[1].0), assoc.as_object().unwrap());
+        assert!(association_map(&json!({"a": 1})).is_empty());
+    }
 
     #[test]
     fn converge_removes_first_and_reposts_everything_after_a_put() {

@@ -98,6 +98,10 @@ pub enum Line {
 pub struct Journal {
     pub path: PathBuf,
     file: Arc<File>,
+    /// Informational records (`done`, `undone`) not yet written: they go
+    /// out with the next record, or when the journal is dropped, instead
+    /// of a write(2) each on the way from one answer to the next request.
+    pending: std::sync::Mutex<String>,
     written: AtomicU64,
     synced: tokio::sync::Mutex<u64>,
     next_seq: AtomicU64,
@@ -171,6 +175,7 @@ impl Journal {
         Journal {
             path: path.to_path_buf(),
             file: Arc::new(file),
+            pending: std::sync::Mutex::new(String::new()),
             written: AtomicU64::new(0),
             synced: tokio::sync::Mutex::new(0),
             next_seq: AtomicU64::new(next_seq),
@@ -181,22 +186,37 @@ impl Journal {
         self.append_all(std::slice::from_ref(line))
     }
 
-    /// Appends whole records; returns how many have been written in all.
+    /// Appends whole records (after the pending informational ones);
+    /// returns how many have been written in all.
     fn append_all(&self, lines: &[Line]) -> Result<u64, Error> {
         let mut text = String::new();
         for line in lines {
-            text.push_str(
-                &serde_json::to_string(line).map_err(|e| Error::Internal(e.to_string()))?,
-            );
-            text.push('\n');
+            push_line(&mut text, line)?;
         }
-        // One write(2) through one append handle: records never
-        // interleave; a crash can only cut the last one short.
+        let mut pending = self.pending.lock().map_err(|_| poisoned())?;
+        let text = if pending.is_empty() {
+            text
+        } else {
+            pending.push_str(&text);
+            std::mem::take(&mut *pending)
+        };
+        // One write(2) through one handle, under the lock of the pending
+        // records: records never interleave; a crash can only cut the
+        // last one short.
         (&*self.file)
             .write_all(text.as_bytes())
             .map_err(|e| Error::io(&self.path, e))?;
+        drop(pending);
         let n = lines.len() as u64;
         Ok(self.written.fetch_add(n, Ordering::SeqCst) + n)
+    }
+
+    /// Queues an informational record (lost if the process is killed:
+    /// rollback reads the cluster, not these).
+    fn note(&self, line: &Line) {
+        if let Ok(mut pending) = self.pending.lock() {
+            let _ = push_line(&mut pending, line);
+        }
     }
 
     fn append_sync(&self, line: &Line) -> Result<(), Error> {
@@ -246,13 +266,13 @@ impl Journal {
         self.sync_until(n).await
     }
 
-    /// Informational: not fsynced (rollback reads the cluster, not this).
+    /// Informational: written with the next record (see `note`).
     pub fn done(&self, seq: u64) {
-        let _ = self.append(&Line::Done { done: seq });
+        self.note(&Line::Done { done: seq });
     }
 
     pub fn undone(&self, seq: u64) {
-        let _ = self.append(&Line::Undone { undone: seq });
+        self.note(&Line::Undone { undone: seq });
     }
 
     pub async fn recreated(&self, seq: u64, id: &str) -> Result<(), Error> {
@@ -284,6 +304,28 @@ impl Journal {
         *synced = upto;
         Ok(())
     }
+}
+
+impl Drop for Journal {
+    /// Writes the informational records still pending (best effort: a
+    /// journal that outlives the command is read by people too).
+    fn drop(&mut self) {
+        if let Ok(pending) = self.pending.get_mut() {
+            if !pending.is_empty() {
+                let _ = (&*self.file).write_all(pending.as_bytes());
+            }
+        }
+    }
+}
+
+fn push_line(text: &mut String, line: &Line) -> Result<(), Error> {
+    text.push_str(&serde_json::to_string(line).map_err(|e| Error::Internal(e.to_string()))?);
+    text.push('\n');
+    Ok(())
+}
+
+fn poisoned() -> Error {
+    Error::Internal("the journal's pending records are poisoned".into())
 }
 
 /// A journal read back.
@@ -417,5 +459,37 @@ mod tests {
         assert_eq!(rec.skipped, vec![3], "later records are intact");
         let rec = read(&path).unwrap();
         assert_eq!(rec.entries.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn informational_records_go_out_with_the_next_record_or_at_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let lines = || {
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let j = Journal::create(&path, "http://127.0.0.1:1", None, "t").unwrap();
+        let entry = || Entry::Config {
+            before: Map::new(),
+            after: Map::new(),
+        };
+        let first = j.before_write(entry()).await.unwrap();
+        j.done(first);
+        assert_eq!(lines().len(), 2, "a done record waits for the next one");
+        let second = j.before_write(entry()).await.unwrap();
+        let all = lines();
+        assert_eq!(all.len(), 4);
+        assert_eq!(all[2], serde_json::json!({ "done": first }));
+        assert_eq!(all[3]["seq"], second, "the done record came first");
+        j.done(second);
+        drop(j);
+        assert_eq!(lines()[4], serde_json::json!({ "done": second }));
+        let rec = read(&path).unwrap();
+        assert_eq!(rec.entries.len(), 2);
+        assert!(rec.skipped.is_empty());
     }
 }

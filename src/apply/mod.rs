@@ -299,7 +299,8 @@ async fn execute(
             break;
         }
         let ahead = Ahead::new(phase.len());
-        let entries = phase.iter().map(entry_of).collect();
+        // Made batch by batch: the later ones while the first are in flight.
+        let entries = phase.iter().map(entry_of);
         let writes = async {
             let results: Vec<Result<Vec<String>, String>> = stream::iter(phase.iter().enumerate())
                 .map(|(i, change)| run_object(cluster, change, i, &ahead, journal, stop, progress))
@@ -374,9 +375,14 @@ impl Ahead {
     /// Writes entries as objects start, `window` ahead of the last one
     /// started, until all are written, one fails, `stop` is set, or every
     /// object has started.
-    async fn journal(&self, journal: &Journal, entries: Vec<Entry>, window: usize, stop: &Abort) {
+    async fn journal(
+        &self,
+        journal: &Journal,
+        mut entries: impl ExactSizeIterator<Item = Entry>,
+        window: usize,
+        stop: &Abort,
+    ) {
         let total = entries.len();
-        let mut entries = entries.into_iter();
         let mut next = 0;
         let mut started = self.started.subscribe();
         while next < total && !stop.is_set() {

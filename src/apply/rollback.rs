@@ -12,7 +12,8 @@ use futures::stream::{self, StreamExt};
 use serde_json::{Map, Value};
 
 use super::changes::{
-    association_map, converge, without_associations, ActionChange, ActionOp, Call, ConfigChange,
+    association_map, converge, same_without_associations, ActionChange, ActionOp, Call,
+    ConfigChange,
 };
 use super::executor::{self, Progress};
 use super::journal::{Entry, Journal, Record};
@@ -352,8 +353,8 @@ fn undo_create(
         .iter()
         .all(|(p, v)| fields(l).get(p) == Some(v));
     let am = association_map(after);
-    let ours_assoc = super::changes::entries(&association_map(l))
-        .all(|(k, g, e)| entry_at(&am, k, g) == Some(e));
+    let ours_assoc =
+        super::changes::entries(association_map(l)).all(|(k, g, e)| entry_at(am, k, g) == Some(e));
     if !(force || ours_fields && ours_assoc) {
         conflicts.push(left_alone(pointer::join(&["actions", name])));
         return None;
@@ -423,7 +424,7 @@ fn undo_update(
     }
     let (bm, am, lm) = (association_map(b), association_map(a), association_map(l));
     let mut keys: BTreeSet<(String, String)> = BTreeSet::new();
-    for (k, g, _) in super::changes::entries(&bm).chain(super::changes::entries(&am)) {
+    for (k, g, _) in super::changes::entries(bm).chain(super::changes::entries(am)) {
         keys.insert((k.clone(), g.clone()));
     }
     for (kind, guid) in keys {
@@ -431,9 +432,9 @@ fn undo_update(
             continue;
         }
         let (bv, av, lv) = (
-            entry_at(&bm, &kind, &guid),
-            entry_at(&am, &kind, &guid),
-            entry_at(&lm, &kind, &guid),
+            entry_at(bm, &kind, &guid),
+            entry_at(am, &kind, &guid),
+            entry_at(lm, &kind, &guid),
         );
         if lv == bv || (bv == av && !put) {
             continue;
@@ -478,7 +479,7 @@ fn undo_delete(
             calls: converge(None, Some(b), None),
         }),
         Some((id, l)) => {
-            if without_associations(l) != without_associations(b) {
+            if !same_without_associations(l, b) {
                 conflicts.push(left_alone(pointer::join(&["actions", name])));
                 return None;
             }
