@@ -144,7 +144,9 @@ impl Selection {
     /// object, whole) into `into`, so that a write of the whole object
     /// keeps what the target has there.
     pub fn restore(&self, into: &mut Value, base: &[String], raw: &Value) {
-        if self.is_everything() {
+        // Nothing below a fully selected path is left out (no ignore rule
+        // covers or leads below it, and an `only` rule covers it).
+        if self.is_everything() || matches!(self.visibility(base), Visibility::Full) {
             return;
         }
         restore_below(self, &mut base.to_vec(), into, raw);
@@ -317,6 +319,29 @@ mod tests {
             json!({"name": "a", "detail": {"function": "f2", "link": "https://keep"}})
         );
         assert!(Rule::parse("config").is_err());
+    }
+
+    #[test]
+    fn a_fully_selected_object_restores_nothing_as_the_walk_would() {
+        let raw = json!({"name": "o", "type": "URL", "detail": {"link": "old", "function": "f", "authToken": "t"}});
+        let body = json!({"name": "o", "detail": {"link": "new"}});
+        let base = ["actions".to_string(), "o".to_string()];
+        for (ignore, only) in [
+            (&["/config/demoDataConfiguration"][..], &[][..]),
+            (&["/actions/p"], &[]),
+            (&["/actions/*/detail/authToken"], &[]),
+            (&["/actions/o/type"], &[]),
+            (&[], &["/actions"]),
+            (&[], &["/actions/o/detail"]),
+            (&["/config"], &["/actions/*"]),
+        ] {
+            let s = sel(ignore, only);
+            let mut fast = body.clone();
+            s.restore(&mut fast, &base, &raw);
+            let mut walked = body.clone();
+            restore_below(&s, &mut base.to_vec(), &mut walked, &raw);
+            assert_eq!(fast, walked, "ignore {ignore:?} only {only:?}");
+        }
     }
 
     #[test]

@@ -340,15 +340,12 @@ pub fn association_map(action: &Value) -> &Map<String, Value> {
 
 /// The action without its associations (what POST and PUT carry).
 pub fn without_associations(action: &Value) -> Value {
-    match action.as_object() {
-        Some(o) => Value::Object(
-            o.iter()
-                .filter(|(k, _)| k.as_str() != model::ASSOCIATION_MAP)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        None => action.clone(),
+    // A copy, then one key out: cheaper than building a map key by key.
+    let mut v = action.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.remove(model::ASSOCIATION_MAP);
     }
+    v
 }
 
 /// Whether two actions are equal but for their associations (what a PUT
