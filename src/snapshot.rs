@@ -281,31 +281,26 @@ fn read_file(path: &Path, dir: &Path, cap: u64) -> Result<Vec<u8>, Error> {
     crate::fsutil::read_regular(path, dir, cap).map_err(|why| Error::input(path.display(), why))
 }
 
-/// `read_file` of an action file, opened by name in the actions
-/// directory `actions` (opened once for all of them).
-fn read_action(actions: &Dir, file: &ActionFile, dir: &Path) -> Result<Vec<u8>, Error> {
-    actions
-        .read_regular_in(&file.name, dir, MAX_ACTION)
-        .map_err(|why| Error::input(file.path.display(), why))
-}
-
-/// The action file `file` if there is one: by name in `actions` if open.
-fn read_either(
-    file: Option<&ActionFile>,
-    actions: Option<&Dir>,
-    dir: &Path,
-) -> Result<Option<Vec<u8>>, Error> {
-    match (file, actions) {
-        (Some(f), Some(d)) => read_action(d, f, dir).map(Some),
-        (Some(f), None) => read_file(&f.path, dir, MAX_ACTION).map(Some),
-        (None, _) => Ok(None),
+/// `read_file` of an action file: opened by name in the actions directory
+/// (`open_actions`, once for all of them), or by its path where none was
+/// opened (there were no files to open it for).
+fn read_action(actions: Option<&Dir>, file: &ActionFile, dir: &Path) -> Result<Vec<u8>, Error> {
+    match actions {
+        Some(d) => d
+            .read_regular_in(&file.name, dir, MAX_ACTION)
+            .map_err(|why| Error::input(file.path.display(), why)),
+        None => read_file(&file.path, dir, MAX_ACTION),
     }
 }
 
-/// The actions directory of the snapshot at `dir`, opened.
-fn actions_dir(dir: &Path) -> Result<Dir, Error> {
+/// The actions directory of the snapshot at `dir`, opened if `files` are
+/// to be read from it.
+fn open_actions(dir: &Path, files: &[ActionFile]) -> Result<Option<Dir>, Error> {
+    if files.is_empty() {
+        return Ok(None);
+    }
     let path = dir.join(ACTIONS_DIR);
-    Dir::open(&path).map_err(|e| Error::io(&path, e))
+    Dir::open(&path).map(Some).map_err(|e| Error::io(&path, e))
 }
 
 /// Where the snapshot at `dir` was exported from (its `tsmigrate.json`).
@@ -386,15 +381,9 @@ pub fn read_fingerprinted(dir: &Path) -> Result<(Value, Origin, String), Error> 
     let mut digests = Vec::with_capacity(files.len() + 1);
     digests.push((CONFIG_FILE.to_string(), file_digest(&config_bytes)));
     let mut actions = Map::new();
-    let actions_in = match files.is_empty() {
-        true => None,
-        false => Some(actions_dir(dir)?),
-    };
+    let actions_in = open_actions(dir, &files)?;
     for file in files {
-        let bytes = match &actions_in {
-            Some(d) => read_action(d, &file, dir)?,
-            None => read_file(&file.path, dir, MAX_ACTION)?,
-        };
+        let bytes = read_action(actions_in.as_ref(), &file, dir)?;
         let (name, action) = parse_action(&bytes, &file.path)?;
         check_file_name(&name, &file)?;
         digests.push((action_rel(&file), file_digest(&bytes)));
@@ -527,11 +516,7 @@ fn action_run(
     let mut found = Vec::new();
     let mut digests = Vec::with_capacity(fb.len());
     let secret = memchr::memmem::Finder::new(b"${secret:");
-    let opened = |files: &[ActionFile], dir: &Path| match files.is_empty() {
-        true => Ok(None),
-        false => actions_dir(dir).map(Some),
-    };
-    let (da, db) = (opened(fa, a)?, opened(fb, b)?);
+    let (da, db) = (open_actions(a, fa)?, open_actions(b, fb)?);
     let (mut i, mut j) = (0, 0);
     while i < fa.len() || j < fb.len() {
         let order =
@@ -543,8 +528,8 @@ fn action_run(
         };
         i += usize::from(pa.is_some());
         j += usize::from(pb.is_some());
-        let ba = read_either(pa, da.as_ref(), a)?;
-        let bb = read_either(pb, db.as_ref(), b)?;
+        let ba = pa.map(|f| read_action(da.as_ref(), f, a)).transpose()?;
+        let bb = pb.map(|f| read_action(db.as_ref(), f, b)).transpose()?;
         if let (true, Some(file), Some(bytes)) = (digest_b, pb, &bb) {
             digests.push((action_rel(file), file_digest(bytes)));
         }
