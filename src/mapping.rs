@@ -22,7 +22,7 @@ pub struct Mapping {
 impl Mapping {
     pub fn from_file(path: &Path) -> Result<Mapping, Error> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let mapping: Mapping = crate::jsonfile::parse(&bytes, path)?;
+        let mapping: Mapping = crate::json::file::parse(&bytes, path)?;
         if let Some((k, _)) = mapping.replace.iter().find(|(k, _)| k.is_empty()) {
             return Err(Error::input(
                 path.display(),

@@ -254,7 +254,7 @@ pub fn read(path: &Path) -> Result<Plan, Error> {
 
 /// A plan file's content, checked: format, version, operations, no secrets.
 pub fn parse(bytes: &[u8], path: &Path) -> Result<Plan, Error> {
-    let raw: Value = crate::jsonfile::parse(bytes, path)?;
+    let raw: Value = crate::json::file::parse(bytes, path)?;
     match raw.get("format").and_then(Value::as_str) {
         Some(FORMAT) => {}
         _ => {
@@ -274,7 +274,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Plan, Error> {
         }
         None => return Err(Error::input(path.display(), "at /version: expected a number")),
     }
-    let plan: Plan = crate::jsonfile::parse(bytes, path)?;
+    let plan: Plan = crate::json::file::parse(bytes, path)?;
     for (i, op) in plan.patch.iter().enumerate() {
         let valid = serde_json::from_value::<json_patch::PatchOperation>(op.clone());
         if let Err(e) = valid {
@@ -400,7 +400,7 @@ fn contains_secret_value(op: &Value) -> bool {
 pub fn write(path: &Path, plan: &Plan) -> Result<(), Error> {
     crate::fsutil::check_replaceable(path)
         .map_err(|why| Error::Usage(format!("--out {}: {why}", path.display())))?;
-    let bytes = crate::jsonfile::to_pretty(plan)?;
+    let bytes = crate::json::file::to_pretty(plan)?;
     crate::fsutil::write_atomic(path, &bytes).map_err(|e| Error::io(path, e))
 }
 

@@ -182,7 +182,7 @@ impl SecretValues {
         };
         if let Some(path) = file {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            let map: BTreeMap<String, String> = crate::jsonfile::parse(&bytes, path)?;
+            let map: BTreeMap<String, String> = crate::json::file::parse(&bytes, path)?;
             for key in map.keys() {
                 if pointer::split(key).is_none() {
                     return Err(Error::input(

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::api::Api;
 use crate::error::Error;
 use crate::fsutil::Dir;
-use crate::jsonfile;
+use crate::json;
 use crate::model::Org;
 
 pub const META_FILE: &str = "tsmigrate.json";
@@ -199,7 +199,7 @@ pub fn render(doc: &Value, origin: &Origin) -> Result<BTreeMap<String, Vec<u8>>,
         // Recorded only where it matters: the config is partial.
         meta["api"] = json!("v2");
     }
-    files.insert(META_FILE.to_string(), jsonfile::to_pretty(&meta)?);
+    files.insert(META_FILE.to_string(), json::file::to_pretty(&meta)?);
     files.append(&mut render_doc(doc)?);
     Ok(files)
 }
@@ -218,7 +218,7 @@ fn render_doc(doc: &Value) -> Result<BTreeMap<String, Vec<u8>>, Error> {
 fn each_doc_file(doc: &Value, mut f: impl FnMut(String, Vec<u8>)) -> Result<(), Error> {
     let empty = json!({});
     let config = doc.get("config").unwrap_or(&empty);
-    f(CONFIG_FILE.to_string(), jsonfile::to_pretty(config)?);
+    f(CONFIG_FILE.to_string(), json::file::to_pretty(config)?);
     let mut seen = std::collections::HashSet::new();
     for (name, action) in crate::document::actions(doc) {
         let rel = format!("{ACTIONS_DIR}/{}.json", slug(name));
@@ -227,7 +227,7 @@ fn each_doc_file(doc: &Value, mut f: impl FnMut(String, Vec<u8>)) -> Result<(), 
                 "two action names share the file {rel}"
             )));
         }
-        f(rel, jsonfile::to_pretty(action)?);
+        f(rel, json::file::to_pretty(action)?);
     }
     Ok(())
 }
@@ -312,7 +312,7 @@ pub fn origin(dir: &Path) -> Result<Origin, Error> {
 fn read_meta(dir: &Path) -> Result<Origin, Error> {
     let meta_path = dir.join(META_FILE);
     let bytes = read_file(&meta_path, dir, MAX_META)?;
-    let meta: Value = jsonfile::parse(&bytes, &meta_path)?;
+    let meta: Value = json::file::parse(&bytes, &meta_path)?;
     match meta.get("format").and_then(Value::as_str) {
         Some(FORMAT) => {}
         _ => {
@@ -409,13 +409,13 @@ pub struct Pair {
 
 /// Two snapshot directories read for a comparison: what both hold byte
 /// for byte (an action file, a config member) is checked as `read` checks
-/// it but left out of both documents (`jsonpair`). Only the differences
+/// it but left out of both documents (`json::pair`). Only the differences
 /// between the two documents are then whole: a diff of them is the diff
 /// of the full ones, but nothing else is.
 pub fn read_pair(a: &Path, b: &Path, fingerprint_b: bool) -> Result<Pair, Error> {
     let origins = [read_meta(a)?, read_meta(b)?];
     // The configs on a thread of their own, the action files on this one.
-    let (configs, actions) = crate::jsonpair::at_once(
+    let (configs, actions) = crate::parallel::at_once(
         || config_pair(a, b, fingerprint_b),
         || action_pair(a, b, fingerprint_b),
     );
@@ -453,13 +453,13 @@ fn config_pair(
     digest_b: bool,
 ) -> Result<(Config, Config, Reductions, FileDigest), Error> {
     let (pa, pb) = (a.join(CONFIG_FILE), b.join(CONFIG_FILE));
-    let (ta, tb) = crate::jsonpair::at_once(
+    let (ta, tb) = crate::parallel::at_once(
         || read_file(&pa, a, MAX_CONFIG),
         || read_file(&pb, b, MAX_CONFIG),
     );
     let (ta, tb) = (ta?, tb?);
     let pruned = match (as_text(&ta), as_text(&tb)) {
-        (Some(x), Some(y)) => crate::jsonpair::objects(x, y),
+        (Some(x), Some(y)) => crate::json::pair::objects(x, y),
         _ => None,
     };
     let digest = if digest_b { file_digest(&tb) } else { [0; 32] };
@@ -483,7 +483,7 @@ fn action_pair(a: &Path, b: &Path, digest_b: bool) -> Result<Actions, Error> {
         fa.partition_point(|f| Some(&f.name) < cut),
         fb.partition_point(|f| Some(&f.name) < cut),
     );
-    let (first, second) = crate::jsonpair::at_once(
+    let (first, second) = crate::parallel::at_once(
         || action_run(a, b, &fa[..ia], &fb[..ib], digest_b),
         || action_run(a, b, &fa[ia..], &fb[ib..], digest_b),
     );
@@ -520,7 +520,7 @@ fn action_run(
     let (mut i, mut j) = (0, 0);
     while i < fa.len() || j < fb.len() {
         let order =
-            crate::jsonpair::merge_order(fa.get(i).map(|f| &f.name), fb.get(j).map(|f| &f.name));
+            crate::parallel::merge_order(fa.get(i).map(|f| &f.name), fb.get(j).map(|f| &f.name));
         let (pa, pb) = match order {
             std::cmp::Ordering::Less => (fa.get(i), None),
             std::cmp::Ordering::Greater => (None, fb.get(j)),
@@ -574,7 +574,7 @@ fn alike_action(a: &[u8], b: &[u8]) -> Option<String> {
     if text.contains("\\u") {
         return None;
     }
-    let (name, detail_ok) = crate::jsonpair::check_action(text)?;
+    let (name, detail_ok) = crate::json::strict::check_action(text)?;
     (!name.is_empty() && detail_ok).then_some(name)
 }
 
@@ -629,7 +629,7 @@ fn check_file_name(name: &str, file: &ActionFile) -> Result<(), Error> {
 
 /// A snapshot's `config.json`.
 pub fn parse_config(bytes: &[u8], path: &Path) -> Result<Map<String, Value>, Error> {
-    match jsonfile::parse::<crate::jsonvalue::FastValue>(bytes, path)?.0 {
+    match json::file::parse_value(bytes, path)? {
         Value::Object(m) => Ok(m),
         _ => Err(Error::input(path.display(), "at /: expected an object")),
     }
@@ -637,7 +637,7 @@ pub fn parse_config(bytes: &[u8], path: &Path) -> Result<Map<String, Value>, Err
 
 /// One `actions/*.json` file: its name and content.
 pub fn parse_action(bytes: &[u8], path: &Path) -> Result<(String, Map<String, Value>), Error> {
-    let action = match jsonfile::parse::<crate::jsonvalue::FastValue>(bytes, path)?.0 {
+    let action = match json::file::parse_value(bytes, path)? {
         Value::Object(m) => m,
         _ => return Err(Error::input(path.display(), "at /: expected an object")),
     };

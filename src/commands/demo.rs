@@ -42,9 +42,9 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
     let dir = tempfile::tempdir()
         .map_err(|e| Error::Internal(format!("cannot make a scratch directory: {e}")))?;
     let source_state: SimState =
-        crate::jsonfile::parse_named(DEMO_SOURCE.as_bytes(), "built-in demo source")?;
+        crate::json::file::parse_named(DEMO_SOURCE.as_bytes(), "built-in demo source")?;
     let source_file = dir.path().join("source.json");
-    let bytes = crate::jsonfile::to_pretty(&source_state)?;
+    let bytes = crate::json::file::to_pretty(&source_state)?;
     std::fs::write(&source_file, bytes).map_err(|e| Error::io(&source_file, e))?;
     let source_sim = sim::start(SimOptions::new(&source_file)).await?;
     let target_sim = sim::start(SimOptions::new(dir.path().join("target.json"))).await?;

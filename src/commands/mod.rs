@@ -244,7 +244,7 @@ fn exiting_with<T>(big: T) {
 
 /// Pretty JSON text, as every JSON output has it.
 fn pretty(v: &impl serde::Serialize) -> Result<String, Error> {
-    Ok(String::from_utf8_lossy(&crate::jsonfile::to_pretty(v)?).into_owned())
+    Ok(String::from_utf8_lossy(&crate::json::file::to_pretty(v)?).into_owned())
 }
 
 /// "1 write", "2 writes".

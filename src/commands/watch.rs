@@ -38,7 +38,7 @@ impl WatchState {
             return Ok(WatchState::default());
         };
         match std::fs::read(path) {
-            Ok(bytes) => crate::jsonfile::parse(&bytes, path),
+            Ok(bytes) => crate::json::file::parse(&bytes, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(WatchState::default()),
             Err(e) => Err(Error::io(path, e)),
         }
@@ -48,7 +48,7 @@ impl WatchState {
         let Some(path) = path else { return Ok(()) };
         crate::fsutil::check_replaceable(path)
             .map_err(|why| Error::Usage(format!("--state-file {}: {why}", path.display())))?;
-        let bytes = crate::jsonfile::to_pretty(self)?;
+        let bytes = crate::json::file::to_pretty(self)?;
         crate::fsutil::write_atomic(path, &bytes).map_err(|e| Error::io(path, e))
     }
 }

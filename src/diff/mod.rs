@@ -163,7 +163,7 @@ pub fn diff(target: &Value, source: &Value) -> Vec<Op> {
 /// Where two documents hold an id-keyed array whose items alike on both
 /// sides are reduced to their ids (a string in place of each), with the
 /// alignment of the two arrays' ids (target to source) that said they
-/// are alike: `jsonpair::objects` on a snapshot pair read side by side.
+/// are alike: `json::pair::objects` on a snapshot pair read side by side.
 /// The diff uses that alignment, so a reduced item is only ever paired
 /// with its reduced twin (nothing to emit) and never carried by an op;
 /// the plan's guard of an insert next to one tests the id it holds.

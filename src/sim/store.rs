@@ -50,7 +50,7 @@ pub fn read(path: &Path) -> Result<Option<SimState>, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(Error::io(path, e)),
     };
-    let mut state: SimState = crate::jsonfile::parse(&bytes, path)?;
+    let mut state: SimState = crate::json::file::parse(&bytes, path)?;
     state.validate().map_err(|why| Error::Input {
         file: path.display().to_string(),
         message: why,

@@ -9,13 +9,7 @@ use std::path::{Path, PathBuf};
 /// What the simulator may import: the API's vocabulary and utilities
 /// that know nothing of the pipeline.
 const SIM_MAY_USE: &[&str] = &[
-    "model",
-    "error",
-    "fsutil",
-    "jsonfile",
-    "jsonvalue",
-    "pointer",
-    "signals",
+    "model", "error", "fsutil", "json", "parallel", "pointer", "signals",
 ];
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {

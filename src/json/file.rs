@@ -1,6 +1,7 @@
 //! Reading JSON files given by users: errors name the file and the JSON
 //! path; a UTF-8 byte-order mark is accepted; nesting depth is bounded by
-//! serde_json's recursion limit.
+//! serde_json's recursion limit; a key given twice in one object is an
+//! error in every file, whatever it is read into (`keys`).
 
 use std::path::Path;
 
@@ -15,8 +16,36 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8], file: &Path) -> Result<T, Error>
 
 /// Like `parse`, for content that came from somewhere other than a file.
 pub fn parse_named<T: DeserializeOwned>(bytes: &[u8], name: &str) -> Result<T, Error> {
+    let text = text(bytes, name)?;
+    // A map or a struct would silently keep one of a key's two values.
+    if super::strict::check(text).is_none() {
+        return explain::<super::value::FastValue>(text, name).and_then(|_| {
+            // The strict check and the full read follow one rule: not reached.
+            Err(Error::input(name, "not valid JSON"))
+        });
+    }
+    // Fast path; the path-tracking parse runs only to explain an error.
+    match serde_json::from_str(text) {
+        Ok(value) => Ok(value),
+        Err(_) => explain(text, name),
+    }
+}
+
+/// A document read in full (`value::FastValue`, which checks its keys as
+/// it reads them), with errors as `parse` words them.
+pub fn parse_value(bytes: &[u8], file: &Path) -> Result<serde_json::Value, Error> {
+    let name = file.display().to_string();
+    let text = text(bytes, &name)?;
+    match serde_json::from_str::<super::value::FastValue>(text) {
+        Ok(value) => Ok(value.0),
+        Err(_) => explain::<super::value::FastValue>(text, &name).map(|v| v.0),
+    }
+}
+
+/// The text of a file: UTF-8, a byte-order mark dropped.
+fn text<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str, Error> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
+    std::str::from_utf8(bytes).map_err(|e| {
         Error::input(
             name,
             format!(
@@ -24,11 +53,12 @@ pub fn parse_named<T: DeserializeOwned>(bytes: &[u8], name: &str) -> Result<T, E
                 e.valid_up_to()
             ),
         )
-    })?;
-    // Fast path; the path-tracking parse below runs only to explain an error.
-    if let Ok(value) = serde_json::from_str(text) {
-        return Ok(value);
-    }
+    })
+}
+
+/// Reads `text` again, tracking where it is, to word what is wrong with
+/// it: the line and column of a syntax error, else the JSON pointer.
+fn explain<T: DeserializeOwned>(text: &str, name: &str) -> Result<T, Error> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = pointer_of(e.path());
@@ -127,6 +157,25 @@ mod tests {
         assert!(
             msg.starts_with("x.json: line ") && msg.contains("column"),
             "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_key_twice_is_refused_in_any_file_with_its_pointer() {
+        let text = br#"{"guids": {"a": "1", "c": "2", "b": "3", "a": "4"}}"#;
+        let err = parse::<std::collections::BTreeMap<String, Value>>(text, Path::new("m.json"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "m.json: at /guids: the key \"a\" appears twice in one object"
+        );
+        let err = parse_value(br#"{"s": {"k": 1, "k": 2}}"#, Path::new("c.json"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "c.json: at /s: the key \"k\" appears twice in one object"
         );
     }
 

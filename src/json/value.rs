@@ -1,8 +1,7 @@
-//! A faster `serde_json::Value` deserializer for our own files: objects
-//! are built from all their entries at once (a bulk build, linear for the
-//! sorted keys we write) instead of one B-tree insertion per key. A key
-//! given twice in one object is an error: a hand-edited file that says two
-//! things must not silently mean one of them.
+//! The full read: a faster `serde_json::Value` deserializer for our own
+//! files. Objects are built from all their entries at once (a bulk build,
+//! linear for the sorted keys we write) instead of one B-tree insertion
+//! per key; a key given twice is refused by the one rule of `keys`.
 
 use std::fmt;
 
@@ -10,6 +9,12 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 pub struct FastValue(pub Value);
+
+/// `text` read in full; `None` where the full read refuses it (the caller
+/// then reads it again through `file`, which words the error).
+pub fn read(text: &str) -> Option<Value> {
+    serde_json::from_str::<FastValue>(text).ok().map(|v| v.0)
+}
 
 impl<'de> Deserialize<'de> for FastValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -61,17 +66,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some((k, FastValue(v))) = map.next_entry::<String, FastValue>()? {
             entries.push((k, v));
         }
-        let sorted = entries.windows(2).all(|w| w[0].0 < w[1].0);
-        if !sorted {
-            let mut keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
-            keys.sort_unstable();
-            if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
-                return Err(serde::de::Error::custom(format!(
-                    "the key {:?} appears twice in one object",
-                    w[0]
-                )));
-            }
-        }
+        super::keys::distinct(&entries, |(k, _)| k).map_err(serde::de::Error::custom)?;
         Ok(Value::Object(
             entries.into_iter().collect::<Map<String, Value>>(),
         ))
@@ -96,6 +91,9 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("\"x\" appears twice"), "{err}");
+        // However far apart, after keys out of order.
+        let far = r#"{"a": 1, "c": 2, "b": 3, "a": 4}"#;
+        assert!(serde_json::from_str::<FastValue>(far).is_err());
         assert!(serde_json::from_str::<FastValue>("[1e400]").is_err());
         assert!(serde_json::from_str::<FastValue>(&"[".repeat(10_000)).is_err());
     }
