@@ -501,6 +501,12 @@ pub struct SimArgs {
     /// The cluster has no Orgs feature: GET and PUT session/orgs answer 404, v2 orgs/search 403 (the state must have no orgs)
     #[arg(long)]
     pub no_orgs: bool,
+    /// The current Org is the user's, not the session's: a switch in one session moves all of the user's sessions
+    #[arg(long)]
+    pub org_per_user: bool,
+    /// PUT session/orgs answers with a new session cookie in the new Org; the old cookie stays in the old Org
+    #[arg(long)]
+    pub switch_new_session: bool,
     /// REST APIs served over the same state: v1 (/callosum/v1/tspublic/v1/), v2 (/api/rest/2.0/) or both; the other's paths answer 404
     #[arg(long, value_name = "API", default_value = "both", value_parser = ["v1", "v2", "both"])]
     pub api: String,

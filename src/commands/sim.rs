@@ -26,6 +26,8 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
             list_omits_associations: args.list_omits_associations,
             put_replaces: args.put_replaces,
             no_orgs: args.no_orgs,
+            org_per_user: args.org_per_user,
+            switch_new_session: args.switch_new_session,
         },
         api: args
             .api

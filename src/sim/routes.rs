@@ -257,10 +257,11 @@ pub(super) fn caller(sim: &Sim, headers: &HeaderMap) -> Option<Caller> {
         sessions.remove(&id);
         return None;
     }
-    Some(Caller {
-        key: id,
-        org: info.org,
-    })
+    let org = match sim.opts.behaviour.org_per_user {
+        true => last_org(sim),
+        false => info.org,
+    };
+    Some(Caller { key: id, org })
 }
 
 pub(super) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
@@ -297,6 +298,11 @@ pub(super) fn last_org(sim: &Sim) -> i64 {
 pub(super) fn open_session(sim: &Sim, org: i64) -> Response {
     sim.logins_seen
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    session_in(sim, org)
+}
+
+/// 204 with the cookies of a new session in `org`.
+fn session_in(sim: &Sim, org: i64) -> Response {
     let id = super::state::new_guid().replace('-', "");
     if let Ok(mut sessions) = sim.sessions.lock() {
         sessions.insert(
@@ -409,6 +415,10 @@ async fn switch_org(
                 "Invalid parameter: there is no Org {org}"
             )));
         }
+        if sim.opts.behaviour.switch_new_session && !caller.key.starts_with(TOKEN_KEY) {
+            // A new session in the new Org; the old one stays where it was.
+            return Ok(session_in(&sim, org));
+        }
         if let Ok(mut sessions) = sim.sessions.lock() {
             if let Some(s) = sessions.get_mut(&caller.key) {
                 s.org = org;
@@ -417,13 +427,10 @@ async fn switch_org(
         if let Ok(mut last) = sim.last_org.lock() {
             *last = org;
         }
-        Ok(())
+        Ok(StatusCode::NO_CONTENT.into_response())
     }
     .await;
-    match result {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => e.into_response(),
-    }
+    result.unwrap_or_else(|e| e.into_response())
 }
 
 async fn configinfo(State(sim): State<Arc<Sim>>, Extension(caller): Extension<Caller>) -> Response {

@@ -97,6 +97,13 @@ pub struct Behaviour {
     pub put_replaces: bool,
     /// The cluster has no Orgs feature: `session/orgs` answers 404.
     pub no_orgs: bool,
+    /// The current Org is the user's, not the session's: an Org switch in
+    /// one session moves every session of the user (documented for
+    /// logins that name no Org). Tokens minted for an Org keep theirs.
+    pub org_per_user: bool,
+    /// `PUT session/orgs` establishes a new session: it answers with a new
+    /// `JSESSIONID` in the new Org, and the old cookie stays in the old Org.
+    pub switch_new_session: bool,
 }
 
 /// The built-in example cluster (values our own, shapes from the API page).
