@@ -9,6 +9,7 @@ mod hostile;
 mod inputs;
 mod layout;
 mod oracle;
+mod org_races;
 mod orgs;
 mod pair_oracle;
 mod props;

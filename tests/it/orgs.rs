@@ -12,13 +12,13 @@ use tsmigrate::sim::{Behaviour, Faults};
 use crate::report::conforms;
 use crate::support::*;
 
-const MARKETING: i64 = 1;
-const SALES: i64 = 2;
+pub const MARKETING: i64 = 1;
+pub const SALES: i64 = 2;
 
 /// The example cluster with two more Orgs: Marketing (its own action
 /// "Mkt launch") and Sales (its own "Sales call"), each with the example's
 /// objects so that associations resolve.
-fn three_orgs() -> Value {
+pub fn three_orgs() -> Value {
     let mut s = example();
     let objects = s["objects"].clone();
     let mut mkt = s["actions"][1].clone();
@@ -43,7 +43,7 @@ fn changed_source() -> Value {
 }
 
 /// The actions of one Org as stored, by name, without GUIDs.
-fn actions_of(state: &Value, org: i64) -> Value {
+pub fn actions_of(state: &Value, org: i64) -> Value {
     let list = if org == 0 {
         state["actions"].clone()
     } else {
@@ -129,7 +129,7 @@ fn show(dir: &Path, args: &[&str]) -> Value {
 
 /// Puts the user's last-used Org (where a login lands) at `org`, as a
 /// person switching Orgs in the UI would.
-fn last_used(sim: &TestSim, org: i64) {
+pub fn last_used(sim: &TestSim, org: i64) {
     let c = http();
     login(&c, sim);
     let r = c

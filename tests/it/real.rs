@@ -57,6 +57,9 @@ fn all_switches() -> (Faults, Behaviour) {
             list_omits_associations: true,
             put_replaces: true,
             no_orgs: true,
+            // No Orgs: these two have nothing to move.
+            org_per_user: true,
+            switch_new_session: true,
         },
     )
 }
