@@ -8,6 +8,7 @@ mod environments;
 mod hostile;
 mod inputs;
 mod layout;
+mod masking;
 mod orgs;
 mod props;
 mod proxy;
