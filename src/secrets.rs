@@ -113,7 +113,7 @@ fn inside_secret<S: AsRef<str>>(segs: &[S]) -> bool {
 
 /// `is_secret` for a walk from the top of a document, which stops at the
 /// first secret and so never needs to look above the current key.
-fn is_secret_below_checked<S: AsRef<str>>(segs: &[S], value: &Value) -> bool {
+fn is_secret_in_walk<S: AsRef<str>>(segs: &[S], value: &Value) -> bool {
     !nothing_to_hide(value) && secret_here(segs, value)
 }
 
@@ -147,7 +147,7 @@ fn visit_below<'a>(
         Value::Object(m) => {
             for (k, v) in m {
                 base.push(std::borrow::Cow::Borrowed(k.as_str()));
-                if is_secret_below_checked(base, v) {
+                if is_secret_in_walk(base, v) {
                     f(base, v);
                 } else {
                     visit_below(base, v, f);
@@ -160,7 +160,7 @@ fn visit_below<'a>(
                 // A scalar item's key is its index, which names no secret.
                 if v.is_object() || v.is_array() {
                     base.push(std::borrow::Cow::Owned(i.to_string()));
-                    if is_secret_below_checked(base, v) {
+                    if is_secret_in_walk(base, v) {
                         f(base, v);
                     } else {
                         visit_below(base, v, f);
@@ -221,7 +221,7 @@ fn redact_in_place(base: &mut Vec<String>, value: &mut Value) {
 
 fn redact_below(base: &mut Vec<String>, value: &mut Value) {
     let one = |base: &mut Vec<String>, v: &mut Value| {
-        if is_secret_below_checked(base, v) {
+        if is_secret_in_walk(base, v) {
             *v = Value::String(placeholder(&pointer::join(base)));
         } else {
             redact_below(base, v);
