@@ -1,7 +1,8 @@
 //! The one output layer: results on stdout, messages on stderr, colour and
 //! `NO_COLOR` for both (log lines too), quiet and verbose, the progress
 //! draw target, and a closed stdout turned into `Error::ClosedPipe` once.
-//! Every line passes the secret mask on its way out.
+//! Data (JSON documents, patches, plans) goes out exactly as given, masked
+//! by path by whoever built it; text and messages pass the value mask.
 
 use std::io::{IsTerminal, Write};
 
@@ -68,20 +69,42 @@ impl Printer {
         self.err_terminal && !self.quiet
     }
 
-    /// Writes `text` to stdout as is.
-    pub fn out(&self, text: &str) -> Result<(), Error> {
-        let text = secrets::mask_known(text);
+    /// A JSON document on stdout, pretty, byte for byte as the same value
+    /// written to a file (`json::file::to_pretty`). Nothing is masked here:
+    /// the value must be masked by path already (`secrets::redact`,
+    /// placeholders), because masking values inside data would rewrite
+    /// any field that merely contains a secret, and an apply of that
+    /// output would store the `***`.
+    pub fn json(&self, value: &impl serde::Serialize) -> Result<(), Error> {
+        self.stdout(&crate::json::file::to_pretty(value)?)
+    }
+
+    /// A JSON document on one line of stdout (a stream of records, such
+    /// as `watch --format json`); masked by path, as for `json`.
+    pub fn json_line(&self, value: &serde_json::Value) -> Result<(), Error> {
+        self.stdout(format!("{value}\n").as_bytes())
+    }
+
+    /// Text for people on stdout (a text diff, a summary, a report), with
+    /// every known secret value masked: nothing parses it back, so a `***`
+    /// there corrupts nothing, and it may go where secrets must not (a
+    /// pull-request comment).
+    pub fn text(&self, text: &str) -> Result<(), Error> {
+        self.stdout(secrets::mask_known(text).as_bytes())
+    }
+
+    /// One line of text for people on stdout, masked as `text`.
+    pub fn text_line(&self, text: &str) -> Result<(), Error> {
+        self.text(&format!("{text}\n"))
+    }
+
+    fn stdout(&self, bytes: &[u8]) -> Result<(), Error> {
         let mut out = std::io::stdout().lock();
-        match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        match out.write_all(bytes).and_then(|_| out.flush()) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Error::ClosedPipe),
             Err(e) => Err(Error::io(std::path::Path::new("<stdout>"), e)),
         }
-    }
-
-    /// Writes one line to stdout.
-    pub fn line(&self, text: &str) -> Result<(), Error> {
-        self.out(&format!("{text}\n"))
     }
 
     /// A message on stderr, unless quiet.

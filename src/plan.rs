@@ -510,6 +510,30 @@ mod tests {
     }
 
     #[test]
+    fn secrets_of_any_type_are_placeholders_and_a_real_one_is_refused() {
+        let target = json!({"config": {"sso": {"privateKey": ["k-old"], "pinSecret": 1111,
+            "clientSecret": {"value": "old"}}}});
+        let source = json!({"config": {"sso": {"privateKey": ["k-new"], "pinSecret": 2222,
+            "clientSecret": {"value": "new"}}}});
+        let plan = plan_of(target, source);
+        let text = serde_json::to_string(&plan).unwrap();
+        for value in ["k-old", "k-new", "1111", "2222", "\"old\"", "\"new\""] {
+            assert!(!text.contains(value), "{value}: {text}");
+        }
+        check_integrity(&plan).unwrap();
+        // Edited in: a real value at a secret key, or inside a secret.
+        for op in [
+            json!({"op": "replace", "path": "/config/sso/pinSecret", "value": 3333}),
+            json!({"op": "replace", "path": "/config/sso/clientSecret/value", "value": "x"}),
+            json!({"op": "add", "path": "/config/sso/privateKey/0", "value": "k"}),
+        ] {
+            assert!(contains_secret_value(&op), "{op}");
+        }
+        let placeholder = json!({"op": "replace", "path": "/config/sso/pinSecret", "value": "${secret:/config/sso/pinSecret}"});
+        assert!(!contains_secret_value(&placeholder));
+    }
+
+    #[test]
     fn a_plan_applies_only_to_its_target() {
         let plan = plan_of(json!({"config": {"a": 1}}), json!({"config": {"a": 2}}))
             .bound_to("https://prod.example.invalid/", None);

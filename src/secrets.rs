@@ -46,27 +46,86 @@ pub fn key_names_secret(key: &str) -> bool {
     k.len() >= 5 && k[k.len() - 5..].eq_ignore_ascii_case(b"token")
 }
 
-/// Whether the value at `segs` (canonical document) is a secret. An empty
-/// string is not: there is nothing to hide, and nothing to ask for.
+/// Whether the value at `segs` (canonical document) is a secret: any
+/// value (string, number, array, object) at a secret path or inside one.
+/// Nothing to hide is not a secret, and nothing to ask for: an empty
+/// string, array or object, `null`, and a boolean (a switch such as
+/// `passwordLoginEnabled` carries no credential).
 pub fn is_secret<S: AsRef<str>>(segs: &[S], value: &Value) -> bool {
-    if value.as_str() == Some("") {
-        return false;
+    !nothing_to_hide(value) && (secret_here(segs, value) || inside_secret(segs))
+}
+
+fn nothing_to_hide(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(_) => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        Value::Number(_) => false,
     }
+}
+
+/// What the key at the end of a path says of its value.
+enum Slot {
+    Secret,
+    /// `additionalUrlHeaders` left as a string (not a JSON object): masked whole.
+    SecretIfString,
+    Plain,
+}
+
+fn slot<S: AsRef<str>>(segs: &[S]) -> Slot {
     let at = |i: usize| segs.get(i).map(|s| s.as_ref());
-    if at(0) == Some("actions") && at(2) == Some("detail") {
-        match (segs.len(), at(3)) {
-            (4, Some("authToken" | "apiValue")) => return true,
-            // Left as a string when it is not a JSON object: masked whole.
-            (4, Some("additionalUrlHeaders")) => return value.is_string(),
-            (6, Some("additionalUrlHeaders")) if at(5) == Some("value") => return true,
+    if at(0) == Some("actions") {
+        match (segs.len(), at(2), at(3)) {
+            // The action's name is its owner's word, not a field.
+            (0..=2, _, _) => return Slot::Plain,
+            (4, Some("detail"), Some("authToken" | "apiValue")) => return Slot::Secret,
+            (4, Some("detail"), Some("additionalUrlHeaders")) => return Slot::SecretIfString,
+            (6, Some("detail"), Some("additionalUrlHeaders")) if at(5) == Some("value") => {
+                return Slot::Secret
+            }
+            // A header's id (`Bearer_Token`) and an association's kind
+            // and GUID are names, not fields.
+            (5, Some("detail"), Some("additionalUrlHeaders"))
+            | (4 | 5, Some("actionAssociationMap"), _) => return Slot::Plain,
             _ => {}
         }
     }
-    value.is_string() && segs.last().is_some_and(|k| key_names_secret(k.as_ref()))
+    match segs.last() {
+        Some(k) if key_names_secret(k.as_ref()) => Slot::Secret,
+        _ => Slot::Plain,
+    }
 }
 
-/// Calls `f` with the segments of every secret leaf under `base`. Keys are
-/// borrowed: only array indices are allocated on the way down.
+fn secret_here<S: AsRef<str>>(segs: &[S], value: &Value) -> bool {
+    match slot(segs) {
+        Slot::Secret => true,
+        Slot::SecretIfString => value.is_string(),
+        Slot::Plain => false,
+    }
+}
+
+/// Whether `segs` points inside the value of a secret path: that value
+/// holds something (it has an inside), so it is a secret, masked whole.
+fn inside_secret<S: AsRef<str>>(segs: &[S]) -> bool {
+    (1..segs.len()).any(|n| matches!(slot(&segs[..n]), Slot::Secret))
+}
+
+/// `is_secret` for a walk from the top of a document, which stops at the
+/// first secret and so never needs to look above the current key.
+fn is_secret_in_walk<S: AsRef<str>>(segs: &[S], value: &Value) -> bool {
+    !nothing_to_hide(value) && secret_here(segs, value)
+}
+
+/// Whether a key can make its value a secret, whatever lies above it: a
+/// cheap test before building a path for `is_secret`.
+pub fn key_may_name_secret(key: &str) -> bool {
+    matches!(key, "apiValue" | "value" | "additionalUrlHeaders") || key_names_secret(key)
+}
+
+/// Calls `f` with the segments of every secret under `base` (a secret is
+/// whole: nothing inside it is visited). Keys are borrowed: only array
+/// indices are allocated on the way down.
 pub fn visit<'a>(
     base: &mut Vec<std::borrow::Cow<'a, str>>,
     value: &'a Value,
@@ -76,11 +135,23 @@ pub fn visit<'a>(
         f(base, value);
         return;
     }
+    visit_below(base, value, f);
+}
+
+fn visit_below<'a>(
+    base: &mut Vec<std::borrow::Cow<'a, str>>,
+    value: &'a Value,
+    f: &mut impl FnMut(&[std::borrow::Cow<'a, str>], &Value),
+) {
     match value {
         Value::Object(m) => {
             for (k, v) in m {
                 base.push(std::borrow::Cow::Borrowed(k.as_str()));
-                visit(base, v, f);
+                if is_secret_in_walk(base, v) {
+                    f(base, v);
+                } else {
+                    visit_below(base, v, f);
+                }
                 base.pop();
             }
         }
@@ -89,7 +160,11 @@ pub fn visit<'a>(
                 // A scalar item's key is its index, which names no secret.
                 if v.is_object() || v.is_array() {
                     base.push(std::borrow::Cow::Owned(i.to_string()));
-                    visit(base, v, f);
+                    if is_secret_in_walk(base, v) {
+                        f(base, v);
+                    } else {
+                        visit_below(base, v, f);
+                    }
                     base.pop();
                 }
             }
@@ -141,18 +216,29 @@ fn redact_in_place(base: &mut Vec<String>, value: &mut Value) {
         *value = Value::String(placeholder(&pointer::join(base)));
         return;
     }
+    redact_below(base, value);
+}
+
+fn redact_below(base: &mut Vec<String>, value: &mut Value) {
+    let one = |base: &mut Vec<String>, v: &mut Value| {
+        if is_secret_in_walk(base, v) {
+            *v = Value::String(placeholder(&pointer::join(base)));
+        } else {
+            redact_below(base, v);
+        }
+    };
     match value {
         Value::Object(m) => {
             for (k, v) in m.iter_mut() {
                 base.push(k.clone());
-                redact_in_place(base, v);
+                one(base, v);
                 base.pop();
             }
         }
         Value::Array(a) => {
             for (i, v) in a.iter_mut().enumerate() {
                 base.push(i.to_string());
-                redact_in_place(base, v);
+                one(base, v);
                 base.pop();
             }
         }
@@ -162,9 +248,11 @@ fn redact_in_place(base: &mut Vec<String>, value: &mut Value) {
 
 /// Values for placeholders: `--secrets FILE` first, then the variables
 /// `TSMIGRATE_SECRET_<POINTER>` (see `env_name`), read once at start-up.
+/// The file maps a pointer to any JSON value (a key list, an object);
+/// a variable always gives a string.
 #[derive(Debug, Clone, Default)]
 pub struct SecretValues {
-    file: BTreeMap<String, String>,
+    file: BTreeMap<String, Value>,
     /// Name of the file, for messages.
     file_name: Option<String>,
     env: BTreeMap<String, String>,
@@ -182,7 +270,7 @@ impl SecretValues {
         };
         if let Some(path) = file {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            let map: BTreeMap<String, String> = crate::json::file::parse(&bytes, path)?;
+            let map: BTreeMap<String, Value> = crate::json::file::parse(&bytes, path)?;
             for key in map.keys() {
                 if pointer::split(key).is_none() {
                     return Err(Error::input(
@@ -197,7 +285,10 @@ impl SecretValues {
             values.file = map;
             values.file_name = Some(path.display().to_string());
         }
-        for v in values.file.values().chain(values.env.values()) {
+        for v in values.file.values() {
+            remember_value(v);
+        }
+        for v in values.env.values() {
             remember(v);
         }
         Ok(values)
@@ -220,11 +311,14 @@ impl SecretValues {
         name
     }
 
-    pub fn get(&self, pointer: &str) -> Option<String> {
-        self.file
-            .get(pointer)
-            .or_else(|| self.env.get(&Self::env_name(pointer)))
-            .cloned()
+    pub fn get(&self, pointer: &str) -> Option<Value> {
+        match self.file.get(pointer) {
+            Some(v) => Some(v.clone()),
+            None => self
+                .env
+                .get(&Self::env_name(pointer))
+                .map(|s| Value::String(s.clone())),
+        }
     }
 
     /// Entries of the secrets file, for the "matched nothing" report.
@@ -355,7 +449,7 @@ pub fn reconcile_at(
     let mut unresolved = Vec::new();
     for (segs, ptr) in placeholders {
         let replacement = match values.get(&ptr) {
-            Some(v) => Value::String(v),
+            Some(v) => v,
             None => {
                 unresolved.push(ptr);
                 match pointer::get(target, segs) {
@@ -436,13 +530,19 @@ pub fn remember(value: &str) {
 
 /// Remembers every secret value of a document.
 pub fn remember_all(doc: &Value) {
-    visit(&mut Vec::new(), doc, &mut |_, v| {
-        if let Some(s) = v.as_str() {
-            if placeholder_pointer(s).is_none() {
-                remember(s);
-            }
-        }
-    });
+    visit(&mut Vec::new(), doc, &mut |_, v| remember_value(v));
+}
+
+/// Remembers a secret that may be any JSON value: its strings (but
+/// placeholders) and numbers, wherever they sit inside it.
+pub fn remember_value(value: &Value) {
+    match value {
+        Value::String(s) if placeholder_pointer(s).is_none() => remember(s),
+        Value::Number(n) => remember(&n.to_string()),
+        Value::Array(a) => a.iter().for_each(remember_value),
+        Value::Object(m) => m.values().for_each(remember_value),
+        _ => {}
+    }
 }
 
 /// `text` with every remembered secret value replaced by `***`.
@@ -557,6 +657,87 @@ mod tests {
         let r = redact(&doc);
         assert_eq!(r["actions"]["a"]["detail"]["authToken"], json!(""));
         assert_eq!(secrets_of(&doc).len(), 1);
+    }
+
+    #[test]
+    fn any_value_at_a_secret_key_is_masked_whole_and_nothing_to_hide_is_not() {
+        let doc = json!({
+            "config": {"sso": {"privateKey": ["-----BEGIN-----", "abc"], "pinSecret": 48151623,
+                "clientSecret": {"value": "cs-inner-value", "rotated": "2024"},
+                "passwordLoginEnabled": true, "emptySecret": [], "noSecret": {}, "nullToken": null}},
+            "actions": {"Send token": {"name": "Send token", "detail": {
+                "additionalUrlHeaders": {"Bearer_Token": {"id": "Bearer_Token", "key": "Authorization", "value": "hdr-val"}}},
+                "actionAssociationMap": {"ANSWER": {"guid-token": {"enabled": "true"}}}}}
+        });
+        let r = redact(&doc);
+        let sso = &r["config"]["sso"];
+        for key in ["privateKey", "pinSecret", "clientSecret"] {
+            assert_eq!(
+                sso[key],
+                json!(placeholder(&format!("/config/sso/{key}"))),
+                "{key}"
+            );
+        }
+        for key in [
+            "passwordLoginEnabled",
+            "emptySecret",
+            "noSecret",
+            "nullToken",
+        ] {
+            assert_eq!(
+                sso[key], doc["config"]["sso"][key],
+                "{key} has nothing to hide"
+            );
+        }
+        // Names chosen by people are not fields: the action, the header's
+        // id and the association's kind and GUID stay; the header's value goes.
+        let action = &r["actions"]["Send token"];
+        assert_eq!(action["name"], json!("Send token"));
+        let header = &action["detail"]["additionalUrlHeaders"]["Bearer_Token"];
+        assert_eq!(header["key"], json!("Authorization"));
+        assert!(placeholder_pointer(header["value"].as_str().unwrap()).is_some());
+        assert_eq!(
+            action["actionAssociationMap"],
+            doc["actions"]["Send token"]["actionAssociationMap"]
+        );
+        assert_eq!(secrets_of(&doc).len(), 4);
+        // Inside a secret is secret too, wherever a walk starts.
+        let inside = ["config", "sso", "clientSecret", "value"];
+        assert!(is_secret(&inside, &json!("cs-inner-value")));
+        let base: Vec<String> = inside.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            redact_at(&base, &json!("cs-inner-value")),
+            json!(placeholder("/config/sso/clientSecret/value"))
+        );
+        assert_eq!(
+            secrets_of_at(&base[..3], &json!({"value": "x"})),
+            [json!({"value": "x"})]
+        );
+    }
+
+    #[test]
+    fn placeholders_resolve_to_any_json_value_of_the_secrets_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secrets.json");
+        std::fs::write(
+            &file,
+            r#"{"/config/sso/privateKey": ["file-key-1", "file-key-2"], "/config/sso/pinSecret": 90817263,
+                "/config/sso/clientSecret": {"value": "file-client-secret", "n": 2}}"#,
+        )
+        .unwrap();
+        let values = SecretValues::new(Some(&file), BTreeMap::new()).unwrap();
+        let real = json!({"config": {"sso": {"privateKey": ["t"], "pinSecret": 1, "clientSecret": {"value": "t"}}}});
+        let mut src = redact(&real);
+        let unresolved = reconcile(&mut src, &real, &values).unwrap();
+        assert!(unresolved.is_empty(), "{unresolved:?}");
+        assert_eq!(
+            src["config"]["sso"],
+            json!({"privateKey": ["file-key-1", "file-key-2"], "pinSecret": 90817263,
+                "clientSecret": {"value": "file-client-secret", "n": 2}})
+        );
+        // Every string and number inside the file's values is kept out of messages.
+        let masked = mask_known("a file-client-secret, file-key-2 and 90817263");
+        assert_eq!(masked, "a ***, *** and ***");
     }
 
     #[test]

@@ -487,5 +487,17 @@ mod tests {
         };
         let text = check(&source, &facts)[0].to_string();
         assert!(!text.contains("hunter2"), "{text}");
+        // Nor a string inside a secret that is an object.
+        let source = json!({"config": {"sso": {"clientSecret": {"value": "hunter3-inside"}}}, "actions": {}});
+        let target = json!({"config": {"sso": {"clientSecret": {"value": "x"}}}, "actions": {}});
+        let overrides =
+            json!({"sso.clientSecret.value": {"dataType": "STRING", "regex": "[a-z]+"}});
+        let facts = TargetFacts {
+            doc: &target,
+            overrides: overrides.as_object(),
+        };
+        let text = check(&source, &facts)[0].to_string();
+        assert!(text.contains("does not match"), "{text}");
+        assert!(!text.contains("hunter3"), "{text}");
     }
 }

@@ -120,6 +120,7 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     };
     let ch = compute(&current, &desired, req.selection, req.prune);
     refuse_unresolved_creates(&ch, &req.unresolved, &target.label)?;
+    refuse_placeholders(&ch, &desired, &target.doc, &target.label)?;
     let merged = |a: &[String], b: &[String]| {
         let mut v: Vec<String> = a.iter().chain(b).cloned().collect();
         v.sort();
@@ -244,6 +245,72 @@ fn refuse_unresolved_creates(
         ));
     }
     Err(Error::input(label, message))
+}
+
+/// A placeholder is never sent: one left in what is to be written (not
+/// at a secret path, inside a secret given whole, or naming another
+/// pointer than its own) stops the apply before anything is written. A
+/// value the target already holds is not a change and is let be.
+fn refuse_placeholders(
+    ch: &Changes,
+    desired: &Value,
+    target: &Value,
+    label: &str,
+) -> Result<(), Error> {
+    let mut found = Vec::new();
+    let mut look = |mut segs: Vec<String>| {
+        if let Some(v) = crate::pointer::get(desired, &segs) {
+            placeholders_in(&mut segs, v, target, &mut found);
+        }
+    };
+    if ch.config.is_some() {
+        look(vec!["config".to_string()]);
+    }
+    for a in &ch.actions {
+        look(vec!["actions".to_string(), a.name.clone()]);
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    let mut message = format!(
+        "{} value(s) to write are secret placeholders, which no cluster may receive; nothing was written. Give each secret at its own pointer in --secrets FILE (JSON: pointer → value):",
+        found.len()
+    );
+    for (at, text) in found {
+        message.push_str(&format!("\n  {at} holds {text}"));
+    }
+    Err(Error::input(label, message))
+}
+
+fn placeholders_in(
+    path: &mut Vec<String>,
+    value: &Value,
+    target: &Value,
+    found: &mut Vec<(String, String)>,
+) {
+    match value {
+        Value::String(s)
+            if crate::secrets::placeholder_pointer(s).is_some()
+                && crate::pointer::get(target, path) != Some(value) =>
+        {
+            found.push((crate::pointer::join(path), s.clone()));
+        }
+        Value::Object(m) => {
+            for (k, v) in m {
+                path.push(k.clone());
+                placeholders_in(path, v, target, found);
+                path.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                path.push(i.to_string());
+                placeholders_in(path, v, target, found);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
 }
 
 struct Run {

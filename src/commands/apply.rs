@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use super::progress::Writes;
-use super::{applied_line, pretty, Context};
+use super::{applied_line, Context};
 use crate::apply::{self, lock, Changes, Report};
 use crate::cli::{ApplyArgs, ReportFormat};
 use crate::config::{ClusterRef, LiveRef, Settings};
@@ -201,11 +201,8 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     watcher.abort();
     progress.finish();
     if args.format == ReportFormat::Json {
-        ctx.printer.out(&pretty(&result_json(
-            &result,
-            &source_label,
-            &target.label,
-        ))?)?;
+        ctx.printer
+            .json(&result_json(&result, &source_label, &target.label))?;
         if let Ok(report) = &result {
             print_notes_of(ctx, report);
         }
@@ -316,7 +313,7 @@ pub fn print_report(
         Report::Unchanged { notes } => {
             ctx.print_notes(notes);
             ctx.printer
-                .line(&format!("No changes: {target} already matches {source}."))
+                .text_line(&format!("No changes: {target} already matches {source}."))
         }
         Report::DryRun {
             requests, notes, ..
@@ -331,7 +328,7 @@ pub fn print_report(
                 text.push_str(r);
                 text.push('\n');
             }
-            ctx.printer.out(&text)
+            ctx.printer.text(&text)
         }
         Report::Applied {
             counts,
@@ -341,7 +338,8 @@ pub fn print_report(
         } => {
             ctx.print_notes(notes);
             ctx.warn_unresolved(&notes.unresolved, &notes.kept_secrets);
-            ctx.printer.line(&applied_line(counts, *writes, *elapsed))
+            ctx.printer
+                .text_line(&applied_line(counts, *writes, *elapsed))
         }
     }
 }

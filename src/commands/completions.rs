@@ -12,7 +12,7 @@ pub fn completions(ctx: &Context, shell: clap_complete::Shell) -> Result<Outcome
     let mut cmd = <Cli as clap::CommandFactory>::command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "tsmigrate", &mut out);
-    ctx.printer.out(&String::from_utf8_lossy(&out))?;
+    ctx.printer.text(&String::from_utf8_lossy(&out))?;
     Ok(Outcome::Success)
 }
 
@@ -96,7 +96,7 @@ pub fn manpage(ctx: &Context) -> Result<Outcome, Error> {
             text.push('\n');
         }
     }
-    ctx.printer.out(&text)?;
+    ctx.printer.text(&text)?;
     Ok(Outcome::Success)
 }
 

@@ -37,8 +37,8 @@ fn live(label: &str, url: String) -> ClusterRef {
 
 pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
-    let out = |text: &str| ctx.printer.line(text);
-    let step = |n: u32, title: &str| ctx.printer.line(&format!("\n== {n}. {title}"));
+    let out = |text: &str| ctx.printer.text_line(text);
+    let step = |n: u32, title: &str| ctx.printer.text_line(&format!("\n== {n}. {title}"));
     let dir = tempfile::tempdir()
         .map_err(|e| Error::Internal(format!("cannot make a scratch directory: {e}")))?;
     let source_state: SimState =
@@ -89,7 +89,7 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
     };
     let c = compare::compare(&settings, source, target, opts.clone())?;
     let palette = render::Palette::new(ctx.printer.color_out());
-    ctx.printer.out(&render::text(&c.ops, &palette))?;
+    ctx.printer.text(&render::text(&c.ops, &palette))?;
     out(&format!(
         "  as an RFC 6902 patch: {}",
         plural(c.ops.len(), "operation", "operations")
@@ -135,7 +135,7 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
         view: c.view,
     })
     .await?;
-    ctx.printer.out("  ")?;
+    ctx.printer.text("  ")?;
     print_report(ctx, &report, &c.target.label, &c.source.label)?;
 
     step(5, "verify: diff again")?;
@@ -145,8 +145,8 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
         fetch::load(&target_ref, &settings, &ctx.conns).await?,
         opts,
     )?;
-    ctx.printer.out("  ")?;
-    ctx.printer.out(&render::text(&again.ops, &palette))?;
+    ctx.printer.text("  ")?;
+    ctx.printer.text(&render::text(&again.ops, &palette))?;
     if !again.ops.is_empty() {
         return Err(Error::Internal(
             "the demo's target does not match after apply".into(),

@@ -6,7 +6,7 @@
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
 
-use super::{exiting_with, pretty, Context};
+use super::{exiting_with, Context};
 use crate::cli::{DiffFormat, OrgFlags};
 use crate::compare::{self, Comparison};
 use crate::diff::render::Summary;
@@ -49,24 +49,24 @@ async fn one(
     let settings = ctx.settings()?;
     let c = compare::diff_refs(&settings, &ctx.conns, (source, target), opts, false).await?;
     ctx.report_comparison(&c);
-    let text = match format {
-        DiffFormat::Text => render::text_with_notes(
-            &c.ops,
-            &c.notes,
-            &render::Palette::new(ctx.printer.color_out()),
-        ),
-        DiffFormat::Patch => pretty(&diff::patch_json(&c.ops))?,
-        DiffFormat::Json => pretty(&render::json_report(
+    // Patch and report mask secrets by path; the other formats are text.
+    match format {
+        DiffFormat::Patch => ctx.printer.json(&diff::patch_json(&c.ops))?,
+        DiffFormat::Json => ctx.printer.json(&render::json_report(
             &c.ops,
             &c.notes,
             &c.source.label,
             &c.target.label,
         ))?,
-        DiffFormat::Summary => render::summary(&c.ops),
-        DiffFormat::Markdown => diff::markdown::render(&review(&c)),
-        DiffFormat::Html => diff::html::render(&review(&c)),
-    };
-    ctx.printer.out(&text)?;
+        DiffFormat::Text => ctx.printer.text(&render::text_with_notes(
+            &c.ops,
+            &c.notes,
+            &render::Palette::new(ctx.printer.color_out()),
+        ))?,
+        DiffFormat::Summary => ctx.printer.text(&render::summary(&c.ops))?,
+        DiffFormat::Markdown => ctx.printer.text(&diff::markdown::render(&review(&c)))?,
+        DiffFormat::Html => ctx.printer.text(&diff::html::render(&review(&c)))?,
+    }
     let outcome = if exit_code && !c.ops.is_empty() {
         Outcome::Differences
     } else {
@@ -170,13 +170,16 @@ async fn fleet(
         }
     }
     let source_label = side_label(&source_side, false);
-    let text = match format {
-        DiffFormat::Json => pretty(&fleet_json(&source_label, &rows))?,
-        DiffFormat::Markdown => fleet_markdown(&source_label, &rows),
-        DiffFormat::Summary => fleet_summary(&source_label, &rows, true),
-        _ => fleet_summary(&source_label, &rows, false),
-    };
-    ctx.printer.out(&text)?;
+    match format {
+        DiffFormat::Json => ctx.printer.json(&fleet_json(&source_label, &rows))?,
+        DiffFormat::Markdown => ctx.printer.text(&fleet_markdown(&source_label, &rows))?,
+        DiffFormat::Summary => ctx
+            .printer
+            .text(&fleet_summary(&source_label, &rows, true))?,
+        _ => ctx
+            .printer
+            .text(&fleet_summary(&source_label, &rows, false))?,
+    }
     let failed = rows.iter().find_map(|r| r.result.as_ref().err());
     let drifting = rows
         .iter()

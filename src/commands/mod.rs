@@ -242,11 +242,6 @@ fn exiting_with<T>(big: T) {
     std::mem::forget(big);
 }
 
-/// Pretty JSON text, as every JSON output has it.
-fn pretty(v: &impl serde::Serialize) -> Result<String, Error> {
-    Ok(String::from_utf8_lossy(&crate::json::file::to_pretty(v)?).into_owned())
-}
-
 /// "1 write", "2 writes".
 fn plural(count: usize, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })

@@ -59,7 +59,8 @@ pub async fn run(
     c.check_expressible()?;
     if out == Path::new("-") {
         // The plan is the output; the diff goes to stderr.
-        ctx.printer.out(&super::pretty(&build(&c)?)?)?;
+        // The same bytes as `--out FILE` (`plan::write`): masked by path.
+        ctx.printer.json(&build(&c)?)?;
         ctx.printer.info(
             render::text_with_notes(
                 &c.ops,
@@ -70,7 +71,7 @@ pub async fn run(
         );
     } else {
         save(&c, out)?;
-        ctx.printer.out(&render::text_with_notes(
+        ctx.printer.text(&render::text_with_notes(
             &c.ops,
             &c.notes,
             &render::Palette::new(ctx.printer.color_out()),

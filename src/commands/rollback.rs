@@ -2,7 +2,7 @@
 //! still holds; the target comes from the journal unless `--target` says.
 
 use super::apply::{live_ref, lock_target};
-use super::{pretty, Context};
+use super::Context;
 use crate::apply::{journal, rollback};
 use crate::cli::{ReportFormat, RollbackArgs};
 use crate::error::{Error, Outcome};
@@ -90,7 +90,13 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
         } else {
             "rolled-back"
         };
-        ctx.printer.out(&pretty(&serde_json::json!({
+        // Data, printed as is: its lists are messages, masked here.
+        let messages = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .map(|m| crate::secrets::mask_known(m).into_owned())
+                .collect()
+        };
+        ctx.printer.json(&serde_json::json!({
             "format": "tsmigrate-rollback",
             "version": 1,
             "target": live.endpoint.label,
@@ -98,10 +104,10 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
             "result": result,
             "objects": outcome.reverted,
             "writes": outcome.writes,
-            "left_alone": outcome.left_alone,
-            "failures": outcome.failures,
-            "remaining": outcome.remaining,
-        }))?)?;
+            "left_alone": messages(&outcome.left_alone),
+            "failures": messages(&outcome.failures),
+            "remaining": messages(&outcome.remaining),
+        }))?;
     }
     if outcome.complete() {
         if let Ok(w) = &writer {
@@ -110,12 +116,12 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
         if args.format == ReportFormat::Json {
             // The result is on stdout already.
         } else if outcome.reverted == 0 {
-            ctx.printer.line(&format!(
+            ctx.printer.text_line(&format!(
                 "Nothing to undo: every object in {} is as it was before the apply.",
                 args.journal.display()
             ))?;
         } else {
-            ctx.printer.line(&format!(
+            ctx.printer.text_line(&format!(
                 "Rolled back {} object(s) with {} write(s) on {}; verified.",
                 outcome.reverted, outcome.writes, live.endpoint.label
             ))?;

@@ -491,7 +491,7 @@ fn changes_text(c: &Option<Counts>) -> String {
 fn print(ctx: &Context, args: &RolloutArgs, rows: &[Row]) -> Result<(), Error> {
     if args.format == ReportFormat::Json {
         let doc: Vec<Value> = rows.iter().map(row_json).collect();
-        return ctx.printer.out(&super::pretty(&Value::Array(doc))?);
+        return ctx.printer.json(&Value::Array(doc));
     }
     let header = ["TARGET", "RESULT", "CHANGES", "WRITES", "TIME", "JOURNAL"];
     let cells: Vec<[String; 6]> = rows
@@ -558,7 +558,7 @@ fn print(ctx: &Context, args: &RolloutArgs, rows: &[Row]) -> Result<(), Error> {
         count(Result_::NotRestored),
         count(Result_::Skipped)
     ));
-    ctx.printer.out(&out)
+    ctx.printer.text(&out)
 }
 
 fn row_json(r: &Row) -> Value {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{pretty, Context};
+use super::Context;
 use crate::cli::ShowFormat;
 use crate::diff::view::plan_ops;
 use crate::diff::{self, render};
@@ -31,7 +31,7 @@ pub async fn run(
     }
     let settings = ctx.settings()?;
     let side = fetch::load(&settings.resolve_in(reference, org)?, &settings, &ctx.conns).await?;
-    ctx.printer.out(&pretty(&secrets::redact(&side.doc))?)?;
+    ctx.printer.json(&secrets::redact(&side.doc))?;
     Ok(Outcome::Success)
 }
 
@@ -51,11 +51,24 @@ fn show_plan(ctx: &Context, path: &Path, format: ShowFormat) -> Result<Outcome, 
     let the_plan = plan::read(path)?;
     let view = the_plan.view();
     let ops = plan_ops(&the_plan.patch);
-    let text = match format {
+    // A plan's values are placeholders already (`plan::read` refuses one
+    // that holds a secret): its JSON forms are data, printed as they are.
+    match format {
+        ShowFormat::Json => {
+            let mut report =
+                render::json_report(&ops, &the_plan.notes, &the_plan.source, &the_plan.target);
+            if let Some(f) = &view.plan {
+                report["plan"] = serde_json::json!({
+                    "target_url": f.target_url, "target_org": f.target_org, "made_at": f.made_at,
+                    "guards": f.guards, "target_fingerprint": f.fingerprint,
+                });
+            }
+            ctx.printer.json(&report)?;
+        }
+        ShowFormat::Patch => ctx.printer.json(&the_plan.patch)?,
         ShowFormat::Text => {
-            let facts = view.plan.as_ref();
             let mut head = format!("Plan: {} → {}\n", the_plan.source, the_plan.target);
-            if let Some(f) = facts {
+            if let Some(f) = view.plan.as_ref() {
                 head.push_str(&format!(
                     "  target   {} (Org {})\n",
                     f.target_url, f.target_org
@@ -68,28 +81,18 @@ fn show_plan(ctx: &Context, path: &Path, format: ShowFormat) -> Result<Outcome, 
                     f.guards, f.fingerprint
                 ));
             }
-            head + &render::text_with_notes(
-                &ops,
-                &the_plan.notes,
-                &render::Palette::new(ctx.printer.color_out()),
-            )
+            ctx.printer.text(
+                &(head
+                    + &render::text_with_notes(
+                        &ops,
+                        &the_plan.notes,
+                        &render::Palette::new(ctx.printer.color_out()),
+                    )),
+            )?;
         }
-        ShowFormat::Markdown => diff::markdown::render(&view),
-        ShowFormat::Html => diff::html::render(&view),
-        ShowFormat::Json => {
-            let mut report =
-                render::json_report(&ops, &the_plan.notes, &the_plan.source, &the_plan.target);
-            if let Some(f) = &view.plan {
-                report["plan"] = serde_json::json!({
-                    "target_url": f.target_url, "target_org": f.target_org, "made_at": f.made_at,
-                    "guards": f.guards, "target_fingerprint": f.fingerprint,
-                });
-            }
-            pretty(&report)?
-        }
-        ShowFormat::Patch => pretty(&the_plan.patch)?,
-        ShowFormat::Summary => render::summary(&ops),
-    };
-    ctx.printer.out(&text)?;
+        ShowFormat::Markdown => ctx.printer.text(&diff::markdown::render(&view))?,
+        ShowFormat::Html => ctx.printer.text(&diff::html::render(&view))?,
+        ShowFormat::Summary => ctx.printer.text(&render::summary(&ops))?,
+    }
     Ok(Outcome::Success)
 }

@@ -41,7 +41,7 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
     };
     let running = sim::start(opts).await?;
     ctx.printer
-        .line(&format!("listening on {}", running.base_url()))?;
+        .text_line(&format!("listening on {}", running.base_url()))?;
     signals::shutdown_requested().await;
     // What it served, for benchmarks and anyone watching a test: on stderr,
     // so stdout stays the one line scripts read.

@@ -1,7 +1,7 @@
 //! `tsmigrate validate`: the checks apply makes before writing, alone.
 //! `--format json` prints the problems as a JSON array.
 
-use super::{pretty, Context};
+use super::Context;
 use crate::apply::Notes;
 use crate::cli::{OrgFlags, ReportFormat};
 use crate::compare;
@@ -52,11 +52,18 @@ pub async fn run(
         }
     };
     if format == ReportFormat::Json {
-        let problems = match &checked {
+        // Pointers are data; each message is text, masked as messages are.
+        let problems: Vec<validate::Problem> = match &checked {
             Ok(_) => Vec::new(),
-            Err(p) => p.clone(),
+            Err(p) => p
+                .iter()
+                .map(|p| validate::Problem {
+                    pointer: p.pointer.clone(),
+                    message: crate::secrets::mask_known(&p.message).into_owned(),
+                })
+                .collect(),
         };
-        ctx.printer.out(&pretty(&problems)?)?;
+        ctx.printer.json(&problems)?;
     }
     let report = match checked {
         Ok(r) => r,

@@ -298,7 +298,7 @@ impl Watch<'_> {
         };
         let summary = render::Summary::of(&c.ops);
         if !self.json() {
-            if let Err(e) = printer.line(&format!("{} {}", stamp(), summary.line())) {
+            if let Err(e) = printer.text_line(&format!("{} {}", stamp(), summary.line())) {
                 return CycleEnd::Failed(e);
             }
         }
@@ -346,8 +346,8 @@ impl Watch<'_> {
         repaired: Option<bool>,
     ) {
         if self.json() {
-            let line = cycle_json(self.cycle, summary, end, pushed, repaired).to_string();
-            let _ = self.ctx.printer.line(&line);
+            let record = cycle_json(self.cycle, summary, end, pushed, repaired);
+            let _ = self.ctx.printer.json_line(&record);
         }
     }
 
@@ -462,7 +462,7 @@ impl Watch<'_> {
         match result {
             Ok(report) => {
                 if !self.json() {
-                    let _ = ctx.printer.out(&format!("{} repaired: ", stamp()));
+                    let _ = ctx.printer.text(&format!("{} repaired: ", stamp()));
                     let _ = print_report(ctx, &report, &c.target.label, &c.source.label);
                 }
                 true

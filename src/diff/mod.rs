@@ -322,6 +322,10 @@ fn plan_jobs<'a>(
         jobs.push(Job::Diff(path.clone(), old, new));
         return;
     };
+    if holds_secret(path, old, new) {
+        jobs.push(Job::Diff(path.clone(), old, new));
+        return;
+    }
     for (k, ov) in o {
         path.push(Seg::Key(k));
         match n.get(k) {
@@ -347,8 +351,12 @@ fn diff_value<'a>(
     cx: &Cx,
 ) {
     match (old, new) {
-        (Value::Object(o), Value::Object(n)) => diff_objects(path, o, n, out, cx),
-        (Value::Array(o), Value::Array(n)) => diff_arrays(path, o, n, out, cx),
+        (Value::Object(o), Value::Object(n)) if !holds_secret(path, old, new) => {
+            diff_objects(path, o, n, out, cx)
+        }
+        (Value::Array(o), Value::Array(n)) if !holds_secret(path, old, new) => {
+            diff_arrays(path, o, n, out, cx)
+        }
         _ => {
             if old != new {
                 out.push(Op {
@@ -359,6 +367,20 @@ fn diff_value<'a>(
                 });
             }
         }
+    }
+}
+
+/// Whether either side holds a secret at `path`. A secret changes whole:
+/// an op inside one would carry a piece of it that no placeholder names.
+/// The walk from the top stops at the first secret, so only the last key
+/// needs looking at.
+fn holds_secret(path: &[Seg], old: &Value, new: &Value) -> bool {
+    match path.last() {
+        Some(Seg::Key(k)) if secrets::key_may_name_secret(k) => {
+            let owned = owned(path);
+            secrets::is_secret(&owned, old) || secrets::is_secret(&owned, new)
+        }
+        _ => false,
     }
 }
 
@@ -667,5 +689,27 @@ mod tests {
     fn special_keys_are_escaped() {
         let ops = check(json!({"a/b": {"~x": 1}, "é": 1}), json!({"a/b": {"~x": 2}}));
         assert_eq!(ops[0].pointer(), "/a~1b/~0x");
+    }
+
+    #[test]
+    fn a_secret_changes_whole_and_its_op_carries_a_placeholder() {
+        let target = json!({"config": {"oidc": {"clientSecret": {"value": "old-val", "n": 1}},
+            "sso": {"privateKey": ["k1", "k2"]}, "note": "k3"}});
+        let source = json!({"config": {"oidc": {"clientSecret": {"value": "new-val", "n": 1}},
+            "sso": {"privateKey": ["k1", "k3"]}, "note": "k3"}});
+        let ops = check(target, source);
+        let pointers: Vec<String> = ops.iter().map(Op::pointer).collect();
+        assert_eq!(
+            pointers,
+            ["/config/oidc/clientSecret", "/config/sso/privateKey"]
+        );
+        let patch = patch_json(&ops).to_string();
+        for leaked in ["new-val", "old-val", "k1"] {
+            assert!(!patch.contains(leaked), "{patch}");
+        }
+        assert!(
+            patch.contains("${secret:/config/sso/privateKey}"),
+            "{patch}"
+        );
     }
 }

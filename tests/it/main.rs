@@ -8,6 +8,7 @@ mod environments;
 mod hostile;
 mod inputs;
 mod layout;
+mod masking;
 mod oracle;
 mod org_races;
 mod orgs;
