@@ -57,6 +57,7 @@ fn all_switches() -> (Faults, Behaviour) {
             list_omits_associations: true,
             put_replaces: true,
             no_orgs: true,
+            ..Behaviour::default()
         },
     )
 }
