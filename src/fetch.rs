@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
-use crate::api::{self, ApiError, Cluster, ErrorKind, Host, NetOptions, Session};
+use crate::api::{self, ApiError, Cluster, ErrorKind, Host, Session};
+use crate::config::settings::{Credentials, Endpoint, NetOptions};
 use crate::config::{ClusterRef, LiveRef, Settings};
 use crate::document;
 use crate::error::Error;
@@ -191,7 +192,7 @@ impl Connections {
         net: &NetOptions,
         read_ahead: bool,
     ) -> Result<Cluster, Error> {
-        if matches!(live.endpoint.credentials, api::Credentials::None) {
+        if matches!(live.endpoint.credentials, Credentials::None) {
             return Err(Error::Cluster {
                 cluster: live.endpoint.label.clone(),
                 message: format!(
@@ -418,7 +419,7 @@ async fn switch_and_check(cluster: &Cluster, id: i64, blind: bool) -> Result<(),
     Ok(())
 }
 
-fn connect_error(endpoint: &api::Endpoint, e: ApiError) -> Error {
+fn connect_error(endpoint: &Endpoint, e: ApiError) -> Error {
     let message = match e.kind {
         ErrorKind::Refused => format!("login refused ({e}); {}", endpoint.credentials_hint),
         ErrorKind::Transient => {

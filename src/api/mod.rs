@@ -19,97 +19,21 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
 pub use cluster::{Cluster, OrgList};
-pub use retry::{PoolPause, RetryPolicy};
+pub use retry::PoolPause;
 pub use v2map::Api;
 
+use crate::config::settings::{ApiChoice, Credentials, Endpoint, NetOptions, RetryPolicy};
 use crate::model;
 use crate::signals::Abort;
 
 /// Largest answer we read; a larger one is an error, never a partial document.
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 
-#[derive(Clone)]
-pub enum Credentials {
-    None,
-    /// A bearer token and where it came from (`$TS_TOKEN`), for messages.
-    Token {
-        token: String,
-        source: String,
-    },
-    Password {
-        username: String,
-        password: String,
-    },
-}
-
-impl std::fmt::Debug for Credentials {
-    // Never prints the secret, whatever the verbosity.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Credentials::None => write!(f, "none"),
-            Credentials::Token { source, .. } => write!(f, "bearer token from {source}"),
-            Credentials::Password { username, .. } => write!(f, "password of {username}"),
-        }
-    }
-}
-
-/// Which API to speak to a cluster (profile key `api`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ApiChoice {
-    /// v1 where the cluster answers it, else v2.
-    #[default]
-    Auto,
-    V1,
-    V2,
-}
-
-impl ApiChoice {
-    pub fn parse(text: &str) -> Option<ApiChoice> {
-        match text {
-            "auto" => Some(ApiChoice::Auto),
-            "v1" => Some(ApiChoice::V1),
-            "v2" => Some(ApiChoice::V2),
-            _ => None,
-        }
-    }
-}
-
 /// How long a token minted for REST v2 is asked to live.
 const V2_TOKEN_SECONDS: u64 = 3600;
 /// A minted token this close to its end (or a fifth of its life before,
 /// if that is sooner) is renewed before the next request.
 const V2_TOKEN_MARGIN: Duration = Duration::from_secs(60);
-
-/// How to reach one cluster.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    /// What the user called it (profile name or URL), for messages.
-    pub label: String,
-    /// `scheme://host[:port][/path]`, without the API base path.
-    pub url: String,
-    pub credentials: Credentials,
-    pub insecure_tls: bool,
-    /// Where to look when the credentials are refused.
-    pub credentials_hint: String,
-    pub api: ApiChoice,
-}
-
-/// Network settings of every request.
-#[derive(Debug, Clone)]
-pub struct NetOptions {
-    /// Longest time one request may take, body included.
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
-}
-
-impl Default for NetOptions {
-    fn default() -> Self {
-        NetOptions {
-            timeout: Duration::from_secs(120),
-            retry: RetryPolicy::default(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -538,7 +462,7 @@ impl Session {
         may_relogin: bool,
     ) -> Result<Answer, ApiError> {
         let started = Instant::now();
-        let mut delays = self.policy.delays();
+        let mut delays = retry::delays(&self.policy);
         let mut attempt = 0u32;
         let mut relogins = 0u32;
         loop {

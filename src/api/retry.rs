@@ -8,52 +8,18 @@ use std::time::{Duration, Instant};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    /// Attempts for a transient failure (connection, 429, 502/503/504).
-    pub max_attempts: u32,
-    /// Attempts for a 500: it is the cluster's answer, so two more at most.
-    pub max_attempts_500: u32,
-    /// Attempts for a 429: it promises the request was not processed, and
-    /// the pacer slows down, so more tries are safe (time still bounds them).
-    pub max_attempts_429: u32,
-    pub base: Duration,
-    pub max_delay: Duration,
-    /// No retry starts later than this after the first attempt.
-    pub max_total: Duration,
-}
+use crate::config::settings::RetryPolicy;
 
-impl RetryPolicy {
-    /// The policy with `base` as the first wait (tests and benchmarks
-    /// shorten it; the default is 200 ms).
-    pub fn with_base(base: Duration) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 8,
-            max_attempts_500: 3,
-            max_attempts_429: 40,
-            base,
-            max_delay: base.saturating_mul(40).max(Duration::from_millis(1)),
-            max_total: Duration::from_secs(120),
-        }
-    }
-
-    /// The waits between attempts, in order: `base`, doubling, with jitter,
-    /// capped at `max_delay`.
-    pub fn delays(&self) -> impl Iterator<Item = Duration> {
-        ExponentialBuilder::new()
-            .with_min_delay(self.base)
-            .with_max_delay(self.max_delay)
-            .with_factor(2.0)
-            .with_jitter()
-            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
-            .build()
-    }
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy::with_base(Duration::from_millis(200))
-    }
+/// The waits between attempts, in order: `base`, doubling, with jitter,
+/// capped at `max_delay`.
+pub fn delays(policy: &RetryPolicy) -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::new()
+        .with_min_delay(policy.base)
+        .with_max_delay(policy.max_delay)
+        .with_factor(2.0)
+        .with_jitter()
+        .with_max_times(policy.max_attempts.saturating_sub(1) as usize)
+        .build()
 }
 
 /// A pause shared by every request to one cluster: a 429 with
@@ -95,7 +61,7 @@ mod tests {
             max_delay: Duration::from_millis(1000),
             max_total: Duration::from_secs(10),
         };
-        let d: Vec<Duration> = p.delays().collect();
+        let d: Vec<Duration> = delays(&p).collect();
         assert_eq!(d.len(), 4, "one wait between each two of 5 attempts");
         assert!(d[0] >= Duration::from_millis(100) && d[0] <= Duration::from_millis(200));
         assert!(d.iter().all(|x| *x <= Duration::from_millis(2000)));

@@ -396,7 +396,7 @@ impl Cluster {
     pub(super) async fn v2_switch(&self, id: i64) -> Result<(), ApiError> {
         if !matches!(
             self.session.endpoint.credentials,
-            super::Credentials::Password { .. }
+            crate::config::settings::Credentials::Password { .. }
         ) {
             return Err(ApiError {
                 kind: ErrorKind::Rejected,

@@ -211,7 +211,7 @@ async fn create(
     abort: &Abort,
 ) -> Result<String, (ApiError, bool)> {
     let policy = cluster.session.policy();
-    let mut delays = policy.delays();
+    let mut delays = crate::api::retry::delays(policy);
     let mut attempt = 0;
     loop {
         attempt += 1;

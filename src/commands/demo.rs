@@ -4,9 +4,9 @@
 
 use super::apply::print_report;
 use super::{plural, Context};
-use crate::api::{Credentials, Endpoint};
 use crate::apply;
 use crate::compare;
+use crate::config::settings::{Credentials, Endpoint};
 use crate::config::{ClusterRef, LiveRef};
 use crate::diff::render;
 use crate::error::{Error, Outcome};

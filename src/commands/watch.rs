@@ -16,6 +16,7 @@ use super::Context;
 use crate::apply;
 use crate::cli::WatchArgs;
 use crate::compare::{self, Comparison};
+use crate::config::settings::Credentials;
 use crate::config::Settings;
 use crate::diff::render;
 use crate::error::{Error, Outcome};
@@ -204,7 +205,7 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
     let target_ref = settings.resolve_in(&args.target, args.orgs.target_org.as_deref())?;
     for r in [&source_ref, &target_ref] {
         if let crate::config::ClusterRef::Live(l) = r {
-            if matches!(l.endpoint.credentials, crate::api::Credentials::None) {
+            if matches!(l.endpoint.credentials, Credentials::None) {
                 return Err(Error::Cluster {
                     cluster: l.endpoint.label.clone(),
                     message: format!(

@@ -6,6 +6,7 @@
 
 pub mod env;
 pub mod file;
+pub mod settings;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,7 +14,8 @@ use std::time::Duration;
 pub use env::Environment;
 pub use file::{ConfigFile, Profile};
 
-use crate::api::{ApiChoice, Credentials, Endpoint, NetOptions, RetryPolicy};
+use settings::{ApiChoice, Credentials, Endpoint, NetOptions, RetryPolicy};
+
 use crate::error::Error;
 use crate::mapping::Mapping;
 use crate::model::OrgSpec;
