@@ -52,6 +52,13 @@ impl<'a> Request<'a> {
     }
 }
 
+/// `METHOD path`, for logs.
+impl std::fmt::Display for Request<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
 /// A 2xx answer: its body, and the cookies it set.
 pub(super) struct Answer {
     pub(super) body: bytes::Bytes,

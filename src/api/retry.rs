@@ -1,10 +1,11 @@
-//! The one retry loop: a call is sent (`send_once`) and, when it fails,
-//! sent again after the backoff (exponential with jitter, from `backon`)
-//! within the budget in attempts and in time, with a new login when the
-//! session expired; and the pause that a `Retry-After` puts on every
-//! request to the cluster, not only the one that got it.
+//! The one retry loop (`retrying`): an attempt that fails is made again
+//! after the backoff (exponential with jitter, from `backon`), within the
+//! budget in attempts and in time. Every call of a session goes through it
+//! (`send_once`, with a new login when the session expired), and so does a
+//! create that looks before it sends again (apply's executor). Also the
+//! pause that a `Retry-After` puts on every request to the cluster.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,7 @@ use crate::signals::Abort;
 
 /// The waits between attempts, in order: `base`, doubling, with jitter,
 /// capped at `max_delay`.
-pub fn delays(policy: &RetryPolicy) -> impl Iterator<Item = Duration> {
+fn delays(policy: &RetryPolicy) -> impl Iterator<Item = Duration> {
     ExponentialBuilder::new()
         .with_min_delay(policy.base)
         .with_max_delay(policy.max_delay)
@@ -29,6 +30,79 @@ pub fn delays(policy: &RetryPolicy) -> impl Iterator<Item = Duration> {
         .with_jitter()
         .with_max_times(policy.max_attempts.saturating_sub(1) as usize)
         .build()
+}
+
+/// What a failed attempt asks of the retry loop.
+pub enum Failed<E> {
+    /// Worth another try, within `attempts` in all: after the policy's
+    /// backoff, or at once when something else spaces the tries.
+    Retry {
+        error: E,
+        attempts: u32,
+        backoff: bool,
+    },
+    /// Not worth another try.
+    Stop(E),
+    /// Not an attempt of its own (the session logged in again first):
+    /// again at once, not counted.
+    Again,
+}
+
+/// The one retry loop. `attempt` is called with the attempt's number
+/// until it succeeds or fails for good; between failures it waits the
+/// backoff of `policy`. No try starts after the attempts a failure allows,
+/// after `until` since the first (if given), or once `abort` is set, which
+/// also ends a wait.
+pub async fn retrying<T, E, F>(
+    policy: &RetryPolicy,
+    until: Option<Duration>,
+    abort: Option<&Abort>,
+    what: &(dyn std::fmt::Display + Sync),
+    mut attempt: impl FnMut(u32) -> F,
+) -> Result<T, E>
+where
+    E: std::fmt::Display,
+    F: std::future::Future<Output = Result<T, Failed<E>>>,
+{
+    let started = Instant::now();
+    let mut delays = delays(policy);
+    let mut number = 0u32;
+    loop {
+        number += 1;
+        let (err, attempts, backoff) = match attempt(number).await {
+            Ok(done) => return Ok(done),
+            Err(Failed::Stop(err)) => return Err(err),
+            Err(Failed::Again) => {
+                number -= 1;
+                continue;
+            }
+            Err(Failed::Retry {
+                error,
+                attempts,
+                backoff,
+            }) => (error, attempts, backoff),
+        };
+        let late = until.is_some_and(|u| started.elapsed() >= u);
+        let aborted = abort.is_some_and(Abort::is_set);
+        if number >= attempts || late || aborted {
+            return Err(err);
+        }
+        let wait = if backoff {
+            delays.next().unwrap_or(policy.max_delay)
+        } else {
+            Duration::ZERO
+        };
+        tracing::debug!("{what}: {err}; retry {number} in {wait:?}");
+        match abort {
+            Some(a) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = a.wait() => return Err(err),
+                }
+            }
+            None => tokio::time::sleep(wait).await,
+        }
+    }
 }
 
 /// A pause shared by every request to one cluster: a 429 with
@@ -56,7 +130,7 @@ impl PoolPause {
     }
 }
 
-/// The one retry loop: every call of a session goes through it.
+/// Every call of a session goes through the retry loop.
 impl Session {
     /// One API call with retries and, when the session has expired and we
     /// hold a password, a new login; returns the body of a 2xx answer.
@@ -79,80 +153,68 @@ impl Session {
         abort: Option<&Abort>,
         may_relogin: bool,
     ) -> Result<Answer, ApiError> {
-        let started = Instant::now();
-        let mut delays = delays(&self.policy);
-        let mut attempt = 0u32;
-        let mut relogins = 0u32;
-        loop {
-            attempt += 1;
-            if may_relogin && self.token_ending().await {
+        // Each attempt is a future of its own that borrows the count.
+        let relogins = AtomicU32::new(0);
+        let until = Some(self.policy.max_total);
+        retrying(&self.policy, until, abort, req, |attempt| {
+            let relogins = &relogins;
+            async move {
+                if may_relogin && self.token_ending().await {
+                    let generation = self.generation.load(Ordering::SeqCst);
+                    Box::pin(self.login(generation))
+                        .await
+                        .map_err(Failed::Stop)?;
+                }
+                self.host.pause.wait().await;
+                let sent = self.host.pacer.wait().await;
                 let generation = self.generation.load(Ordering::SeqCst);
-                Box::pin(self.login(generation)).await?;
-            }
-            self.host.pause.wait().await;
-            let sent = self.host.pacer.wait().await;
-            let generation = self.generation.load(Ordering::SeqCst);
-            let result = self.send_once(req).await;
-            let mut err = match result {
-                Ok(answer) => {
-                    self.host.pacer.succeeded();
-                    return Ok(answer);
-                }
-                Err(e) => e,
-            };
-            err.attempts = attempt;
-            if err.status == Some(429) {
-                self.host.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                self.host.pacer.throttled(sent);
-            }
-            let expired = err.status == Some(401)
-                && may_relogin
-                && relogins < 2
-                && matches!(self.endpoint.credentials, Credentials::Password { .. });
-            if expired {
-                relogins += 1;
-                tracing::info!(
-                    "{}: the session expired; logging in again",
-                    self.endpoint.label
-                );
-                Box::pin(self.login(generation)).await?;
-                attempt -= 1;
-                continue;
-            }
-            let budget = match (err.kind, req.retry) {
-                (ErrorKind::Transient, _) if err.status == Some(429) => {
-                    self.policy.max_attempts_429
-                }
-                (ErrorKind::Transient, Retry::Transient) => self.policy.max_attempts,
-                (ErrorKind::Server, Retry::Transient) => self.policy.max_attempts_500,
-                _ => 1,
-            };
-            let aborted = abort.is_some_and(Abort::is_set);
-            if attempt >= budget || started.elapsed() >= self.policy.max_total || aborted {
-                return Err(err);
-            }
-            // A 429 without Retry-After has slowed the pacer, which spaces
-            // the retry; with Retry-After the pool pause does. No backoff.
-            let wait = if err.status == Some(429) {
-                Duration::ZERO
-            } else {
-                delays.next().unwrap_or(self.policy.max_delay)
-            };
-            tracing::debug!(
-                "{} {}: {err}; retry {attempt} in {wait:?}",
-                req.method,
-                req.path
-            );
-            match abort {
-                Some(a) => {
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = a.wait() => return Err(err),
+                let result = self.send_once(req).await;
+                let mut err = match result {
+                    Ok(answer) => {
+                        self.host.pacer.succeeded();
+                        return Ok(answer);
                     }
+                    Err(e) => e,
+                };
+                err.attempts = attempt;
+                if err.status == Some(429) {
+                    self.host.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                    self.host.pacer.throttled(sent);
                 }
-                None => tokio::time::sleep(wait).await,
+                let expired = err.status == Some(401)
+                    && may_relogin
+                    && relogins.load(Ordering::Relaxed) < 2
+                    && matches!(self.endpoint.credentials, Credentials::Password { .. });
+                if expired {
+                    relogins.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(
+                        "{}: the session expired; logging in again",
+                        self.endpoint.label
+                    );
+                    Box::pin(self.login(generation))
+                        .await
+                        .map_err(Failed::Stop)?;
+                    return Err(Failed::Again);
+                }
+                let attempts = match (err.kind, req.retry) {
+                    (ErrorKind::Transient, _) if err.status == Some(429) => {
+                        self.policy.max_attempts_429
+                    }
+                    (ErrorKind::Transient, Retry::Transient) => self.policy.max_attempts,
+                    (ErrorKind::Server, Retry::Transient) => self.policy.max_attempts_500,
+                    _ => 1,
+                };
+                // A 429 without Retry-After has slowed the pacer, which spaces
+                // the retry; with Retry-After the pool pause does. No backoff.
+                let backoff = err.status != Some(429);
+                Err(Failed::Retry {
+                    error: err,
+                    attempts,
+                    backoff,
+                })
             }
-        }
+        })
+        .await
     }
 
     pub(super) async fn send_once(&self, req: &Request<'_>) -> Result<Answer, ApiError> {
@@ -236,5 +298,45 @@ mod tests {
         assert_eq!(d.len(), 4, "one wait between each two of 5 attempts");
         assert!(d[0] >= Duration::from_millis(100) && d[0] <= Duration::from_millis(200));
         assert!(d.iter().all(|x| *x <= Duration::from_millis(2000)));
+    }
+
+    #[tokio::test]
+    async fn the_loop_counts_attempts_but_not_logins_and_stops_when_told() {
+        let policy = RetryPolicy::with_base(Duration::from_millis(1));
+        let seen = Mutex::new(Vec::new());
+        let result: Result<(), String> = retrying(&policy, None, None, &"t", |n| {
+            let seen = &seen;
+            async move {
+                let mut s = seen.lock().unwrap();
+                s.push(n);
+                Err(match s.len() {
+                    2 => Failed::Again,
+                    _ => Failed::Retry {
+                        error: format!("try {n}"),
+                        attempts: 3,
+                        backoff: true,
+                    },
+                })
+            }
+        })
+        .await;
+        assert_eq!(result.unwrap_err(), "try 3");
+        assert_eq!(*seen.lock().unwrap(), vec![1, 2, 2, 3]);
+        let stopped: Result<(), &str> = retrying(&policy, None, None, &"t", |_| async {
+            Err(Failed::Stop("no"))
+        })
+        .await;
+        assert_eq!(stopped.unwrap_err(), "no");
+        let abort = Abort::default();
+        abort.set();
+        let aborted: Result<(), &str> = retrying(&policy, None, Some(&abort), &"t", |_| async {
+            Err(Failed::Retry {
+                error: "aborted",
+                attempts: 40,
+                backoff: true,
+            })
+        })
+        .await;
+        assert_eq!(aborted.unwrap_err(), "aborted");
     }
 }
