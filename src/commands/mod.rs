@@ -4,6 +4,7 @@
 
 mod apply;
 mod completions;
+mod confirm;
 mod demo;
 mod diff;
 mod export;
