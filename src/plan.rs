@@ -278,9 +278,10 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Plan, Error> {
     for (i, op) in plan.patch.iter().enumerate() {
         let valid = serde_json::from_value::<json_patch::PatchOperation>(op.clone());
         if let Err(e) = valid {
-            return Err(Error::input(
+            return Err(Error::parse(
                 path.display(),
                 format!("at /patch/{i}: not an RFC 6902 operation ({e})"),
+                e,
             ));
         }
         if contains_secret_value(op) {
@@ -452,10 +453,9 @@ pub fn desired(
         .cloned()
         .collect();
     let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops))
-        .map_err(|e| Error::input("plan", e.to_string()))?;
+        .map_err(|e| Error::parse("plan", e.to_string(), e))?;
     let mut doc = target.clone();
-    json_patch::patch(&mut doc, &patch)
-        .map_err(|e| Error::Stale(format!("the plan no longer applies to the target: {e}")))?;
+    json_patch::patch(&mut doc, &patch).map_err(Error::PlanStale)?;
     let unresolved = secrets::reconcile(&mut doc, target, values)?;
     Ok((doc, unresolved))
 }

@@ -340,9 +340,10 @@ fn read_meta(dir: &Path) -> Result<Origin, Error> {
     let org = match meta.get("org") {
         None | Some(Value::Null) => None,
         Some(v) => Some(serde_json::from_value::<Org>(v.clone()).map_err(|e| {
-            Error::input(
+            Error::parse(
                 meta_path.display(),
                 format!("at /org: expected {{\"id\": <number>, \"name\": <string>}} ({e})"),
+                e,
             )
         })?),
     };

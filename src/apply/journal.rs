@@ -298,8 +298,7 @@ impl Journal {
         let upto = self.written.load(Ordering::SeqCst);
         let file = self.file.clone();
         tokio::task::spawn_blocking(move || file.sync_data())
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?
+            .await?
             .map_err(|e| Error::io(&self.path, e))?;
         *synced = upto;
         Ok(())
@@ -319,7 +318,7 @@ impl Drop for Journal {
 }
 
 fn push_line(text: &mut String, line: &Line) -> Result<(), Error> {
-    text.push_str(&serde_json::to_string(line).map_err(|e| Error::Internal(e.to_string()))?);
+    text.push_str(&serde_json::to_string(line).map_err(Error::Encode)?);
     text.push('\n');
     Ok(())
 }
@@ -371,9 +370,10 @@ pub fn read(path: &Path) -> Result<Record, Error> {
             }
         };
         let parsed: Line = serde_json::from_value(parsed).map_err(|e| {
-            Error::input(
+            Error::parse(
                 path.display(),
                 format!("line {}: not a journal record ({e})", i + 1),
+                e,
             )
         })?;
         match parsed {

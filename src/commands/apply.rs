@@ -293,7 +293,7 @@ pub fn result_json(
             out["result"] = json!(match e {
                 Error::ApplyRestored(_) => "restored",
                 Error::ApplyNotRestored { .. } => "not-restored",
-                Error::Stale(_) => "stale",
+                Error::Stale(_) | Error::PlanStale(_) => "stale",
                 _ => "refused",
             });
             if let Error::ApplyNotRestored { journal, .. } = e {

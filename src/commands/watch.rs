@@ -191,8 +191,10 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
         .timeout(Duration::from_secs(30))
         .user_agent(concat!("tsmigrate/", env!("CARGO_PKG_VERSION")));
     if let Some(url) = &args.push_url {
-        let parsed = reqwest::Url::parse(url)
-            .map_err(|e| Error::Usage(format!("--push-url: not a URL ({e})")))?;
+        let parsed = reqwest::Url::parse(url).map_err(|source| Error::Url {
+            what: "--push-url".into(),
+            source,
+        })?;
         crate::net::check_scheme(&parsed, "--push-url", settings.allow_http)
             .map_err(Error::Usage)?;
         if crate::net::is_loopback(&parsed) {
@@ -219,9 +221,7 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
     if args.apply {
         live_ref(&target_ref, "--target")?;
     }
-    let http = builder
-        .build()
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    let http = builder.build().map_err(Error::HttpClient)?;
     let state = WatchState::load(args.state_file.as_deref())?;
     let headers = push_headers(&args.push_header, ctx)?;
     let mut watch = Watch {

@@ -67,13 +67,17 @@ pub struct MigrateSection {
 
 pub fn read(path: &Path) -> Result<ConfigFile, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let de = toml::Deserializer::parse(&text)
-        .map_err(|e| Error::input(path.display(), e.to_string().trim_end().to_string()))?;
+    let de = toml::Deserializer::parse(&text).map_err(|e| {
+        let message = e.to_string().trim_end().to_string();
+        Error::parse(path.display(), message, e)
+    })?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let at = e.path().to_string();
-        Error::input(
+        let inner = e.into_inner();
+        Error::parse(
             path.display(),
-            format!("at {at}: {}", e.into_inner().message()),
+            format!("at {at}: {}", inner.message()),
+            inner,
         )
     })
 }

@@ -199,9 +199,10 @@ impl Settings {
             match value {
                 None => Ok(None),
                 Some(text) => humantime::parse_duration(text).map(Some).map_err(|e| {
-                    Error::input(
+                    Error::parse(
                         &file_name,
                         format!("migrate.{key}: {text:?} is not a duration ({e})"),
+                        e,
                     )
                 }),
             }
@@ -509,8 +510,10 @@ fn remember_credentials(c: &Credentials) {
 /// for a cluster behind a reverse proxy, is kept); plain http is for
 /// loopback addresses unless allowed.
 pub fn check_url(url: &str, what: &str, allow_http: bool) -> Result<String, Error> {
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| Error::Usage(format!("{what}: not a URL ({e})")))?;
+    let parsed = reqwest::Url::parse(url).map_err(|source| Error::Url {
+        what: what.to_string(),
+        source,
+    })?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(Error::Usage(format!(
             "{}: credentials do not belong in the URL; use TS_TOKEN, TS_USERNAME/TS_PASSWORD or a profile",

@@ -125,8 +125,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 selected.fingerprint = Some(fingerprint);
                 Ok::<_, Error>((selected, origin))
             })
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))??;
+            .await??;
             snapshot_side(r, doc, origin, settings)
         }
         ClusterRef::Live(live) => {

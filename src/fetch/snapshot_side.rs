@@ -67,8 +67,7 @@ pub async fn load_snapshot_pair(
         sb.fingerprint = pair.target_fingerprint;
         Ok::<_, Error>(([(sa, oa), (sb, ob)], pair.reduced))
     })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))??;
+    .await??;
     let source_side = snapshot_side(source, da, oa, settings)?;
     let mut target_side = snapshot_side(target, db, ob, settings)?;
     target_side.reduced = reduced;
