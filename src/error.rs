@@ -77,7 +77,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::ClosedPipe => 0,
             Error::Usage(_)
@@ -99,14 +99,14 @@ impl Error {
         }
     }
 
-    pub fn io(path: &Path, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         Error::Io {
             path: path.to_path_buf(),
             source,
         }
     }
 
-    pub fn input(file: impl std::fmt::Display, message: impl Into<String>) -> Self {
+    pub(crate) fn input(file: impl std::fmt::Display, message: impl Into<String>) -> Self {
         Error::Input {
             file: file.to_string(),
             message: message.into(),
@@ -114,7 +114,7 @@ impl Error {
     }
 
     /// An input error worded around the parser's own, which it keeps.
-    pub fn parse(
+    pub(crate) fn parse(
         file: impl std::fmt::Display,
         message: impl Into<String>,
         source: impl Into<Source>,
@@ -128,7 +128,7 @@ impl Error {
 }
 
 /// A path as one shell word, so a printed command can be pasted as is.
-pub fn shell_word(text: &str) -> String {
+pub(crate) fn shell_word(text: &str) -> String {
     let plain = !text.is_empty()
         && text
             .bytes()

@@ -283,10 +283,6 @@ impl Cluster {
         .map(|_| ())
     }
 
-    pub async fn close(&self) {
-        self.session.close().await;
-    }
-
     /// `GET session/orgs`: the Orgs the user can see and the session's
     /// current one. `None` when the cluster has no Orgs: it does not know
     /// the endpoint (404) or lists none.

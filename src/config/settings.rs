@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 #[derive(Clone)]
-pub enum Credentials {
+pub(crate) enum Credentials {
     None,
     /// A bearer token and where it came from (`$TS_TOKEN`), for messages.
     Token {
@@ -34,7 +34,7 @@ impl std::fmt::Debug for Credentials {
 
 /// Which API to speak to a cluster (profile key `api`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ApiChoice {
+pub(crate) enum ApiChoice {
     /// v1 where the cluster answers it, else v2.
     #[default]
     Auto,
@@ -43,7 +43,7 @@ pub enum ApiChoice {
 }
 
 impl ApiChoice {
-    pub fn parse(text: &str) -> Option<ApiChoice> {
+    pub(crate) fn parse(text: &str) -> Option<ApiChoice> {
         match text {
             "auto" => Some(ApiChoice::Auto),
             "v1" => Some(ApiChoice::V1),
@@ -55,7 +55,7 @@ impl ApiChoice {
 
 /// How to reach one cluster.
 #[derive(Debug, Clone)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     /// What the user called it (profile name or URL), for messages.
     pub label: String,
     /// `scheme://host[:port][/path]`, without the API base path.
@@ -69,7 +69,7 @@ pub struct Endpoint {
 
 /// Network settings of every request.
 #[derive(Debug, Clone)]
-pub struct NetOptions {
+pub(crate) struct NetOptions {
     /// Longest time one request may take, body included.
     pub timeout: Duration,
     pub retry: RetryPolicy,
@@ -87,7 +87,7 @@ impl Default for NetOptions {
 /// When a failed call is sent again: the budget in attempts and in time,
 /// and the first wait (the schedule is `api::retry`'s).
 #[derive(Debug, Clone)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// Attempts for a transient failure (connection, 429, 502/503/504).
     pub max_attempts: u32,
     /// Attempts for a 500: it is the cluster's answer, so two more at most.
@@ -104,7 +104,7 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// The policy with `base` as the first wait (tests and benchmarks
     /// shorten it; the default is 200 ms).
-    pub fn with_base(base: Duration) -> RetryPolicy {
+    pub(crate) fn with_base(base: Duration) -> RetryPolicy {
         RetryPolicy {
             max_attempts: 8,
             max_attempts_500: 3,
