@@ -165,8 +165,6 @@ fn redact_in_place(base: &mut Vec<String>, value: &mut Value) {
 #[derive(Debug, Clone, Default)]
 pub struct SecretValues {
     file: BTreeMap<String, String>,
-    /// Name of the file, for messages.
-    file_name: Option<String>,
     env: BTreeMap<String, String>,
 }
 
@@ -195,7 +193,6 @@ impl SecretValues {
                 }
             }
             values.file = map;
-            values.file_name = Some(path.display().to_string());
         }
         for v in values.file.values().chain(values.env.values()) {
             remember(v);
@@ -230,10 +227,6 @@ impl SecretValues {
     /// Entries of the secrets file, for the "matched nothing" report.
     pub fn file_pointers(&self) -> impl Iterator<Item = &String> {
         self.file.keys()
-    }
-
-    pub fn file_name(&self) -> Option<&str> {
-        self.file_name.as_deref()
     }
 
     /// Refuses a variable that is set and would serve two pointers of
