@@ -1,10 +1,58 @@
-//! The shape of `src/`, checked: modules (the top-level ones, and those
-//! of `OWN_MODULES`) import each other without a cycle; the simulator imports the API model and leaf utilities
+//! The shape of `src/`, checked: every module has its place in `LAYERS`
+//! and imports nothing of a layer above its own; modules (the top-level
+//! ones, and those of `OWN_MODULES`) import each other without a cycle;
+//! clap stays at the edge; the simulator imports the API model and leaf utilities
 //! only (so it can disagree with the tool's pipeline); only the `sim` and
 //! `demo` commands import the simulator.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+/// The layers of `src/`, highest first (STYLE.md, "Dependency
+/// direction"): a module imports modules of its own layer (without a
+/// cycle) and of the layers below, never of one above.
+const LAYERS: &[(&str, &[&str])] = &[
+    // Arguments in, output out: what the binary calls.
+    ("edge", &["cli", "commands", "output"]),
+    // The steps of a command, and what runs beside them (the simulator,
+    // which only the `sim` and `demo` commands start).
+    (
+        "pipeline",
+        &[
+            "compare", "apply", "plan", "validate", "snapshot", "fetch", "config", "mapping",
+            "select", "sim",
+        ],
+    ),
+    // The client, the document and its diff, secrets, the API's words.
+    (
+        "primitives",
+        &["api", "diff", "document", "secrets", "model"],
+    ),
+    // Knows nothing of the pipeline: plain values and utilities
+    // (`config::settings`: what config decides and the client reads).
+    (
+        "leaves",
+        &[
+            "error",
+            "json",
+            "pointer",
+            "parallel",
+            "fsutil",
+            "net",
+            "signals",
+            "benchdata",
+            "config::settings",
+        ],
+    ),
+];
+
+/// The layer of a module: 0 for the lowest.
+fn layer(module: &str) -> Option<usize> {
+    LAYERS
+        .iter()
+        .position(|(_, modules)| modules.contains(&module))
+        .map(|i| LAYERS.len() - 1 - i)
+}
 
 /// What the simulator may import: the API's vocabulary and utilities
 /// that know nothing of the pipeline.
@@ -215,4 +263,55 @@ fn the_reference_scanner_sees_grouped_imports() {
     );
     let refs = references("use super::Settings;", "config::settings");
     assert_eq!(refs.into_iter().collect::<Vec<_>>(), vec!["config"]);
+}
+
+#[test]
+fn every_module_has_a_layer_and_no_module_imports_upward() {
+    let (modules, files) = graph();
+    let placeless: Vec<&String> = modules.keys().filter(|m| layer(m).is_none()).collect();
+    assert!(
+        placeless.is_empty(),
+        "give {placeless:?} a place in LAYERS (tests/it/layout.rs)"
+    );
+    let mut upward = Vec::new();
+    for (file, refs) in &files {
+        let path = file
+            .trim_end_matches(".rs")
+            .trim_end_matches("/mod")
+            .replace('/', "::");
+        let own = module_of(&path);
+        for r in refs.iter().filter(|r| modules.contains_key(*r)) {
+            if layer(r) > layer(&own) {
+                upward.push(format!("{file} ({own}) imports {r}"));
+            }
+        }
+    }
+    assert!(
+        upward.is_empty(),
+        "imports from a higher layer:\n{}",
+        upward.join("\n")
+    );
+    // The check sees an upward import where there is one.
+    assert!(layer("commands") > layer("fetch") && layer("fetch") > layer("api"));
+    assert!(layer("config::settings") < layer("api") && layer("api") < layer("config"));
+}
+
+#[test]
+fn clap_stays_at_the_edge() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let users: Vec<String> = rust_files(&src)
+        .into_iter()
+        .filter(|f| {
+            let text = code(f);
+            text.contains("clap::") || text.contains("use clap")
+        })
+        .map(|f| {
+            f.strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .filter(|f| f != "cli.rs" && !f.starts_with("commands/"))
+        .collect();
+    assert!(users.is_empty(), "clap below the edge: {users:?}");
 }
