@@ -282,7 +282,7 @@ pub struct OrgFlags {
 }
 
 impl OrgFlags {
-    pub fn sides(&self) -> crate::config::SideOrgs {
+    pub(crate) fn sides(&self) -> crate::config::SideOrgs {
         crate::config::SideOrgs {
             source: self.source_org.clone(),
             target: self.target_org.clone(),

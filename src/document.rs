@@ -14,12 +14,12 @@ use crate::error::Error;
 use crate::model::ACTION_LIST_KEY;
 
 /// Action name → GUID on one cluster.
-pub type ActionIds = BTreeMap<String, String>;
+pub(crate) type ActionIds = BTreeMap<String, String>;
 
 /// Builds the canonical document from `GET admin/configinfo` and the
 /// actions (with ids, associations and groups), and returns it with the
 /// actions' GUIDs. `label` names the cluster in errors.
-pub fn from_api(
+pub(crate) fn from_api(
     label: &str,
     mut configinfo: Map<String, Value>,
     actions: Vec<Value>,
@@ -90,7 +90,7 @@ fn parse_headers(action: &mut Map<String, Value>) {
 }
 
 /// An action in API form back in canonical form (headers as an object).
-pub fn action_from_api(body: &Value) -> Value {
+pub(crate) fn action_from_api(body: &Value) -> Value {
     let mut v = body.clone();
     if let Some(o) = v.as_object_mut() {
         parse_headers(o);
@@ -99,12 +99,12 @@ pub fn action_from_api(body: &Value) -> Value {
 }
 
 /// The action as the API takes it (`embedaction`): headers back to a string.
-pub fn action_to_api(action: &Value, id: Option<&str>) -> Value {
+pub(crate) fn action_to_api(action: &Value, id: Option<&str>) -> Value {
     action_into_api(action.clone(), id)
 }
 
 /// `action_to_api` of an action the caller gives up.
-pub fn action_into_api(mut out: Value, id: Option<&str>) -> Value {
+pub(crate) fn action_into_api(mut out: Value, id: Option<&str>) -> Value {
     if let Some(obj) = out.as_object_mut() {
         if let Some(id) = id {
             obj.insert("id".into(), Value::String(id.to_string()));
@@ -120,14 +120,14 @@ pub fn action_into_api(mut out: Value, id: Option<&str>) -> Value {
 }
 
 /// The config part of a document (an empty object if absent).
-pub fn config(doc: &Value) -> &Map<String, Value> {
+pub(crate) fn config(doc: &Value) -> &Map<String, Value> {
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     doc.get("config")
         .and_then(Value::as_object)
         .unwrap_or_else(|| EMPTY.get_or_init(Map::new))
 }
 
-pub fn actions(doc: &Value) -> &Map<String, Value> {
+pub(crate) fn actions(doc: &Value) -> &Map<String, Value> {
     static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     doc.get("actions")
         .and_then(Value::as_object)

@@ -33,9 +33,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            printer.error(&tsmigrate::Error::Internal(format!(
-                "cannot start the async runtime: {e}"
-            )));
+            printer.error(&tsmigrate::Error::Runtime(e));
             return ExitCode::from(1);
         }
     };

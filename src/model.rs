@@ -183,16 +183,6 @@ impl ObjectQuery {
         object_type: "USER_GROUP",
         subtypes: &[],
     };
-
-    /// What a person calls these objects, for messages.
-    pub fn noun(&self) -> &'static str {
-        match self.object_type {
-            "QUESTION_ANSWER_BOOK" => "answer",
-            "LOGICAL_TABLE" => "worksheet",
-            "USER_GROUP" => "user group",
-            _ => "object",
-        }
-    }
 }
 
 /// The `type` values `metadata/listobjectheaders` accepts.

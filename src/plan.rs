@@ -13,8 +13,8 @@ use crate::error::Error;
 use crate::model::Org;
 use crate::{pointer, secrets};
 
-pub const FORMAT: &str = "tsmigrate-plan";
-pub const VERSION: u64 = 2;
+pub(crate) const FORMAT: &str = "tsmigrate-plan";
+pub(crate) const VERSION: u64 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -58,13 +58,9 @@ pub struct Plan {
 }
 
 /// Guards every op: a `test` of the value it replaces or removes, of the
-/// item an array insert lands next to; object members it adds go to `absent`.
-pub fn guarded(ops: &[Op], target: &Value) -> (Vec<Value>, Vec<String>) {
-    guarded_on(ops, secrets::redact(target), &Reduced::default())
-}
-
-/// `guarded`, on a masked copy of the target that it works on, in which
-/// the arrays `reduced` says hold a reduced item's id in its place.
+/// item an array insert lands next to; object members it adds go to
+/// `absent`. `work` is a masked copy of the target, in which the arrays
+/// `reduced` says hold a reduced item's id in its place.
 fn guarded_on(ops: &[Op], mut work: Value, reduced: &Reduced) -> (Vec<Value>, Vec<String>) {
     let mut patch = Vec::with_capacity(ops.len() * 2);
     let mut absent = Vec::new();
@@ -170,7 +166,7 @@ pub fn build(
 impl Plan {
     /// What a review report shows of this plan: its ops, with the values
     /// their guards hold, and where it is bound.
-    pub fn view(&self) -> crate::diff::view::View {
+    pub(crate) fn view(&self) -> crate::diff::view::View {
         use crate::diff::view::{plan_ops, secrets_that_matter, PlanFacts, View};
         let ops = plan_ops(&self.patch);
         let mut v = View::of(&ops, &self.notes, &self.source, &self.target)
@@ -189,19 +185,19 @@ impl Plan {
         v
     }
 
-    pub fn with_notes(mut self, notes: crate::diff::Notes) -> Plan {
+    pub(crate) fn with_notes(mut self, notes: crate::diff::Notes) -> Plan {
         self.notes = notes;
         self
     }
 
     /// Binds the plan to the cluster at `url` and its Org `org`.
     /// Made between APIs: the target is read as both hold actions.
-    pub fn viewed(mut self, view: Option<crate::api::Api>) -> Plan {
+    pub(crate) fn viewed(mut self, view: Option<crate::api::Api>) -> Plan {
         self.view = view;
         self
     }
 
-    pub fn bound_to(mut self, url: &str, org: Option<&Org>) -> Plan {
+    pub(crate) fn bound_to(mut self, url: &str, org: Option<&Org>) -> Plan {
         self.target_url = url.trim_end_matches('/').to_string();
         self.target_org = org.map_or(crate::model::PRIMARY_ORG, |o| o.id);
         self.target_org_name = org.map(|o| o.name.clone());
@@ -211,7 +207,7 @@ impl Plan {
     }
 
     /// Refuses to apply the plan anywhere but where it was made for.
-    pub fn check_target(
+    pub(crate) fn check_target(
         &self,
         url: &str,
         org: Option<&Org>,
@@ -247,7 +243,7 @@ impl Plan {
     }
 }
 
-pub fn read(path: &Path) -> Result<Plan, Error> {
+pub(crate) fn read(path: &Path) -> Result<Plan, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     parse(&bytes, path)
 }
@@ -278,9 +274,10 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Plan, Error> {
     for (i, op) in plan.patch.iter().enumerate() {
         let valid = serde_json::from_value::<json_patch::PatchOperation>(op.clone());
         if let Err(e) = valid {
-            return Err(Error::input(
+            return Err(Error::parse(
                 path.display(),
                 format!("at /patch/{i}: not an RFC 6902 operation ({e})"),
+                e,
             ));
         }
         if contains_secret_value(op) {
@@ -316,7 +313,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Plan, Error> {
 /// changes, of an array neighbour for an insert, or its path in `absent`
 /// for a new member); a `${secret:P}` placeholder only at pointer P.
 /// Returns the index of the first op that breaks one, and which.
-pub fn check_integrity(plan: &Plan) -> Result<(), (usize, String)> {
+pub(crate) fn check_integrity(plan: &Plan) -> Result<(), (usize, String)> {
     let absent: std::collections::HashSet<&str> = plan.absent.iter().map(String::as_str).collect();
     for (i, op) in plan.patch.iter().enumerate() {
         let kind = op.get("op").and_then(Value::as_str).unwrap_or("");
@@ -397,7 +394,7 @@ fn contains_secret_value(op: &Value) -> bool {
     })
 }
 
-pub fn write(path: &Path, plan: &Plan) -> Result<(), Error> {
+pub(crate) fn write(path: &Path, plan: &Plan) -> Result<(), Error> {
     crate::fsutil::check_replaceable(path)
         .map_err(|why| Error::Usage(format!("--out {}: {why}", path.display())))?;
     let bytes = crate::json::file::to_pretty(plan)?;
@@ -452,10 +449,9 @@ pub fn desired(
         .cloned()
         .collect();
     let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops))
-        .map_err(|e| Error::input("plan", e.to_string()))?;
+        .map_err(|e| Error::parse("plan", e.to_string(), e))?;
     let mut doc = target.clone();
-    json_patch::patch(&mut doc, &patch)
-        .map_err(|e| Error::Stale(format!("the plan no longer applies to the target: {e}")))?;
+    json_patch::patch(&mut doc, &patch).map_err(Error::PlanStale)?;
     let unresolved = secrets::reconcile(&mut doc, target, values)?;
     Ok((doc, unresolved))
 }

@@ -6,22 +6,22 @@ use jsonptr::{Pointer, PointerBuf};
 use serde_json::Value;
 
 /// Escapes one reference token (`~` → `~0`, `/` → `~1`).
-pub fn escape(token: &str) -> String {
+pub(crate) fn escape(token: &str) -> String {
     jsonptr::Token::new(token).encoded().to_string()
 }
 
 /// Builds a pointer from unescaped segments.
-pub fn join<S: AsRef<str>>(segments: &[S]) -> String {
+pub(crate) fn join<S: AsRef<str>>(segments: &[S]) -> String {
     PointerBuf::from_tokens(segments.iter().map(|s| s.as_ref())).to_string()
 }
 
 /// Splits a pointer into unescaped segments; `None` if it is not a pointer.
-pub fn split(pointer: &str) -> Option<Vec<String>> {
+pub(crate) fn split(pointer: &str) -> Option<Vec<String>> {
     let p = Pointer::parse(pointer).ok()?;
     Some(p.tokens().map(|t| t.decoded().into_owned()).collect())
 }
 
-pub fn get<'a>(value: &'a Value, segments: &[String]) -> Option<&'a Value> {
+pub(crate) fn get<'a>(value: &'a Value, segments: &[String]) -> Option<&'a Value> {
     PointerBuf::from_tokens(segments).resolve(value).ok()
 }
 
@@ -30,7 +30,7 @@ pub fn get_mut<'a>(value: &'a mut Value, segments: &[String]) -> Option<&'a mut 
 }
 
 /// Sets the value at `segments`, making the objects on the way.
-pub fn set(doc: &mut Value, segments: &[String], value: Value) {
+pub(crate) fn set(doc: &mut Value, segments: &[String], value: Value) {
     let Some((last, parents)) = segments.split_last() else {
         *doc = value;
         return;

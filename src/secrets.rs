@@ -253,8 +253,6 @@ fn redact_below(base: &mut Vec<String>, value: &mut Value) {
 #[derive(Debug, Clone, Default)]
 pub struct SecretValues {
     file: BTreeMap<String, Value>,
-    /// Name of the file, for messages.
-    file_name: Option<String>,
     env: BTreeMap<String, String>,
 }
 
@@ -283,7 +281,6 @@ impl SecretValues {
                 }
             }
             values.file = map;
-            values.file_name = Some(path.display().to_string());
         }
         for v in values.file.values() {
             remember_value(v);
@@ -324,10 +321,6 @@ impl SecretValues {
     /// Entries of the secrets file, for the "matched nothing" report.
     pub fn file_pointers(&self) -> impl Iterator<Item = &String> {
         self.file.keys()
-    }
-
-    pub fn file_name(&self) -> Option<&str> {
-        self.file_name.as_deref()
     }
 
     /// Refuses a variable that is set and would serve two pointers of

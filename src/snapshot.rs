@@ -14,11 +14,11 @@ use crate::fsutil::Dir;
 use crate::json;
 use crate::model::Org;
 
-pub const META_FILE: &str = "tsmigrate.json";
-pub const CONFIG_FILE: &str = "config.json";
-pub const ACTIONS_DIR: &str = "actions";
-pub const FORMAT: &str = "tsmigrate-snapshot";
-pub const VERSION: u64 = 1;
+pub(crate) const META_FILE: &str = "tsmigrate.json";
+pub(crate) const CONFIG_FILE: &str = "config.json";
+pub(crate) const ACTIONS_DIR: &str = "actions";
+pub(crate) const FORMAT: &str = "tsmigrate-snapshot";
+pub(crate) const VERSION: u64 = 1;
 
 /// A file name for an action: readable ASCII from the name plus a short
 /// hash of the exact name, so that names which slug alike (`a/b`, `a_b`,
@@ -59,7 +59,7 @@ fn clean_url(url: &str) -> String {
     }
 }
 
-pub fn is_snapshot(dir: &Path) -> bool {
+pub(crate) fn is_snapshot(dir: &Path) -> bool {
     dir.join(META_FILE).is_file()
 }
 
@@ -83,7 +83,7 @@ impl Origin {
     }
 
     /// "URL" or "URL, Org NAME (ID)".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.org {
             Some(o) => format!("{}, Org {o}", clean_url(&self.url)),
             None => clean_url(&self.url),
@@ -263,7 +263,7 @@ fn fingerprint(mut files: Vec<(String, FileDigest)>) -> String {
 
 /// The fingerprint of the snapshot of `doc` (already masked), as `write`
 /// would write it.
-pub fn fingerprint_of(doc: &Value) -> Result<String, Error> {
+pub(crate) fn fingerprint_of(doc: &Value) -> Result<String, Error> {
     let mut digests = Vec::new();
     each_doc_file(doc, |rel, bytes| digests.push((rel, file_digest(&bytes))))?;
     Ok(fingerprint(digests))
@@ -304,7 +304,7 @@ fn open_actions(dir: &Path, files: &[ActionFile]) -> Result<Option<Dir>, Error> 
 }
 
 /// Where the snapshot at `dir` was exported from (its `tsmigrate.json`).
-pub fn origin(dir: &Path) -> Result<Origin, Error> {
+pub(crate) fn origin(dir: &Path) -> Result<Origin, Error> {
     read_meta(dir)
 }
 
@@ -340,9 +340,10 @@ fn read_meta(dir: &Path) -> Result<Origin, Error> {
     let org = match meta.get("org") {
         None | Some(Value::Null) => None,
         Some(v) => Some(serde_json::from_value::<Org>(v.clone()).map_err(|e| {
-            Error::input(
+            Error::parse(
                 meta_path.display(),
                 format!("at /org: expected {{\"id\": <number>, \"name\": <string>}} ({e})"),
+                e,
             )
         })?),
     };

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
-use super::{bad_shape, parse_body, Api, ApiError, Body, ErrorKind, Request, Retry, Session};
+use super::error::{bad_shape, parse_body};
+use super::{Api, ApiError, Body, ErrorKind, Request, Retry, Session};
 use crate::model::{self, ObjectQuery, Org};
 use crate::signals::Abort;
 
@@ -280,10 +281,6 @@ impl Cluster {
         )
         .await
         .map(|_| ())
-    }
-
-    pub async fn close(&self) {
-        self.session.close().await;
     }
 
     /// `GET session/orgs`: the Orgs the user can see and the session's

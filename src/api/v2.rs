@@ -9,8 +9,9 @@ use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 use super::cluster::OrgList;
+use super::error::{bad_shape, parse_body};
 use super::v2map::{self, action_from_v2};
-use super::{bad_shape, parse_body, ApiError, Body, Cluster, ErrorKind, Request, Retry};
+use super::{ApiError, Body, Cluster, ErrorKind, Request, Retry};
 use crate::model::{self, v2, ObjectQuery, Org};
 use crate::signals::Abort;
 
@@ -396,7 +397,7 @@ impl Cluster {
     pub(super) async fn v2_switch(&self, id: i64) -> Result<(), ApiError> {
         if !matches!(
             self.session.endpoint.credentials,
-            super::Credentials::Password { .. }
+            crate::config::settings::Credentials::Password { .. }
         ) {
             return Err(ApiError {
                 kind: ErrorKind::Rejected,

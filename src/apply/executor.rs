@@ -5,10 +5,13 @@
 //! look-up fails. Errors say whether the cluster refused outright (nothing
 //! changed) or the outcome is unknown.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::{Map, Value};
 
 use super::changes::{entries, insert_entry, ActionChange, Call};
 use super::journal::Journal;
+use crate::api::retry::{retrying, Failed};
 use crate::api::{ApiError, Cluster, ErrorKind};
 use crate::signals::Abort;
 
@@ -211,51 +214,48 @@ async fn create(
     abort: &Abort,
 ) -> Result<String, (ApiError, bool)> {
     let policy = cluster.session.policy();
-    let mut delays = policy.delays();
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let e = match cluster.create_action(body, Some(abort)).await {
-            Ok(created) => match created.get("id").and_then(Value::as_str) {
-                Some(id) if !id.is_empty() => return Ok(id.to_string()),
-                // Created, but the answer does not say as what: look.
-                _ => ApiError {
-                    kind: ErrorKind::BadResponse,
-                    status: None,
-                    message: "the create answer carries no id".into(),
-                    attempts: 1,
-                },
-            },
-            Err(e) if matches!(e.kind, ErrorKind::Rejected | ErrorKind::Refused) => {
-                let refused = e.attempts <= 1 && attempt == 1;
-                return Err((e, refused));
-            }
-            Err(e) => e,
-        };
-        // The create may have happened: look before sending it again.
-        match find_by_name(cluster, name).await {
-            Ok(Some(id)) => return Ok(id),
-            Ok(None) => {}
-            Err(look) => {
-                return Err((
-                    ApiError {
-                        message: format!(
-                            "{e}; whether the action was created is unknown (the look-up failed: {look}), so it is not sent again",
-                        ),
-                        ..e
+    let what = format!("create {name:?}");
+    // Whether the cluster refused the first request outright.
+    let refused = AtomicBool::new(false);
+    let created = retrying(policy, None, Some(abort), &what, |attempt| {
+        let refused = &refused;
+        async move {
+            let e = match cluster.create_action(body, Some(abort)).await {
+                Ok(created) => match created.get("id").and_then(Value::as_str) {
+                    Some(id) if !id.is_empty() => return Ok(id.to_string()),
+                    // Created, but the answer does not say as what: look.
+                    _ => ApiError {
+                        kind: ErrorKind::BadResponse,
+                        status: None,
+                        message: "the create answer carries no id".into(),
+                        attempts: 1,
                     },
-                    false,
-                ))
+                },
+                Err(e) if matches!(e.kind, ErrorKind::Rejected | ErrorKind::Refused) => {
+                    refused.store(e.attempts <= 1 && attempt == 1, Ordering::Relaxed);
+                    return Err(Failed::Stop(e));
+                }
+                Err(e) => e,
+            };
+            // The create may have happened: look before sending it again.
+            match find_by_name(cluster, name).await {
+                Ok(Some(id)) => Ok(id),
+                Ok(None) => Err(Failed::Retry {
+                    error: e,
+                    attempts: policy.max_attempts,
+                    backoff: true,
+                }),
+                Err(look) => Err(Failed::Stop(ApiError {
+                    message: format!(
+                        "{e}; whether the action was created is unknown (the look-up failed: {look}), so it is not sent again",
+                    ),
+                    ..e
+                })),
             }
         }
-        if attempt >= policy.max_attempts || abort.is_set() {
-            return Err((e, false));
-        }
-        match delays.next() {
-            Some(wait) => tokio::time::sleep(wait).await,
-            None => return Err((e, false)),
-        }
-    }
+    })
+    .await;
+    created.map_err(|e| (e, refused.load(Ordering::Relaxed)))
 }
 
 /// The GUID of the action named `name`, if the cluster has one.

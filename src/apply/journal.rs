@@ -33,8 +33,9 @@ pub enum Entry {
         after: Map<String, Value>,
     },
     /// An action; `before`/`after` in API form without id (`None` where
-    /// it does not exist). `put` says whether a PUT is among the requests
-    /// (a PUT may reset the associations).
+    /// it does not exist). Journals of earlier versions also say `put`
+    /// (whether a PUT is among the requests): rollback works that out from
+    /// `before` and `after`, so the key is read past.
     Action {
         action: ActionOp,
         name: String,
@@ -42,8 +43,6 @@ pub enum Entry {
         id: Option<String>,
         before: Option<Value>,
         after: Option<Value>,
-        #[serde(default)]
-        put: bool,
     },
 }
 
@@ -298,8 +297,7 @@ impl Journal {
         let upto = self.written.load(Ordering::SeqCst);
         let file = self.file.clone();
         tokio::task::spawn_blocking(move || file.sync_data())
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?
+            .await?
             .map_err(|e| Error::io(&self.path, e))?;
         *synced = upto;
         Ok(())
@@ -319,7 +317,7 @@ impl Drop for Journal {
 }
 
 fn push_line(text: &mut String, line: &Line) -> Result<(), Error> {
-    text.push_str(&serde_json::to_string(line).map_err(|e| Error::Internal(e.to_string()))?);
+    text.push_str(&serde_json::to_string(line).map_err(Error::Encode)?);
     text.push('\n');
     Ok(())
 }
@@ -339,7 +337,6 @@ pub struct Record {
     /// Objects in the order they were recorded.
     pub entries: Vec<(u64, Entry)>,
     pub created: BTreeMap<u64, String>,
-    pub recreated: BTreeMap<u64, String>,
     /// (write, call) pairs the cluster refused on their first attempt.
     pub refused: BTreeSet<(u64, usize)>,
     pub finished: Option<String>,
@@ -371,9 +368,10 @@ pub fn read(path: &Path) -> Result<Record, Error> {
             }
         };
         let parsed: Line = serde_json::from_value(parsed).map_err(|e| {
-            Error::input(
+            Error::parse(
                 path.display(),
                 format!("line {}: not a journal record ({e})", i + 1),
+                e,
             )
         })?;
         match parsed {
@@ -405,13 +403,12 @@ pub fn read(path: &Path) -> Result<Record, Error> {
             Line::Created { created, id } => {
                 rec.created.insert(created, id);
             }
-            Line::Recreated { recreated, id } => {
-                rec.recreated.insert(recreated, id);
-            }
             Line::Refused { refused, call } => {
                 rec.refused.insert((refused, call));
             }
-            Line::Done { .. } | Line::Undone { .. } => {}
+            // For people reading the journal: rollback finds a re-created
+            // action by its name.
+            Line::Done { .. } | Line::Undone { .. } | Line::Recreated { .. } => {}
             Line::Finished { finished } => rec.finished = Some(finished),
         }
     }
@@ -491,5 +488,23 @@ mod tests {
         let rec = read(&path).unwrap();
         assert_eq!(rec.entries.len(), 2);
         assert!(rec.skipped.is_empty());
+    }
+
+    #[test]
+    fn journals_that_say_put_or_recreated_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.jsonl");
+        let lines = [
+            r#"{"journal":"tsmigrate-journal","version":2,"target":"http://127.0.0.1:1","label":"t","tool":"tsmigrate 0.1.0"}"#,
+            r#"{"seq":1,"op":"action","action":"update","name":"x","id":"g","before":{"name":"x"},"after":{"name":"y"},"put":true}"#,
+            r#"{"seq":2,"op":"action","action":"delete","name":"z","id":"g2","before":{"name":"z"},"after":null,"put":false}"#,
+            r#"{"recreated":2,"id":"g3"}"#,
+            r#"{"undone":2}"#,
+        ];
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let rec = read(&path).unwrap();
+        assert_eq!(rec.entries.len(), 2);
+        assert!(rec.skipped.is_empty());
+        assert!(matches!(&rec.entries[0].1, Entry::Action { name, .. } if name == "x"));
     }
 }

@@ -401,10 +401,6 @@ fn entry_of(change: &ActionChange) -> Entry {
         id: change.id.clone(),
         before: change.before.clone(),
         after: change.after.clone(),
-        put: change
-            .calls
-            .iter()
-            .any(|c| matches!(c, changes::Call::Put(_))),
     }
 }
 

@@ -542,7 +542,6 @@ mod tests {
                 id: Some("g".into()),
                 before: Some(json!({"name": "x", "detail": {"link": "old", "f": "f0"}})),
                 after: Some(json!({"name": "x", "detail": {"link": "new", "f": "f1"}})),
-                put: true,
             },
         ]);
         // a: ours (revert) · b: already back · c: someone else's edit.
@@ -589,7 +588,6 @@ mod tests {
                 id: Some("g1".into()),
                 before: Some(json!({"name": "gone", "type": "URL"})),
                 after: None,
-                put: false,
             },
             Entry::Action {
                 action: ActionOp::Create,
@@ -597,7 +595,6 @@ mod tests {
                 id: None,
                 before: None,
                 after: Some(json!({"name": "new", "type": "URL"})),
-                put: false,
             },
         ]);
         rec.created.insert(2, "g2".into());

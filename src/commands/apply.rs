@@ -1,7 +1,7 @@
 //! `tsmigrate apply`: make the target match a plan or a source, under the
 //! target's lock, with the journal, undo and verification of `apply::apply`.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use super::progress::Writes;
@@ -177,7 +177,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
         .clone()
         .unwrap_or_else(|| apply::new_journal_path(&settings.journal_dir()));
     let preview = (!args.yes).then(|| preview(ctx, &target, &desired));
-    let confirm = |_: &Changes| confirm(ctx, preview.as_ref(), &target.label);
+    let confirm = |_: &Changes| confirm(preview.as_ref(), &target.label);
     let progress = Writes::new(&ctx.printer, "writing", super::progress::every(&ctx.env)?);
     let interrupt = Abort::default();
     let watcher = watch_signals(&ctx.printer, &interrupt, &journal);
@@ -290,7 +290,7 @@ pub fn result_json(
             out["result"] = json!(match e {
                 Error::ApplyRestored(_) => "restored",
                 Error::ApplyNotRestored { .. } => "not-restored",
-                Error::Stale(_) => "stale",
+                Error::Stale(_) | Error::PlanStale(_) => "stale",
                 _ => "refused",
             });
             if let Error::ApplyNotRestored { journal, .. } = e {
@@ -356,29 +356,13 @@ fn preview(ctx: &Context, target: &Side, desired: &serde_json::Value) -> Option<
     ))
 }
 
-fn confirm(ctx: &Context, preview: Option<&Option<String>>, label: &str) -> Result<(), Error> {
-    let Some(Some(text)) = preview else {
-        return Err(Error::Usage(
-            "apply needs --yes when no terminal is attached (review the change with `tsmigrate diff` first)".into(),
-        ));
-    };
-    let _ = ctx;
-    let mut err = std::io::stderr().lock();
-    let _ = write!(
-        err,
-        "{text}\nApply these changes to {label}? Only 'yes' is accepted: "
-    );
-    let _ = err.flush();
-    drop(err);
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Error::io(std::path::Path::new("<stdin>"), e))?;
-    if answer.trim() == "yes" {
-        Ok(())
-    } else {
-        Err(Error::Usage("apply cancelled; nothing was written".into()))
-    }
+fn confirm(preview: Option<&Option<String>>, label: &str) -> Result<(), Error> {
+    let text = preview.and_then(Option::as_deref).unwrap_or_default();
+    super::confirm::ask(
+        &format!("{text}\nApply these changes to {label}? "),
+        "apply needs --yes when no terminal is attached (review the change with `tsmigrate diff` first)",
+        "apply cancelled; nothing was written",
+    )
 }
 
 /// First signal: stop starting writes, undo, say so. Second: leave the

@@ -52,7 +52,7 @@ pub fn manpage(ctx: &Context) -> Result<Outcome, Error> {
     cmd.build();
     let man = clap_mangen::Man::new(cmd.clone());
     let mut out = Vec::new();
-    let render = |r: std::io::Result<()>| r.map_err(|e| Error::Internal(e.to_string()));
+    let render = |r: std::io::Result<()>| r.map_err(Error::Manpage);
     render(man.render_title(&mut out))?;
     render(man.render_name_section(&mut out))?;
     render(man.render_synopsis_section(&mut out))?;

@@ -4,9 +4,9 @@
 
 use super::apply::print_report;
 use super::{plural, Context};
-use crate::api::{Credentials, Endpoint};
 use crate::apply;
 use crate::compare;
+use crate::config::settings::{Credentials, Endpoint};
 use crate::config::{ClusterRef, LiveRef};
 use crate::diff::render;
 use crate::error::{Error, Outcome};
@@ -39,8 +39,7 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
     let out = |text: &str| ctx.printer.text_line(text);
     let step = |n: u32, title: &str| ctx.printer.text_line(&format!("\n== {n}. {title}"));
-    let dir = tempfile::tempdir()
-        .map_err(|e| Error::Internal(format!("cannot make a scratch directory: {e}")))?;
+    let dir = tempfile::tempdir().map_err(Error::Scratch)?;
     let source_state: SimState =
         crate::json::file::parse_named(DEMO_SOURCE.as_bytes(), "built-in demo source")?;
     let source_file = dir.path().join("source.json");

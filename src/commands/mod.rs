@@ -4,6 +4,7 @@
 
 mod apply;
 mod completions;
+mod confirm;
 mod demo;
 mod diff;
 mod export;
@@ -29,7 +30,7 @@ use crate::output::Printer;
 use crate::secrets::SecretValues;
 
 /// What every command runs with.
-pub struct Context {
+pub(crate) struct Context {
     pub printer: Printer,
     pub env: Environment,
     options: config::Options,
@@ -41,7 +42,7 @@ pub struct Context {
 impl Context {
     /// Loads the settings (profiles, ignore rules, map, secrets): only the
     /// commands that use them call this.
-    pub fn settings(&self) -> Result<Settings, Error> {
+    pub(crate) fn settings(&self) -> Result<Settings, Error> {
         Settings::load(&self.options, self.env.clone())
     }
 

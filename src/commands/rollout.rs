@@ -7,7 +7,6 @@
 //! connection pool and pacing, whichever Org they are for.
 
 use std::collections::HashSet;
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -198,31 +197,18 @@ async fn expand(
 
 /// Without `--yes`: asked on a terminal, refused without one.
 fn confirm(source: &Side, targets: &[Target]) -> Result<(), Error> {
-    if !std::io::stdin().is_terminal() {
-        return Err(Error::Usage(format!(
+    let mut question = format!("Roll out {} to:\n", source.label);
+    for t in targets {
+        question.push_str(&format!("  {}\n", t.label(None)));
+    }
+    super::confirm::ask(
+        &question,
+        &format!(
             "rollout writes to {} targets; pass --yes (review with --dry-run first), as no terminal is attached to ask",
             targets.len()
-        )));
-    }
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "Roll out {} to:", source.label);
-    for t in targets {
-        let _ = writeln!(err, "  {}", t.label(None));
-    }
-    let _ = write!(err, "Only 'yes' is accepted: ");
-    let _ = err.flush();
-    drop(err);
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| Error::io(std::path::Path::new("<stdin>"), e))?;
-    if answer.trim() == "yes" {
-        Ok(())
-    } else {
-        Err(Error::Usage(
-            "rollout cancelled; nothing was written".into(),
-        ))
-    }
+        ),
+        "rollout cancelled; nothing was written",
+    )
 }
 
 /// First signal: no new target starts; those in flight stop writing and

@@ -16,6 +16,7 @@ use super::Context;
 use crate::apply;
 use crate::cli::WatchArgs;
 use crate::compare::{self, Comparison};
+use crate::config::settings::Credentials;
 use crate::config::Settings;
 use crate::diff::render;
 use crate::error::{Error, Outcome};
@@ -190,8 +191,10 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
         .timeout(Duration::from_secs(30))
         .user_agent(concat!("tsmigrate/", env!("CARGO_PKG_VERSION")));
     if let Some(url) = &args.push_url {
-        let parsed = reqwest::Url::parse(url)
-            .map_err(|e| Error::Usage(format!("--push-url: not a URL ({e})")))?;
+        let parsed = reqwest::Url::parse(url).map_err(|source| Error::Url {
+            what: "--push-url".into(),
+            source,
+        })?;
         crate::net::check_scheme(&parsed, "--push-url", settings.allow_http)
             .map_err(Error::Usage)?;
         if crate::net::is_loopback(&parsed) {
@@ -204,7 +207,7 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
     let target_ref = settings.resolve_in(&args.target, args.orgs.target_org.as_deref())?;
     for r in [&source_ref, &target_ref] {
         if let crate::config::ClusterRef::Live(l) = r {
-            if matches!(l.endpoint.credentials, crate::api::Credentials::None) {
+            if matches!(l.endpoint.credentials, Credentials::None) {
                 return Err(Error::Cluster {
                     cluster: l.endpoint.label.clone(),
                     message: format!(
@@ -218,9 +221,7 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
     if args.apply {
         live_ref(&target_ref, "--target")?;
     }
-    let http = builder
-        .build()
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    let http = builder.build().map_err(Error::HttpClient)?;
     let state = WatchState::load(args.state_file.as_deref())?;
     let headers = push_headers(&args.push_header, ctx)?;
     let mut watch = Watch {

@@ -10,7 +10,7 @@ use crate::error::Error;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+pub(crate) struct ConfigFile {
     #[serde(default)]
     pub clusters: BTreeMap<String, Profile>,
     #[serde(default)]
@@ -23,7 +23,7 @@ pub struct ConfigFile {
 /// `[[maps]]`: the mapping file for `source` → `target` (profile names).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MapEntry {
+pub(crate) struct MapEntry {
     pub source: String,
     pub target: String,
     /// Relative to the config file's directory.
@@ -32,7 +32,7 @@ pub struct MapEntry {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Profile {
+pub(crate) struct Profile {
     pub url: String,
     pub username: Option<String>,
     pub password_env: Option<String>,
@@ -48,7 +48,7 @@ pub struct Profile {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MigrateSection {
+pub(crate) struct MigrateSection {
     #[serde(default)]
     pub ignore: Vec<String>,
     /// Only these pointers (and what is under them) take part.
@@ -65,15 +65,19 @@ pub struct MigrateSection {
     pub retry_base: Option<String>,
 }
 
-pub fn read(path: &Path) -> Result<ConfigFile, Error> {
+pub(crate) fn read(path: &Path) -> Result<ConfigFile, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let de = toml::Deserializer::parse(&text)
-        .map_err(|e| Error::input(path.display(), e.to_string().trim_end().to_string()))?;
+    let de = toml::Deserializer::parse(&text).map_err(|e| {
+        let message = e.to_string().trim_end().to_string();
+        Error::parse(path.display(), message, e)
+    })?;
     serde_path_to_error::deserialize(de).map_err(|e| {
         let at = e.path().to_string();
-        Error::input(
+        let inner = e.into_inner();
+        Error::parse(
             path.display(),
-            format!("at {at}: {}", e.into_inner().message()),
+            format!("at {at}: {}", inner.message()),
+            inner,
         )
     })
 }

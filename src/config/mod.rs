@@ -4,16 +4,18 @@
 //! values. Nothing from clap reaches below here: commands hand over plain
 //! `Options`.
 
-pub mod env;
-pub mod file;
+pub(crate) mod env;
+pub(crate) mod file;
+pub(crate) mod settings;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use env::Environment;
-pub use file::{ConfigFile, Profile};
+pub(crate) use file::{ConfigFile, Profile};
 
-use crate::api::{ApiChoice, Credentials, Endpoint, NetOptions, RetryPolicy};
+use settings::{ApiChoice, Credentials, Endpoint, NetOptions, RetryPolicy};
+
 use crate::error::Error;
 use crate::mapping::Mapping;
 use crate::model::OrgSpec;
@@ -21,12 +23,12 @@ use crate::secrets::SecretValues;
 use crate::select::{Rule, Selection};
 
 /// Default concurrent writes.
-pub const DEFAULT_PARALLEL: usize = 8;
+pub(crate) const DEFAULT_PARALLEL: usize = 8;
 
 /// Options shared by every command, as given on the command line (flags,
 /// and the variables clap reads for them).
 #[derive(Debug, Default, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub config: Option<PathBuf>,
     pub map: Option<PathBuf>,
     pub no_map: bool,
@@ -41,7 +43,7 @@ pub struct Options {
 
 /// The checked settings.
 #[derive(Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub config_path: Option<PathBuf>,
     pub file: ConfigFile,
     pub selection: Selection,
@@ -58,7 +60,7 @@ pub struct Settings {
 
 /// Which mapping file applies between two sides.
 #[derive(Debug, Clone)]
-pub enum MapChoice {
+pub(crate) enum MapChoice {
     /// `--map FILE`.
     Given(PathBuf),
     /// `--no-map`.
@@ -70,14 +72,14 @@ pub enum MapChoice {
 /// The Orgs the two sides are named in (`--source-org`, `--target-org`):
 /// each overrides the profile's `org`.
 #[derive(Debug, Clone, Default)]
-pub struct SideOrgs {
+pub(crate) struct SideOrgs {
     pub source: Option<String>,
     pub target: Option<String>,
 }
 
 /// A live cluster named by a REF.
 #[derive(Debug, Clone)]
-pub struct LiveRef {
+pub(crate) struct LiveRef {
     pub endpoint: Endpoint,
     /// The profile's `parallel`.
     pub parallel: Option<usize>,
@@ -90,7 +92,7 @@ pub struct LiveRef {
 
 impl LiveRef {
     /// The Org to work in: the one named, else the Primary Org.
-    pub fn org_spec(&self) -> OrgSpec {
+    pub(crate) fn org_spec(&self) -> OrgSpec {
         self.org
             .clone()
             .unwrap_or(OrgSpec::Id(crate::model::PRIMARY_ORG))
@@ -99,14 +101,14 @@ impl LiveRef {
 
 /// What a REF names.
 #[derive(Debug, Clone)]
-pub enum ClusterRef {
+pub(crate) enum ClusterRef {
     Live(LiveRef),
     /// A snapshot directory, and the Org a flag says it must be of.
     Snapshot(PathBuf, Option<OrgSpec>),
 }
 
 impl ClusterRef {
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             ClusterRef::Live(l) => l.endpoint.label.clone(),
             ClusterRef::Snapshot(p, _) => p.display().to_string(),
@@ -115,7 +117,7 @@ impl ClusterRef {
 }
 
 impl Settings {
-    pub fn load(opts: &Options, env: Environment) -> Result<Settings, Error> {
+    pub(crate) fn load(opts: &Options, env: Environment) -> Result<Settings, Error> {
         let config_path = opts
             .config
             .clone()
@@ -197,9 +199,10 @@ impl Settings {
             match value {
                 None => Ok(None),
                 Some(text) => humantime::parse_duration(text).map(Some).map_err(|e| {
-                    Error::input(
+                    Error::parse(
                         &file_name,
                         format!("migrate.{key}: {text:?} is not a duration ({e})"),
+                        e,
                     )
                 }),
             }
@@ -237,7 +240,7 @@ impl Settings {
 
     /// Concurrent writes for `target`: the flag, else the profile's, else
     /// `[migrate] parallel`, else 8.
-    pub fn parallel_for(&self, target: &ClusterRef, flag: Option<usize>) -> usize {
+    pub(crate) fn parallel_for(&self, target: &ClusterRef, flag: Option<usize>) -> usize {
         let profile = match target {
             ClusterRef::Live(l) => l.parallel,
             ClusterRef::Snapshot(..) => None,
@@ -245,16 +248,16 @@ impl Settings {
         flag.or(profile).unwrap_or(self.parallel).max(1)
     }
 
-    pub fn journal_dir(&self) -> PathBuf {
+    pub(crate) fn journal_dir(&self) -> PathBuf {
         self.state_dir.join("journals")
     }
 
-    pub fn lock_dir(&self) -> PathBuf {
+    pub(crate) fn lock_dir(&self) -> PathBuf {
         self.state_dir.join("locks")
     }
 
     /// Resolves a REF in an Org: `org` (a flag) overrides the profile's.
-    pub fn resolve_in(&self, text: &str, org: Option<&str>) -> Result<ClusterRef, Error> {
+    pub(crate) fn resolve_in(&self, text: &str, org: Option<&str>) -> Result<ClusterRef, Error> {
         let r = self.resolve(text)?;
         let Some(flag) = org else { return Ok(r) };
         let spec = OrgSpec::parse(flag);
@@ -268,7 +271,7 @@ impl Settings {
     }
 
     /// Resolves a REF: a profile, a URL, or a snapshot directory.
-    pub fn resolve(&self, text: &str) -> Result<ClusterRef, Error> {
+    pub(crate) fn resolve(&self, text: &str) -> Result<ClusterRef, Error> {
         if let Some(profile) = self.file.clusters.get(text) {
             return self.profile_ref(text, profile);
         }
@@ -334,7 +337,7 @@ impl Settings {
     }
 
     /// The profile whose URL is `url`, if one is.
-    pub fn profile_for_url(&self, url: &str) -> Option<String> {
+    pub(crate) fn profile_for_url(&self, url: &str) -> Option<String> {
         let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
         self.file
             .clusters
@@ -346,7 +349,7 @@ impl Settings {
     /// The mapping between two sides (profile names and URLs): `--map`
     /// as given; else the `[[maps]]` entry for that pair, inverted when
     /// used the other way; never between a side and itself.
-    pub fn mapping_between(
+    pub(crate) fn mapping_between(
         &self,
         source: (Option<&str>, &str, i64),
         target: (Option<&str>, &str, i64),
@@ -385,7 +388,7 @@ impl Settings {
 
     /// A cluster by its URL (from a journal): the profile with that URL if
     /// there is one, for its credentials, else the URL itself.
-    pub fn resolve_url(&self, url: &str) -> Result<ClusterRef, Error> {
+    pub(crate) fn resolve_url(&self, url: &str) -> Result<ClusterRef, Error> {
         let norm = |u: &str| u.trim_end_matches('/').to_string();
         for (name, p) in &self.file.clusters {
             if norm(&p.url) == norm(url) {
@@ -506,9 +509,11 @@ fn remember_credentials(c: &Credentials) {
 /// Checks a cluster URL and returns it without a trailing slash (a path,
 /// for a cluster behind a reverse proxy, is kept); plain http is for
 /// loopback addresses unless allowed.
-pub fn check_url(url: &str, what: &str, allow_http: bool) -> Result<String, Error> {
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| Error::Usage(format!("{what}: not a URL ({e})")))?;
+pub(crate) fn check_url(url: &str, what: &str, allow_http: bool) -> Result<String, Error> {
+    let parsed = reqwest::Url::parse(url).map_err(|source| Error::Url {
+        what: what.to_string(),
+        source,
+    })?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(Error::Usage(format!(
             "{}: credentials do not belong in the URL; use TS_TOKEN, TS_USERNAME/TS_PASSWORD or a profile",

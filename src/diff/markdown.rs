@@ -12,7 +12,7 @@ use super::OpKind;
 /// Longest value shown in a table cell.
 const CELL: usize = 80;
 
-pub fn render(v: &View) -> String {
+pub(crate) fn render(v: &View) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -137,7 +137,7 @@ fn short(s: &str, n: usize) -> String {
 }
 
 /// Text for HTML inside Markdown.
-pub fn html(s: &str) -> String {
+pub(crate) fn html(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -5,10 +5,10 @@
 //! emitted paths refer to the array as already patched, so the ops apply in
 //! order with any conforming implementation.
 
-pub mod html;
-pub mod markdown;
+pub(crate) mod html;
+pub(crate) mod markdown;
 pub mod render;
-pub mod view;
+pub(crate) mod view;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -28,7 +28,7 @@ pub enum OpKind {
 }
 
 impl OpKind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             OpKind::Add => "add",
             OpKind::Remove => "remove",
@@ -77,7 +77,7 @@ pub struct Notes {
 }
 
 impl Notes {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.unremovable.is_empty()
             && self.kept.is_empty()
             && self.partial.is_empty()
@@ -86,7 +86,7 @@ impl Notes {
     }
 
     /// One line each, for text outputs.
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.shared_config {
             out.push("config: the config is the cluster's, shared by its Orgs; it is neither compared nor written for this Org".to_string());
@@ -127,7 +127,7 @@ impl Op {
     }
 
     /// The RFC 6902 form; secret values are replaced by placeholders.
-    pub fn to_json_masked(&self) -> Value {
+    pub(crate) fn to_json_masked(&self) -> Value {
         let mut m = Map::new();
         m.insert("op".into(), json!(self.kind.name()));
         m.insert("path".into(), json!(self.pointer()));
@@ -171,12 +171,12 @@ pub fn diff(target: &Value, source: &Value) -> Vec<Op> {
 pub struct Reduced(Vec<(Vec<String>, Vec<DiffOp>)>);
 
 impl Reduced {
-    pub fn at(arrays: Vec<(Vec<String>, Vec<DiffOp>)>) -> Reduced {
+    pub(crate) fn at(arrays: Vec<(Vec<String>, Vec<DiffOp>)>) -> Reduced {
         Reduced(arrays)
     }
 
     /// Whether the array at `path` is a reduced one.
-    pub fn holds(&self, path: &[String]) -> bool {
+    pub(crate) fn holds(&self, path: &[String]) -> bool {
         self.0.iter().any(|(at, _)| at == path)
     }
 
@@ -420,7 +420,7 @@ fn diff_objects<'a>(
 
 /// The ids of an array whose items are all objects with a unique scalar
 /// `"id"`, as comparable keys; `None` for any other array.
-pub fn keyed_ids(items: &[Value]) -> Option<Vec<ItemId<'_>>> {
+pub(crate) fn keyed_ids(items: &[Value]) -> Option<Vec<ItemId<'_>>> {
     let mut ids = Vec::with_capacity(items.len());
     let mut seen = std::collections::HashSet::with_capacity(items.len());
     for item in items {
@@ -439,7 +439,7 @@ pub fn keyed_ids(items: &[Value]) -> Option<Vec<ItemId<'_>>> {
 
 /// The `id` of an item of an id-keyed array.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum ItemId<'a> {
+pub(crate) enum ItemId<'a> {
     Str(&'a str),
     Num(String),
 }

@@ -13,7 +13,7 @@ use crate::secrets;
 
 /// The config key an op under `/config` writes: the dotted path down to
 /// the first array index (an array is written whole). `None` outside.
-pub fn config_key(path: &[String]) -> Option<String> {
+pub(crate) fn config_key(path: &[String]) -> Option<String> {
     if path.first().map(String::as_str) != Some("config") || path.len() < 2 {
         return None;
     }
@@ -31,7 +31,7 @@ fn count(n: usize, one: &str, many: &str) -> String {
 
 /// What a diff means for the target, counted.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub config_keys: usize,
     pub create: Vec<String>,
     pub update: Vec<String>,
@@ -39,7 +39,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn of(ops: &[Op]) -> Summary {
+    pub(crate) fn of(ops: &[Op]) -> Summary {
         let mut s = Summary::default();
         let mut keys = std::collections::HashSet::new();
         for op in ops {
@@ -68,14 +68,14 @@ impl Summary {
         s
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.config_keys == 0
             && self.create.is_empty()
             && self.update.is_empty()
             && self.delete.is_empty()
     }
 
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         if self.is_empty() {
             return "No differences.".into();
         }
@@ -117,7 +117,7 @@ impl Palette {
 }
 
 /// A value for display: compact JSON, secrets as `***`.
-pub fn show_value(path: &[String], value: &Value) -> String {
+pub(crate) fn show_value(path: &[String], value: &Value) -> String {
     show(path, value)
 }
 
@@ -167,7 +167,7 @@ fn leaves<'a>(base: &[String], value: &'a Value) -> Vec<(Vec<String>, &'a Value)
 }
 
 /// `text`, then the notes (what apply leaves as it is), then the summary.
-pub fn text_with_notes(ops: &[Op], notes: &Notes, p: &Palette) -> String {
+pub(crate) fn text_with_notes(ops: &[Op], notes: &Notes, p: &Palette) -> String {
     let mut out = body(ops, p);
     if !notes.is_empty() {
         let _ = writeln!(

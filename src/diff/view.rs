@@ -13,7 +13,7 @@ use crate::pointer;
 
 /// One changed value.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Change {
+pub(crate) struct Change {
     /// What it is called in its section: a dotted config key, an action field.
     pub label: String,
     pub pointer: String,
@@ -24,14 +24,14 @@ pub struct Change {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ActionKind {
+pub(crate) enum ActionKind {
     Create,
     Update,
     Delete,
 }
 
 impl ActionKind {
-    pub fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             ActionKind::Create => "create",
             ActionKind::Update => "update",
@@ -39,7 +39,7 @@ impl ActionKind {
         }
     }
 
-    pub fn sign(self) -> &'static str {
+    pub(crate) fn sign(self) -> &'static str {
         match self {
             ActionKind::Create => "+",
             ActionKind::Update => "~",
@@ -49,7 +49,7 @@ impl ActionKind {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct ActionChanges {
+pub(crate) struct ActionChanges {
     pub name: String,
     pub kind: ActionKind,
     pub changes: Vec<Change>,
@@ -57,7 +57,7 @@ pub struct ActionChanges {
 
 /// Where a plan came from, for `show PLAN`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PlanFacts {
+pub(crate) struct PlanFacts {
     pub target_url: String,
     pub target_org: i64,
     pub made_at: Option<String>,
@@ -66,7 +66,7 @@ pub struct PlanFacts {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct View {
+pub(crate) struct View {
     pub source: String,
     pub target: String,
     pub summary: Summary,
@@ -80,7 +80,7 @@ pub struct View {
 }
 
 impl View {
-    pub fn of(ops: &[Op], notes: &Notes, source: &str, target: &str) -> View {
+    pub(crate) fn of(ops: &[Op], notes: &Notes, source: &str, target: &str) -> View {
         let mut config = Vec::new();
         let mut actions: Vec<ActionChanges> = Vec::new();
         let mut unchecked = 0;
@@ -145,7 +145,7 @@ impl View {
 
     /// Adds a note for secrets of changed actions that have no value here:
     /// apply leaves the target's own.
-    pub fn with_unresolved(mut self, pointers: &[String]) -> View {
+    pub(crate) fn with_unresolved(mut self, pointers: &[String]) -> View {
         for p in pointers {
             self.notes.push(format!(
                 "{p}: secret placeholder without a value; apply keeps the target's value"
@@ -155,7 +155,7 @@ impl View {
     }
 
     /// The headline: what changes, counted, and what only `--prune` would delete.
-    pub fn headline(&self) -> String {
+    pub(crate) fn headline(&self) -> String {
         let s = &self.summary;
         let kept = match self.kept {
             0 => None,
@@ -192,7 +192,7 @@ impl View {
 
 /// The unresolved secret placeholders that matter: those of actions the
 /// ops change (a config secret is never written from a placeholder).
-pub fn secrets_that_matter(unresolved: &[String], ops: &[Op]) -> Vec<String> {
+pub(crate) fn secrets_that_matter(unresolved: &[String], ops: &[Op]) -> Vec<String> {
     let touched = ops
         .iter()
         .filter(|o| o.path.len() >= 2 && o.path[0] == "actions")
@@ -206,7 +206,7 @@ pub fn secrets_that_matter(unresolved: &[String], ops: &[Op]) -> Vec<String> {
 
 /// The ops of a plan's patch (masked values), each with the value its
 /// guard says it replaces.
-pub fn plan_ops(patch: &[Value]) -> Vec<Op> {
+pub(crate) fn plan_ops(patch: &[Value]) -> Vec<Op> {
     let mut out = Vec::new();
     let mut guard: Option<(&str, &Value)> = None;
     for op in patch {
@@ -236,12 +236,12 @@ pub fn plan_ops(patch: &[Value]) -> Vec<Op> {
 }
 
 /// "1 guard", "2 guards".
-pub fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A field path for people: `detail.link`, `list[3].enabled`.
-pub fn dotted(path: &[String]) -> String {
+pub(crate) fn dotted(path: &[String]) -> String {
     let mut out = String::new();
     for seg in path {
         if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) && !out.is_empty() {

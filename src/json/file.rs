@@ -46,12 +46,13 @@ pub fn parse_value(bytes: &[u8], file: &Path) -> Result<serde_json::Value, Error
 fn text<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str, Error> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|e| {
-        Error::input(
+        Error::parse(
             name,
             format!(
                 "not UTF-8 text (invalid byte at offset {})",
                 e.valid_up_to()
             ),
+            e,
         )
     })
 }
@@ -68,19 +69,21 @@ fn explain<T: DeserializeOwned>(text: &str, name: &str) -> Result<T, Error> {
         } else {
             format!("at {path}")
         };
-        Error::input(
+        Error::parse(
             name,
             format!("{at}: {}", strip_position(&inner.to_string())),
+            inner,
         )
     })?;
     de.end().map_err(|e| {
-        Error::input(
+        Error::parse(
             name,
             format!(
                 "line {} column {}: trailing characters",
                 e.line(),
                 e.column()
             ),
+            e,
         )
     })?;
     Ok(value)
@@ -116,7 +119,7 @@ fn strip_position(msg: &str) -> String {
 /// Pretty JSON as every file we write has it: sorted keys (serde_json's
 /// map is ordered), two-space indent, trailing newline.
 pub fn to_pretty(value: &impl serde::Serialize) -> Result<Vec<u8>, Error> {
-    let mut out = serde_json::to_vec_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
+    let mut out = serde_json::to_vec_pretty(value).map_err(Error::Encode)?;
     out.push(b'\n');
     Ok(out)
 }

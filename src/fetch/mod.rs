@@ -1,0 +1,163 @@
+//! One side of a migration: a live cluster or a snapshot directory, read
+//! into its canonical document (`load`). The Org pool (connections.rs)
+//! opens and enters the live ones, the reader (reader.rs) reads them, and
+//! snapshot_side.rs makes the sides of snapshots.
+
+mod connections;
+mod error;
+mod reader;
+mod snapshot_side;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+pub use connections::Connections;
+pub use reader::{find_objects, read_document, LiveDocument};
+pub use snapshot_side::load_snapshot_pair;
+
+use crate::api::{self, Cluster};
+use crate::config::{ClusterRef, Settings};
+use crate::error::Error;
+use crate::model;
+use error::cluster_error;
+use snapshot_side::{snapshot_side, Selected};
+
+/// A loaded side.
+#[derive(Clone)]
+pub struct Side {
+    pub label: String,
+    /// The canonical document, ignored paths removed.
+    pub doc: Value,
+    /// The document before ignore rules (to fill PUT bodies); `Null` for a
+    /// snapshot, which is never written to.
+    pub raw: Value,
+    /// Action name → GUID on this cluster (empty for snapshots).
+    pub ids: BTreeMap<String, String>,
+    pub cluster: Option<Cluster>,
+    /// Where the document's secrets are (ignored paths removed).
+    pub secret_paths: Vec<Vec<String>>,
+    /// The secret placeholders (where, and the pointer each names) in what
+    /// was left out of the document as alike on both sides
+    /// (`load_snapshot_pair`); empty otherwise.
+    pub left_out_placeholders: Vec<(Vec<String>, String)>,
+    /// A snapshot's fingerprint (`snapshot::fingerprint`), from its
+    /// files; `None` for a live cluster, whose is computed from its
+    /// document when a plan needs it.
+    pub fingerprint: Option<String>,
+    /// On a target read side by side with its source
+    /// (`load_snapshot_pair`): the arrays both documents hold reduced,
+    /// which the diff and the plan's guards must know. Empty otherwise.
+    pub reduced: crate::diff::Reduced,
+    /// The cluster's URL (for a snapshot: the URL it was exported from).
+    pub url: String,
+    /// The profile it is (by name or URL), for `[[maps]]`.
+    pub profile: Option<String>,
+    /// The Org (for a snapshot: the one it was exported from); `None` on
+    /// a cluster without Orgs.
+    pub org: Option<model::Org>,
+    /// The API it was read through (for a snapshot: the one it was
+    /// exported through). On REST v2 the config holds only the keys
+    /// `system/config-overrides` shows.
+    pub api: api::Api,
+}
+
+impl Side {
+    /// The Org's id: the Primary Org's (0) on a cluster without Orgs.
+    pub fn org_id(&self) -> i64 {
+        self.org.as_ref().map_or(model::PRIMARY_ORG, |o| o.id)
+    }
+
+    /// Where it came from, for the snapshot's `tsmigrate.json`.
+    pub fn origin(&self) -> crate::snapshot::Origin {
+        crate::snapshot::Origin {
+            api: self.api,
+            ..crate::snapshot::Origin::new(&self.url, self.org.clone())
+        }
+    }
+
+    /// Whether its config holds only some keys (REST v2: the overridden
+    /// ones), so that a key it lacks says nothing.
+    pub fn partial_config(&self) -> bool {
+        self.api == api::Api::V2
+    }
+
+    /// The live cluster, or a usage error naming the snapshot.
+    pub fn live(&self) -> Result<&Cluster, Error> {
+        self.cluster.as_ref().ok_or_else(|| {
+            Error::Usage(format!(
+                "--target {}: a snapshot directory cannot be written to; name a live cluster",
+                self.label
+            ))
+        })
+    }
+}
+
+/// The target's `GET admin/configinfo/overrides`, which validation checks
+/// config values against: read when `desired` changes the config, else
+/// not needed (`None`).
+pub async fn overrides_for(
+    side: &Side,
+    desired: &Value,
+) -> Result<Option<Map<String, Value>>, Error> {
+    let Some(cluster) = &side.cluster else {
+        return Ok(None);
+    };
+    if desired.get("config") == side.doc.get("config") {
+        return Ok(None);
+    }
+    cluster
+        .overrides()
+        .await
+        .map(Some)
+        .map_err(|e| cluster_error(cluster, "admin/configinfo/overrides", e))
+}
+
+pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> Result<Side, Error> {
+    match r {
+        ClusterRef::Snapshot(dir, _) => {
+            // Off the async threads, so that two sides load in parallel.
+            let dir = dir.clone();
+            let selection = settings.selection.clone();
+            let (doc, origin) = tokio::task::spawn_blocking(move || {
+                let (doc, origin, fingerprint) = crate::snapshot::read_fingerprinted(&dir)?;
+                let mut selected = Selected::of(doc, &selection);
+                selected.fingerprint = Some(fingerprint);
+                Ok::<_, Error>((selected, origin))
+            })
+            .await??;
+            snapshot_side(r, doc, origin, settings)
+        }
+        ClusterRef::Live(live) => {
+            let cluster = conns.cluster(live, &settings.net).await?;
+            let org = cluster.org();
+            let api = cluster.api();
+            // The overrides metadata is read when a config key is to
+            // change (`overrides_for`): most applies to an Org change none.
+            let document = match conns.take_read_ahead(live) {
+                Some(read) => read,
+                None => read_document(&cluster).await?,
+            };
+            crate::secrets::remember_all(&document.doc);
+            let raw = document.doc.clone();
+            let mut doc = document.doc;
+            settings.selection.strip(&mut doc);
+            let secret_paths = crate::secrets::secret_paths(&doc);
+            Ok(Side {
+                label: r.label(),
+                doc,
+                raw,
+                ids: document.ids,
+                cluster: Some(cluster),
+                secret_paths,
+                left_out_placeholders: Vec::new(),
+                fingerprint: None,
+                reduced: Default::default(),
+                url: live.endpoint.url.clone(),
+                profile: live.profile.clone(),
+                org,
+                api,
+            })
+        }
+    }
+}
