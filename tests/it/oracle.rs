@@ -754,6 +754,12 @@ fn the_diff_of_two_exports_is_the_diff_of_the_two_clusters() {
             for _ in 0..g.below(3) {
                 g.mutate(&mut c, 0);
             }
+            // Secrets alike on both sides: two live clusters compare their
+            // values, two exports cannot (they hold placeholders).
+            if let (J::Obj(m), J::Obj(base)) = (&mut c, &config) {
+                m.retain(|(k, _)| k != "sso");
+                m.extend(base.iter().filter(|(k, _)| k == "sso").cloned());
+            }
             // No number the simulator could not hold: only the spellings
             // a cluster answers with.
             let mut acts: Vec<(String, J)> = Vec::new();
