@@ -283,6 +283,34 @@ impl Cluster {
         .map(|_| ())
     }
 
+    /// Where the cluster keeps one Org per user: finds the action `id`
+    /// that a create served while another session had moved the user
+    /// left in another Org, and deletes it there. The Org it was found
+    /// in, or `None` if no other Org has it.
+    pub async fn remove_stray(&self, id: &str) -> Result<Option<i64>, ApiError> {
+        let own = self.session.org_target();
+        let orgs = self.org_list().await?.map(|l| l.orgs).unwrap_or_default();
+        let path = Self::v1(&action_path(id, "")?);
+        for org in orgs.iter().map(|o| o.id).filter(|o| Some(*o) != own) {
+            match self.session.call_in_org(&Request::get(&path), org).await {
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(e),
+            }
+            let delete = Request {
+                method: Method::DELETE,
+                ..Request::get(&path)
+            };
+            match self.session.call_in_org(&delete, org).await {
+                Ok(_) => return Ok(Some(org)),
+                // Gone meanwhile (proven in its Org): nothing left there.
+                Err(e) if e.is_not_found() => return Ok(Some(org)),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+
     /// `GET session/orgs`: the Orgs the user can see and the session's
     /// current one. `None` when the cluster has no Orgs: it does not know
     /// the endpoint (404) or lists none.
@@ -332,7 +360,7 @@ pub struct OrgList {
     pub current: i64,
 }
 
-fn parse_org_list(v: &Value) -> Result<Option<OrgList>, &'static str> {
+pub(super) fn parse_org_list(v: &Value) -> Result<Option<OrgList>, &'static str> {
     const SHAPE: &str = "{\"orgs\": [{\"orgId\", \"orgName\"}], \"currentOrgId\"}";
     let list = v.get("orgs").and_then(Value::as_array).ok_or(SHAPE)?;
     let mut orgs = Vec::with_capacity(list.len());
@@ -364,6 +392,7 @@ fn action_path(id: &str, rest: &str) -> Result<String, ApiError> {
             status: None,
             message: "an action without an id cannot be addressed".into(),
             attempts: 0,
+            answer: None,
         });
     }
     let escaped: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();

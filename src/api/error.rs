@@ -19,6 +19,10 @@ pub enum ErrorKind {
     Rejected,
     /// The answer was not what the API documents.
     BadResponse,
+    /// The user's current Org moved (another session of the user
+    /// switched) while the request was out: it may have been served in
+    /// another Org. `answer` holds what it answered, if it succeeded.
+    OrgMoved,
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +34,9 @@ pub struct ApiError {
     /// How many times the request was sent (a 404 on a retried DELETE
     /// means an earlier attempt did it).
     pub attempts: u32,
+    /// The body of a success answer that could not be proven to come from
+    /// the session's Org (`ErrorKind::OrgMoved`).
+    pub answer: Option<bytes::Bytes>,
 }
 
 impl ApiError {
@@ -43,6 +50,7 @@ impl ApiError {
             status,
             message: message.into(),
             attempts: 1,
+            answer: None,
         }
     }
 

@@ -2,11 +2,13 @@
 //! shares (the pause after a 429 with `Retry-After`, the request pacing,
 //! counters), and the reading of an answer's body within a bound.
 
+use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::error::{describe_transport, ApiError, ErrorKind};
+use super::org_gate::OrgMode;
 use super::pace;
 use super::retry::PoolPause;
 use crate::config::settings::NetOptions;
@@ -33,6 +35,10 @@ pub struct Host {
     pub(super) pause: PoolPause,
     pub(super) pacer: pace::Pacer,
     pub stats: Stats,
+    /// Per user: the waves of a cluster that keeps one Org per user.
+    pub(super) gates: super::org_gate::Gates,
+    /// Per user: how the cluster keeps the current Org, once found out.
+    org_modes: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<OrgMode>>>>,
 }
 
 impl Host {
@@ -70,6 +76,8 @@ impl Host {
             pause: PoolPause::default(),
             pacer: pace::Pacer::default(),
             stats: Stats::default(),
+            gates: Default::default(),
+            org_modes: Mutex::new(HashMap::new()),
         }))
     }
 }
@@ -99,6 +107,21 @@ pub(super) async fn read_bounded(resp: &mut reqwest::Response) -> Result<bytes::
                 ))
             }
         }
+    }
+}
+
+impl Host {
+    /// Where `user`'s way of keeping the current Org is found out once.
+    pub fn org_mode_of(&self, user: &str) -> Arc<tokio::sync::OnceCell<OrgMode>> {
+        match self.org_modes.lock() {
+            Ok(mut m) => m.entry(user.to_string()).or_default().clone(),
+            Err(_) => Arc::default(),
+        }
+    }
+
+    /// The gate of `user` (waves of one Org at a time).
+    pub fn gate_of(&self, user: &str) -> Arc<super::org_gate::OrgGate> {
+        self.gates.of(user)
     }
 }
 

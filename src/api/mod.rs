@@ -10,6 +10,7 @@
 mod cluster;
 mod error;
 mod host;
+pub mod org_gate;
 mod pace;
 mod request;
 pub mod retry;
@@ -17,9 +18,10 @@ mod session;
 mod v2;
 pub mod v2map;
 
-pub use cluster::{Cluster, OrgList};
+pub use cluster::Cluster;
 pub use error::{ApiError, ErrorKind};
 pub use host::Host;
+pub use org_gate::OrgMode;
 pub use request::{Body, Request, Retry};
-pub use session::{AfterLogin, Session, Sessions};
+pub use session::{Session, Sessions};
 pub use v2map::Api;

@@ -59,6 +59,27 @@ impl std::fmt::Display for Request<'_> {
     }
 }
 
+/// Which cookies a request carries.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Cookies<'a> {
+    /// The session's published ones (a session proven in its Org).
+    Published,
+    /// These (or none), while a login or a switch is being proven and
+    /// before its cookies are published.
+    These(Option<&'a str>),
+}
+
+/// `cookies` with those of `set` put in (a switch may answer a new
+/// session cookie: it replaces the one of the same name).
+pub(super) fn merge_cookies(cookies: &mut Vec<(String, String)>, set: Vec<(String, String)>) {
+    for (name, value) in set {
+        match cookies.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => cookies.push((name, value)),
+        }
+    }
+}
+
 /// A 2xx answer: its body, and the cookies it set.
 pub(super) struct Answer {
     pub(super) body: bytes::Bytes,

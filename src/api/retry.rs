@@ -14,7 +14,8 @@ use reqwest::StatusCode;
 
 use super::error::{describe_transport, error_message, ApiError, ErrorKind};
 use super::host::read_bounded;
-use super::request::{set_cookies, Answer, Body, Request, Retry};
+use super::org_gate::OrgProbe;
+use super::request::{set_cookies, Answer, Body, Cookies, Request, Retry};
 use super::session::Session;
 use crate::config::settings::{Credentials, RetryPolicy};
 use crate::model;
@@ -147,15 +148,64 @@ impl Session {
             .map(|r| r.body)
     }
 
+    /// `call`, in a wave of Org `org` rather than of the session's own
+    /// (where the cluster keeps one Org per user: to find and remove what
+    /// a request served in another Org left there).
+    pub async fn call_in_org(
+        self: &Arc<Self>,
+        req: &Request<'_>,
+        org: i64,
+    ) -> Result<bytes::Bytes, ApiError> {
+        if req.is_write() {
+            self.host.stats.writes.fetch_add(1, Ordering::Relaxed);
+        }
+        self.send_gated(req, None, true, Cookies::Published, Some(org))
+            .await
+            .map(|r| r.body)
+    }
+
     pub(super) async fn send_with_retries(
         self: &Arc<Self>,
         req: &Request<'_>,
         abort: Option<&Abort>,
         may_relogin: bool,
     ) -> Result<Answer, ApiError> {
+        self.send_with_retries_as(req, abort, may_relogin, Cookies::Published)
+            .await
+    }
+
+    /// `send_with_retries` with the given cookies. A request of a session
+    /// that has a gate (one Org per user) goes out in a wave of its Org,
+    /// and its answer counts only if the Org stayed (org_gate.rs).
+    pub(super) async fn send_with_retries_as(
+        self: &Arc<Self>,
+        req: &Request<'_>,
+        abort: Option<&Abort>,
+        may_relogin: bool,
+        cookies: Cookies<'_>,
+    ) -> Result<Answer, ApiError> {
+        self.send_gated(req, abort, may_relogin, cookies, None)
+            .await
+    }
+
+    async fn send_gated(
+        self: &Arc<Self>,
+        req: &Request<'_>,
+        abort: Option<&Abort>,
+        may_relogin: bool,
+        cookies: Cookies<'_>,
+        org: Option<i64>,
+    ) -> Result<Answer, ApiError> {
+        // Session calls (login, switch, the current Org) prove the Org
+        // themselves; everything else of a gated session waits its turn.
+        let gated = match (cookies, req.path.contains("/session/")) {
+            (Cookies::Published, false) => self.gate().zip(org.or(self.org_target())),
+            _ => None,
+        };
         // Each attempt is a future of its own that borrows the count.
         let relogins = AtomicU32::new(0);
         let until = Some(self.policy.max_total);
+        let gated = &gated;
         retrying(&self.policy, until, abort, req, |attempt| {
             let relogins = &relogins;
             async move {
@@ -168,7 +218,43 @@ impl Session {
                 self.host.pause.wait().await;
                 let sent = self.host.pacer.wait().await;
                 let generation = self.generation.load(Ordering::SeqCst);
-                let result = self.send_once(req).await;
+                let probe = SessionProbe(self);
+                let ticket = match &gated {
+                    Some((gate, org)) => match gate.enter(*org, &probe).await {
+                        Some(t) => Some(t),
+                        None => {
+                            let mut err = moved(req, *org, None);
+                            err.attempts = attempt;
+                            return Err(Failed::Retry {
+                                error: err,
+                                attempts: self.policy.max_attempts,
+                                backoff: true,
+                            });
+                        }
+                    },
+                    None => None,
+                };
+                let result = self.send_once_as(req, cookies).await;
+                if let (Some((gate, org)), Some(ticket)) = (&gated, ticket) {
+                    gate.leave(&probe).await;
+                    // A 401 changed nothing, wherever it was answered: the
+                    // session logs in again below.
+                    let unauthorized = matches!(&result, Err(e) if e.status == Some(401));
+                    if !ticket.proven().await && !unauthorized {
+                        // Served, or refused, perhaps in another Org.
+                        let mut err = moved(req, *org, result.ok().map(|a| a.body));
+                        err.attempts = attempt;
+                        return Err(match req.retry {
+                            Retry::Transient => Failed::Retry {
+                                error: err,
+                                attempts: self.policy.max_attempts_429,
+                                backoff: false,
+                            },
+                            // A create is looked up before it is sent again.
+                            Retry::OnlyThrottled => Failed::Stop(err),
+                        });
+                    }
+                }
                 let mut err = match result {
                     Ok(answer) => {
                         self.host.pacer.succeeded();
@@ -218,6 +304,14 @@ impl Session {
     }
 
     pub(super) async fn send_once(&self, req: &Request<'_>) -> Result<Answer, ApiError> {
+        self.send_once_as(req, Cookies::Published).await
+    }
+
+    async fn send_once_as(
+        &self,
+        req: &Request<'_>,
+        cookies: Cookies<'_>,
+    ) -> Result<Answer, ApiError> {
         self.host.stats.requests.fetch_add(1, Ordering::Relaxed);
         let url = format!("{}{}", self.host.url, req.path);
         let mut builder = self
@@ -238,7 +332,10 @@ impl Session {
         if let Some(token) = bearer {
             builder = builder.bearer_auth(token);
         }
-        let cookies = self.cookie_header.lock().ok().and_then(|c| c.clone());
+        let cookies = match cookies {
+            Cookies::Published => self.cookie_header.lock().ok().and_then(|c| c.clone()),
+            Cookies::These(c) => c.map(str::to_string),
+        };
         if let Some(c) = cookies {
             builder = builder.header(reqwest::header::COOKIE, c);
         }
@@ -277,6 +374,32 @@ impl Session {
             Some(status.as_u16()),
             error_message(&body),
         ))
+    }
+}
+
+/// The error of a request whose Org could not be proven.
+fn moved(req: &Request<'_>, org: i64, answer: Option<bytes::Bytes>) -> ApiError {
+    let mut e = ApiError::new(
+        ErrorKind::OrgMoved,
+        None,
+        format!(
+            "{req}: another session of this user switched Orgs while it was out; it may have been served outside Org {org}"
+        ),
+    );
+    e.answer = answer;
+    e
+}
+
+/// The gate's view of the user's Org, through one of its sessions.
+struct SessionProbe<'a>(&'a Arc<Session>);
+
+impl OrgProbe for SessionProbe<'_> {
+    fn current(&self) -> futures::future::BoxFuture<'_, Option<i64>> {
+        Box::pin(async { self.0.current_org_now().await.ok().flatten() })
+    }
+
+    fn switch(&self, org: i64) -> futures::future::BoxFuture<'_, bool> {
+        Box::pin(async move { self.0.switch_published(org).await.is_ok() })
     }
 }
 

@@ -1,7 +1,10 @@
 //! One login on a host: how it is opened (the API probed, a v1 login or a
-//! minted v2 token), logged in again when the cluster forgets it, kept in
-//! its Org (the after-login hook) and closed. Its login code is all here;
-//! the retry loop (retry.rs) only asks it to log in again.
+//! minted v2 token), put in its Org, logged in again when the cluster
+//! forgets it, and closed. A session is usable only in its Org: a login
+//! (or a switch) is switched, read back and checked under the session's
+//! lock, and only then are its cookies published to the requests that
+//! wait for them; a new cookie a switch answers with is followed. The
+//! retry loop (retry.rs) only asks it to log in again.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -9,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use reqwest::Method;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorKind};
 use super::host::Host;
-use super::request::{cookie_header, Body, Request, Retry};
+use super::org_gate::OrgGate;
+use super::request::{cookie_header, merge_cookies, Body, Cookies, Request, Retry};
 use super::v2;
 use super::v2map::Api;
 use crate::config::settings::{ApiChoice, Credentials, Endpoint, NetOptions, RetryPolicy};
@@ -42,8 +46,12 @@ pub struct Session {
     auth: tokio::sync::Mutex<Auth>,
     pub(super) cookie_header: Mutex<Option<String>>,
     pub(super) generation: AtomicU64,
-    /// Runs after every login (switching to the Org): `Cluster` sets it.
-    after_login: Mutex<Option<AfterLogin>>,
+    /// REST v1: the Org every login and every request must be in, once
+    /// entered (`enter_org`).
+    org_target: Mutex<Option<i64>>,
+    /// Where the cluster keeps one Org per user: the user's gate, through
+    /// which every request goes in a wave of its Org (org_gate.rs).
+    gate: Mutex<Option<Arc<OrgGate>>>,
     /// The Org the session works in, once entered (`None`: no Orgs).
     org: Mutex<Option<model::Org>>,
     /// The API the cluster is spoken to in (decided at `open`).
@@ -54,10 +62,6 @@ pub struct Session {
     /// `Authorization` of every request: the user's token, or one minted.
     pub(super) bearer: Mutex<Option<String>>,
 }
-
-pub type AfterLogin = Arc<
-    dyn Fn(Arc<Session>) -> futures::future::BoxFuture<'static, Result<(), ApiError>> + Send + Sync,
->;
 
 impl Session {
     /// A session on `host`; for password credentials, logs in.
@@ -73,7 +77,8 @@ impl Session {
             auth: tokio::sync::Mutex::new(Auth::default()),
             cookie_header: Mutex::new(None),
             generation: AtomicU64::new(0),
-            after_login: Mutex::new(None),
+            org_target: Mutex::new(None),
+            gate: Mutex::new(None),
             org: Mutex::new(None),
             api: Mutex::new(Api::V1),
             login_org: Mutex::new(None),
@@ -134,14 +139,7 @@ impl Session {
 
     async fn adopt_login(&self, cookies: Vec<(String, String)>) {
         let mut auth = self.auth.lock().await;
-        auth.cookies = cookies;
-        auth.generation += 1;
-        auth.logged_in = true;
-        let header = cookie_header(&auth.cookies);
-        if let Ok(mut slot) = self.cookie_header.lock() {
-            *slot = header;
-        }
-        self.generation.store(auth.generation, Ordering::SeqCst);
+        self.publish(&mut auth, cookies, true);
     }
 
     /// The API this session speaks.
@@ -191,11 +189,169 @@ impl Session {
         self.generation.load(Ordering::SeqCst)
     }
 
-    /// Sets what runs after each later login.
-    pub fn set_after_login(&self, hook: AfterLogin) {
-        if let Ok(mut slot) = self.after_login.lock() {
-            *slot = Some(hook);
+    /// The Org every request must be in (REST v1), once entered.
+    pub fn org_target(&self) -> Option<i64> {
+        self.org_target.lock().ok().and_then(|o| *o)
+    }
+
+    pub fn set_org_target(&self, org: i64) {
+        if let Ok(mut slot) = self.org_target.lock() {
+            *slot = Some(org);
         }
+    }
+
+    /// The user's gate, where the cluster keeps one Org per user.
+    pub(super) fn gate(&self) -> Option<Arc<OrgGate>> {
+        self.gate.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// From now on every request of this session goes through `gate`.
+    pub fn set_gate(&self, gate: Arc<OrgGate>) {
+        if let Ok(mut slot) = self.gate.lock() {
+            *slot = Some(gate);
+        }
+    }
+
+    /// REST v1: puts the session in Org `org` and proves it (switched and
+    /// read back, under the session's lock, a new session cookie followed)
+    /// before any request may use it; every later login does the same.
+    /// Unless `blind`, a session already there is not switched. With a
+    /// gate the first wave of the Org switches, not this.
+    pub async fn enter_org(self: &Arc<Self>, org: i64, blind: bool) -> Result<(), ApiError> {
+        self.set_org_target(org);
+        if self.gate().is_some() {
+            return Ok(());
+        }
+        let mut auth = self.auth.lock().await;
+        let mut cookies = auth.cookies.clone();
+        self.switch_with(&mut cookies, org, blind).await?;
+        self.publish(&mut auth, cookies, false);
+        Ok(())
+    }
+
+    /// Switches the session whose cookies are `cookies` to `org` and reads
+    /// the current Org back; `cookies` take any new session cookie the
+    /// switch answers with. Nothing is published here.
+    async fn switch_with(
+        self: &Arc<Self>,
+        cookies: &mut Vec<(String, String)>,
+        org: i64,
+        blind: bool,
+    ) -> Result<(), ApiError> {
+        // Never a login inside a login (nor while the lock is held).
+        let relogin = false;
+        if !blind {
+            let header = cookie_header(cookies);
+            if self.current_org(Cookies::These(header.as_deref())).await? == Some(org) {
+                return Ok(());
+            }
+        }
+        let form = [(model::PARAM_ORG_ID, org.to_string())];
+        let path = format!("{}{}", model::V1_BASE, model::SESSION_ORGS);
+        let req = Request {
+            method: Method::PUT,
+            path: &path,
+            query: &[],
+            body: Body::Form(&form),
+            retry: Retry::Transient,
+        };
+        let header = cookie_header(cookies);
+        let answer = self
+            .send_with_retries_as(&req, None, relogin, Cookies::These(header.as_deref()))
+            .await?;
+        merge_cookies(cookies, answer.cookies);
+        let header = cookie_header(cookies);
+        let now = self.current_org(Cookies::These(header.as_deref())).await?;
+        if now != Some(org) {
+            let now = now.map_or("no Org".to_string(), |o| format!("Org {o}"));
+            return Err(ApiError::new(
+                ErrorKind::BadResponse,
+                None,
+                format!(
+                    "PUT session/orgs answered success, but the session is in {now}, not Org {org}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The current Org of the session with `cookies` (`None`: the cluster
+    /// has no Orgs), read now.
+    pub(super) async fn current_org(
+        self: &Arc<Self>,
+        cookies: Cookies<'_>,
+    ) -> Result<Option<i64>, ApiError> {
+        let path = format!("{}{}", model::V1_BASE, model::SESSION_ORGS);
+        let query = [
+            ("batchsize", "-1".to_string()),
+            ("offset", "-1".to_string()),
+        ];
+        let req = Request {
+            query: &query,
+            ..Request::get(&path)
+        };
+        // With the published cookies an expired session logs in again; a
+        // login being proven has nothing to fall back on.
+        let relogin = matches!(cookies, Cookies::Published);
+        let answer = match self
+            .send_with_retries_as(&req, None, relogin, cookies)
+            .await
+        {
+            Ok(a) => a,
+            Err(e) if e.status == Some(404) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let v = super::error::parse_body(&answer.body, model::SESSION_ORGS)?;
+        Ok(super::cluster::parse_org_list(&v)
+            .map_err(|why| super::error::bad_shape(model::SESSION_ORGS, why, &v))?
+            .map(|l| l.current))
+    }
+
+    /// Switches the session (its published cookies) to `org` for the
+    /// gate and proves it; a new cookie is published.
+    pub(super) async fn switch_published(self: &Arc<Self>, org: i64) -> Result<(), ApiError> {
+        let mut relogins = 0;
+        loop {
+            let generation = self.generation.load(Ordering::SeqCst);
+            let switched = {
+                let mut auth = self.auth.lock().await;
+                let mut cookies = auth.cookies.clone();
+                let r = self.switch_with(&mut cookies, org, true).await;
+                if r.is_ok() {
+                    self.publish(&mut auth, cookies, false);
+                }
+                r
+            };
+            match switched {
+                // The session expired: logged in again (not under the
+                // lock), then switched.
+                Err(e) if e.status == Some(401) && relogins < 2 => {
+                    relogins += 1;
+                    Box::pin(self.login(generation)).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The user's current Org as this session's published cookies see it.
+    pub async fn current_org_now(self: &Arc<Self>) -> Result<Option<i64>, ApiError> {
+        self.current_org(Cookies::Published).await
+    }
+
+    /// Makes `cookies` the session's: every request from now on carries
+    /// them. `login` counts it as a login.
+    fn publish(&self, auth: &mut Auth, cookies: Vec<(String, String)>, login: bool) {
+        auth.cookies = cookies;
+        if login {
+            auth.generation += 1;
+            auth.logged_in = true;
+        }
+        let header = cookie_header(&auth.cookies);
+        if let Ok(mut slot) = self.cookie_header.lock() {
+            *slot = header;
+        }
+        self.generation.store(auth.generation, Ordering::SeqCst);
     }
 
     /// Logs in unless another task did since `seen_generation`.
@@ -255,18 +411,18 @@ impl Session {
             retry: Retry::Transient,
         };
         let resp = self.send_with_retries(&req, None, false).await?;
-        auth.cookies = resp.cookies;
-        auth.generation += 1;
-        auth.logged_in = true;
-        let header = cookie_header(&auth.cookies);
-        if let Ok(mut slot) = self.cookie_header.lock() {
-            *slot = header;
+        let mut cookies = resp.cookies;
+        // A login lands in whatever Org the user last used: the session
+        // is put back in its Org and checked before anyone may use it.
+        // With a gate, the next wave of its Org does that.
+        let gate = self.gate();
+        if let (Some(org), None) = (self.org_target(), &gate) {
+            Box::pin(self.switch_with(&mut cookies, org, true)).await?;
         }
-        self.generation.store(auth.generation, Ordering::SeqCst);
+        self.publish(&mut auth, cookies, true);
         drop(auth);
-        let hook = self.after_login.lock().ok().and_then(|h| h.clone());
-        if let Some(hook) = hook {
-            hook(self.clone()).await?;
+        if let Some(gate) = gate {
+            gate.forget();
         }
         Ok(())
     }

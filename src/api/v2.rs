@@ -53,6 +53,7 @@ fn not_found(what: &str) -> ApiError {
         status: Some(404),
         message: format!("{what} is not there"),
         attempts: 1,
+        answer: None,
     }
 }
 
@@ -257,6 +258,7 @@ impl Cluster {
                 status: None,
                 message: "an action without an id cannot be addressed".into(),
                 attempts: 0,
+                answer: None,
             });
         }
         let escaped: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
@@ -406,6 +408,7 @@ impl Cluster {
                     "a REST v2 token carries its Org, and this one is not for Org {id}: use a token minted for that Org, or a username and password"
                 ),
                 attempts: 1,
+                answer: None,
             });
         }
         self.session.login_in_org(id).await

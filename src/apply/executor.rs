@@ -72,7 +72,7 @@ pub async fn run_action(
         };
         let what = describe(call, &change.name);
         let outcome: Result<bool, CallError> = match call {
-            Call::Create(body) => match create(cluster, &change.name, body, abort).await {
+            Call::Create(body) => match create(cluster, &change.name, body, abort, journal).await {
                 Ok(new_id) => {
                     let recorded = match journal {
                         Some((j, seq)) => j.created(seq, &new_id).await,
@@ -212,6 +212,7 @@ async fn create(
     name: &str,
     body: &Value,
     abort: &Abort,
+    journal: Option<(&Journal, u64)>,
 ) -> Result<String, (ApiError, bool)> {
     let policy = cluster.session.policy();
     let what = format!("create {name:?}");
@@ -229,11 +230,18 @@ async fn create(
                         status: None,
                         message: "the create answer carries no id".into(),
                         attempts: 1,
+                        answer: None,
                     },
                 },
                 Err(e) if matches!(e.kind, ErrorKind::Rejected | ErrorKind::Refused) => {
                     refused.store(e.attempts <= 1 && attempt == 1, Ordering::Relaxed);
                     return Err(Failed::Stop(e));
+                }
+                Err(e) if e.kind == ErrorKind::OrgMoved && created_id(&e).is_some() => {
+                    return placed(cluster, e, journal).await.map_err(|e| match e {
+                        Some(e) => Failed::Stop(e),
+                        None => Failed::Again,
+                    });
                 }
                 Err(e) => e,
             };
@@ -256,6 +264,68 @@ async fn create(
     })
     .await;
     created.map_err(|e| (e, refused.load(Ordering::Relaxed)))
+}
+
+/// The GUID a create answered with, where its Org was not proven.
+fn created_id(e: &ApiError) -> Option<String> {
+    let v = serde_json::from_slice::<Value>(e.answer.as_ref()?).ok()?;
+    v.get("id").and_then(Value::as_str).map(str::to_string)
+}
+
+/// A create answered while another session had moved the user's Org
+/// (one Org per user), with the GUID it made: found in our Org, that is
+/// the create's; else it is journaled, deleted in the Org that has it,
+/// and the create is sent again (`Err(None)`). (A create that failed
+/// there changed nothing here: it is looked up by name and sent again.)
+async fn placed(
+    cluster: &Cluster,
+    e: ApiError,
+    journal: Option<(&Journal, u64)>,
+) -> Result<String, Option<ApiError>> {
+    let Some(id) = created_id(&e) else {
+        return Err(None);
+    };
+    match cluster.action(&id).await {
+        Ok(_) => return Ok(id),
+        Err(look) if look.is_not_found() => {}
+        Err(look) => {
+            return Err(Some(ApiError {
+                message: format!(
+                    "{e}; where the created action {id} is could not be found out ({look})"
+                ),
+                ..e
+            }))
+        }
+    }
+    let unknown = |why: String| {
+        Some(ApiError {
+            message: format!(
+                "{}; the action it created ({id}) is in another Org and {why}",
+                e.message
+            ),
+            answer: None,
+            ..e.clone()
+        })
+    };
+    if let Some((j, seq)) = journal {
+        j.stray(seq, &id)
+            .await
+            .map_err(|je| unknown(format!("could not be journaled: {je}")))?;
+    }
+    match cluster.remove_stray(&id).await {
+        Ok(org) => {
+            tracing::warn!(
+                "{}: a create was served in another Org while another session of this user switched; its action {id} was deleted there{}",
+                cluster.label(),
+                org.map(|o| format!(" (Org {o})")).unwrap_or_default()
+            );
+            if let Some((j, seq)) = journal {
+                let _ = j.stray_removed(seq, &id, org).await;
+            }
+            Err(None)
+        }
+        Err(re) => Err(unknown(format!("could not be removed: {re}"))),
+    }
 }
 
 /// The GUID of the action named `name`, if the cluster has one.

@@ -89,6 +89,19 @@ pub enum Line {
     Undone {
         undone: u64,
     },
+    /// Write `stray`'s create was served in another Org (one Org per user,
+    /// moved by another session): action `id` is there, to be removed.
+    Stray {
+        stray: u64,
+        id: String,
+    },
+    /// The stray action `id` was deleted in Org `org`.
+    StrayRemoved {
+        stray_removed: u64,
+        id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        org: Option<i64>,
+    },
     Finished {
         finished: String,
     },
@@ -282,6 +295,24 @@ impl Journal {
         self.sync_until(n).await
     }
 
+    /// Records a stray create (on disk before it is looked for).
+    pub async fn stray(&self, seq: u64, id: &str) -> Result<(), Error> {
+        let n = self.append(&Line::Stray {
+            stray: seq,
+            id: id.to_string(),
+        })?;
+        self.sync_until(n).await
+    }
+
+    pub async fn stray_removed(&self, seq: u64, id: &str, org: Option<i64>) -> Result<(), Error> {
+        let n = self.append(&Line::StrayRemoved {
+            stray_removed: seq,
+            id: id.to_string(),
+            org,
+        })?;
+        self.sync_until(n).await
+    }
+
     pub async fn finish(&self, how: &str) -> Result<(), Error> {
         let n = self.append(&Line::Finished {
             finished: how.into(),
@@ -340,6 +371,9 @@ pub struct Record {
     /// (write, call) pairs the cluster refused on their first attempt.
     pub refused: BTreeSet<(u64, usize)>,
     pub finished: Option<String>,
+    /// Actions our creates left in another Org, by GUID: the write, and
+    /// whether they were removed since.
+    pub strays: BTreeMap<String, (u64, bool)>,
     /// Lines that could not be read (cut short by a crash), skipped.
     pub skipped: Vec<usize>,
 }
@@ -410,6 +444,14 @@ pub fn read(path: &Path) -> Result<Record, Error> {
             // action by its name.
             Line::Done { .. } | Line::Undone { .. } | Line::Recreated { .. } => {}
             Line::Finished { finished } => rec.finished = Some(finished),
+            Line::Stray { stray, id } => {
+                rec.strays.insert(id, (stray, false));
+            }
+            Line::StrayRemoved {
+                stray_removed, id, ..
+            } => {
+                rec.strays.insert(id, (stray_removed, true));
+            }
         }
     }
     if rec.target.is_empty() {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use super::error::{cluster_error, connect_error};
 use super::reader::{read_document, LiveDocument};
-use crate::api::{self, ApiError, Cluster, ErrorKind, Host, Session};
+use crate::api::{self, ApiError, Cluster, ErrorKind, Host, OrgMode, Session};
 use crate::config::settings::{Credentials, NetOptions};
 use crate::config::LiveRef;
 use crate::error::Error;
@@ -123,7 +123,7 @@ impl Connections {
         };
         let cluster = Cluster::new(session);
         if !read_ahead {
-            self.enter_org(&cluster, live, None).await?;
+            self.enter_org(&cluster, live, None, net).await?;
             return Ok(cluster);
         }
         let logins = cluster.session.logins();
@@ -136,7 +136,8 @@ impl Connections {
                 () = switching.notified() => None,
             }
         };
-        let (entered, read) = tokio::join!(self.enter_org(&cluster, live, Some(&switching)), read);
+        let (entered, read) =
+            tokio::join!(self.enter_org(&cluster, live, Some(&switching), net), read);
         // Kept only if the session never left the Org: not switched, and
         // not logged in again (a new login may land elsewhere) meanwhile.
         let stayed = entered? == Entered::AlreadyThere && cluster.session.logins() == logins;
@@ -221,6 +222,7 @@ impl Connections {
         cluster: &Cluster,
         live: &LiveRef,
         switching: Option<&tokio::sync::Notify>,
+        net: &NetOptions,
     ) -> Result<Entered, Error> {
         let spec = live.org_spec();
         let url = &live.endpoint.url;
@@ -259,26 +261,103 @@ impl Connections {
             )));
         };
         let id = org.id;
-        let entered = if current == Some(id) {
-            Entered::AlreadyThere
-        } else {
-            // Elsewhere, or where a new login landed is not known: switch,
-            // then check.
+        let session = &cluster.session;
+        let v1_gated = cluster.api() == api::Api::V1
+            && self.org_mode(cluster, live, net, &orgs, current).await? == OrgMode::PerUser;
+        let entered = if v1_gated {
+            // One Org per user: the session's first wave switches (and
+            // every answer is proven); nothing read meanwhile is kept.
+            session.set_gate(session.host.gate_of(&user_of(live)));
             if let Some(s) = switching {
                 s.notify_one();
             }
-            switch_and_check(cluster, id, true)
+            session
+                .enter_org(id, true)
                 .await
-                .map_err(|e| cluster_error(cluster, &format!("switching to Org {org}"), e))?;
+                .map_err(|e| cluster_error(cluster, &format!("entering Org {org}"), e))?;
+            Entered::Switched
+        } else if current == Some(id) {
+            // Already there; still the Org of every later login.
+            if cluster.api() == api::Api::V1 {
+                session.set_org_target(id);
+            }
+            Entered::AlreadyThere
+        } else {
+            // Elsewhere, or where a new login landed is not known: switch,
+            // then check, before anything may use the session.
+            if let Some(s) = switching {
+                s.notify_one();
+            }
+            let switched = match cluster.api() {
+                api::Api::V1 => session.enter_org(id, true).await,
+                api::Api::V2 => v2_switch_and_check(cluster, id).await,
+            };
+            switched.map_err(|e| cluster_error(cluster, &format!("switching to Org {org}"), e))?;
             Entered::Switched
         };
-        let hook: api::AfterLogin = Arc::new(move |session: Arc<Session>| {
-            let c = Cluster::new(session);
-            Box::pin(async move { switch_and_check(&c, id, false).await })
-        });
-        cluster.session.set_after_login(hook);
-        cluster.session.set_org(Some(org));
+        session.set_org(Some(org));
         Ok(entered)
+    }
+
+    /// How the cluster of `live` keeps the current Org of `live`'s user
+    /// (REST v1, a password, two Orgs or more: else per session, which is
+    /// all that matters there), found out once per cluster and user: a
+    /// second login is switched to another Org, and the first session's
+    /// Org read again. If it moved, the Org is the user's.
+    async fn org_mode(
+        &self,
+        cluster: &Cluster,
+        live: &LiveRef,
+        net: &NetOptions,
+        orgs: &[model::Org],
+        current: Option<i64>,
+    ) -> Result<OrgMode, Error> {
+        if orgs.len() < 2 || !matches!(live.endpoint.credentials, Credentials::Password { .. }) {
+            return Ok(OrgMode::PerSession);
+        }
+        let host = cluster.session.host.clone();
+        let cell = host.org_mode_of(&user_of(live));
+        if let Some(mode) = cell.get() {
+            return Ok(*mode);
+        }
+        let what = "finding out whether the current Org is the session's or the user's";
+        let current = match current {
+            Some(c) => c,
+            None => match cluster.session.current_org_now().await {
+                Ok(Some(c)) => c,
+                Ok(None) => return Ok(OrgMode::PerSession),
+                Err(e) => return Err(cluster_error(cluster, what, e)),
+            },
+        };
+        let Some(other) = orgs.iter().find(|o| o.id != current) else {
+            return Ok(OrgMode::PerSession);
+        };
+        let found = cell
+            .get_or_try_init(|| async {
+                let probe = Session::open(host.clone(), live.endpoint.clone(), net)
+                    .await
+                    .map_err(|e| connect_error(&live.endpoint, e))?;
+                let switched = probe.enter_org(other.id, true).await;
+                let now = cluster.session.current_org_now().await;
+                probe.close().await;
+                switched.map_err(|e| cluster_error(cluster, what, e))?;
+                let now = now.map_err(|e| cluster_error(cluster, what, e))?;
+                let mode = match now == Some(other.id) {
+                    true => OrgMode::PerUser,
+                    false => OrgMode::PerSession,
+                };
+                tracing::info!(
+                    "{}: the current Org is kept {}",
+                    live.endpoint.label,
+                    match mode {
+                        OrgMode::PerUser => "per user: requests go in waves of one Org",
+                        OrgMode::PerSession => "per session",
+                    }
+                );
+                Ok::<_, Error>(mode)
+            })
+            .await?;
+        Ok(*found)
     }
 
     /// Logs out of every session opened.
@@ -300,25 +379,32 @@ enum Entered {
     Switched,
 }
 
-/// Switches the session to Org `id` and reads the current Org back: the
-/// switch must have taken. Unless `blind`, the current Org is read first
-/// and a session already there is left alone.
-async fn switch_and_check(cluster: &Cluster, id: i64, blind: bool) -> Result<(), ApiError> {
-    let current = |l: Option<api::OrgList>| l.map_or(model::PRIMARY_ORG, |l| l.current);
-    if !blind && current(cluster.org_list().await?) == id {
-        return Ok(());
-    }
+/// REST v2: logs in again in Org `id` (a token carries its Org) and
+/// reads the current Org back: it must be `id`.
+async fn v2_switch_and_check(cluster: &Cluster, id: i64) -> Result<(), ApiError> {
     cluster.switch_org(id).await?;
-    let now = current(cluster.org_list().await?);
+    let now = cluster
+        .org_list()
+        .await?
+        .map_or(model::PRIMARY_ORG, |l| l.current);
     if now != id {
         return Err(ApiError {
             kind: ErrorKind::BadResponse,
             status: None,
             message: format!(
-                "PUT session/orgs answered success, but the session is in Org {now}, not Org {id}"
+                "the new token answered success, but it is for Org {now}, not Org {id}"
             ),
             attempts: 1,
+            answer: None,
         });
     }
     Ok(())
+}
+
+/// Whose Org a cluster may keep per user: the login's user name.
+fn user_of(live: &LiveRef) -> String {
+    match &live.endpoint.credentials {
+        Credentials::Password { username, .. } => username.clone(),
+        _ => String::new(),
+    }
 }

@@ -31,6 +31,9 @@ pub fn cluster_error(cluster: &Cluster, what: &str, e: ApiError) -> Error {
         ErrorKind::Transient => format!(
             "{what}: the cluster is unreachable or failing ({e}); check the URL, the network and that the cluster is up"
         ),
+        ErrorKind::OrgMoved => format!(
+            "{what}: another session of this user kept switching Orgs, so no answer could be proven to come from the Org asked for ({e})"
+        ),
         ErrorKind::Server | ErrorKind::Rejected | ErrorKind::BadResponse => format!("{what}: {e}"),
     };
     Error::Cluster {
