@@ -303,7 +303,8 @@ impl Connections {
     /// (REST v1, a password, two Orgs or more: else per session, which is
     /// all that matters there), found out once per cluster and user: a
     /// second login is switched to another Org, and the first session's
-    /// Org read again. If it moved, the Org is the user's.
+    /// Org read again. If it moved, the Org is the user's. The second
+    /// session is kept for the next Org of the cluster.
     async fn org_mode(
         &self,
         cluster: &Cluster,
@@ -337,9 +338,16 @@ impl Connections {
                 let probe = Session::open(host.clone(), live.endpoint.clone(), net)
                     .await
                     .map_err(|e| connect_error(&live.endpoint, e))?;
+                self.sessions.register(&probe);
                 let switched = probe.enter_org(other.id, true).await;
                 let now = cluster.session.current_org_now().await;
-                probe.close().await;
+                if switched.is_ok() {
+                    // A session like any other: the next Org of this
+                    // cluster takes it instead of logging in again.
+                    if let Ok(mut idle) = self.idle.lock() {
+                        idle.entry(endpoint_key(live)).or_default().push(probe);
+                    }
+                }
                 switched.map_err(|e| cluster_error(cluster, what, e))?;
                 let now = now.map_err(|e| cluster_error(cluster, what, e))?;
                 let mode = match now == Some(other.id) {
