@@ -8,6 +8,7 @@ mod environments;
 mod hostile;
 mod inputs;
 mod layout;
+mod names;
 mod orgs;
 mod props;
 mod proxy;
