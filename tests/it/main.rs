@@ -17,6 +17,7 @@ mod real;
 mod report;
 mod safety;
 mod sim;
+mod state_dir;
 mod support;
 mod v2;
 mod watch;
