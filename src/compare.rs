@@ -127,7 +127,9 @@ pub fn compare(
     target: Side,
     opts: Options,
 ) -> Result<Comparison, Error> {
-    let unmatched_rules = settings.selection.unmatched(&[&source.doc, &target.doc]);
+    let unmatched_rules = settings
+        .selection
+        .unmatched(&[&source.matched, &target.matched]);
     // The source's document becomes the desired one: moved, not copied.
     let mut desired = std::mem::take(&mut source.doc);
     let mapping = settings.mapping_between(

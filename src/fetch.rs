@@ -33,6 +33,9 @@ pub struct Side {
     pub cluster: Option<Cluster>,
     /// Where the document's secrets are (ignored paths removed).
     pub secret_paths: Vec<Vec<String>>,
+    /// Which `--ignore`/`--only` rules match somewhere in the document
+    /// as read (before ignored paths were removed).
+    pub matched: crate::select::Matched,
     /// The secret placeholders (where, and the pointer each names) in what
     /// was left out of the document as alike on both sides
     /// (`load_snapshot_pair`); empty otherwise.
@@ -658,6 +661,7 @@ pub async fn load_snapshot_pair(
 /// A document with its ignored paths removed, and where its secrets are.
 struct Selected {
     doc: Value,
+    matched: crate::select::Matched,
     secret_paths: Vec<Vec<String>>,
     left_out_placeholders: Vec<(Vec<String>, String)>,
     /// The snapshot's fingerprint, where it was read.
@@ -666,10 +670,12 @@ struct Selected {
 
 impl Selected {
     fn of(mut doc: Value, selection: &crate::select::Selection) -> Selected {
+        let matched = selection.matched_in(&doc);
         selection.strip(&mut doc);
         let secret_paths = crate::secrets::secret_paths(&doc);
         Selected {
             doc,
+            matched,
             secret_paths,
             left_out_placeholders: Vec::new(),
             fingerprint: None,
@@ -701,6 +707,7 @@ fn snapshot_side(
     }
     let Selected {
         doc,
+        matched,
         secret_paths,
         left_out_placeholders,
         fingerprint,
@@ -715,6 +722,7 @@ fn snapshot_side(
         ids: BTreeMap::new(),
         cluster: None,
         secret_paths,
+        matched,
         left_out_placeholders,
         fingerprint,
         reduced: Default::default(),
@@ -752,6 +760,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
             crate::secrets::remember_all(&document.doc);
             let raw = document.doc.clone();
             let mut doc = document.doc;
+            let matched = settings.selection.matched_in(&doc);
             settings.selection.strip(&mut doc);
             let secret_paths = crate::secrets::secret_paths(&doc);
             Ok(Side {
@@ -761,6 +770,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 ids: document.ids,
                 cluster: Some(cluster),
                 secret_paths,
+                matched,
                 left_out_placeholders: Vec::new(),
                 fingerprint: None,
                 reduced: Default::default(),
