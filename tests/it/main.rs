@@ -4,6 +4,7 @@ mod apply;
 mod cli;
 mod demo;
 mod diff;
+mod dotted_keys;
 mod environments;
 mod hostile;
 mod inputs;
