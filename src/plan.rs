@@ -409,8 +409,21 @@ pub fn write(path: &Path, plan: &Plan) -> Result<(), Error> {
 pub fn drift(plan: &Plan, target: &Value) -> Vec<String> {
     let mut work = secrets::redact(target);
     let mut drifted = Vec::new();
+    let exists = |work: &Value, p: &str| {
+        pointer::split(p).is_some_and(|segs| pointer::get(work, &segs).is_some())
+    };
+    // An absent path is where its add puts a member, in the document as
+    // patched so far: an insert into an array before it shifts what its
+    // indices name. One no add names is checked on the target as it is.
+    let added: std::collections::HashSet<&str> = plan
+        .patch
+        .iter()
+        .filter(|op| op.get("op").and_then(Value::as_str) == Some("add"))
+        .filter_map(|op| op.get("path").and_then(Value::as_str))
+        .collect();
+    let absent: std::collections::HashSet<&str> = plan.absent.iter().map(String::as_str).collect();
     for p in &plan.absent {
-        if pointer::split(p).is_some_and(|segs| pointer::get(&work, &segs).is_some()) {
+        if !added.contains(p.as_str()) && exists(&work, p) {
             drifted.push(p.clone());
         }
     }
@@ -420,12 +433,22 @@ pub fn drift(plan: &Plan, target: &Value) -> Vec<String> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        if op.get("op").and_then(Value::as_str) == Some("test") {
-            let segs = pointer::split(&path).unwrap_or_default();
-            if pointer::get(&work, &segs) != op.get("value") && !drifted.contains(&path) {
-                drifted.push(path);
+        match op.get("op").and_then(Value::as_str) {
+            Some("test") => {
+                let segs = pointer::split(&path).unwrap_or_default();
+                if pointer::get(&work, &segs) != op.get("value") && !drifted.contains(&path) {
+                    drifted.push(path);
+                }
+                continue;
             }
-            continue;
+            Some("add")
+                if absent.contains(path.as_str())
+                    && exists(&work, &path)
+                    && !drifted.contains(&path) =>
+            {
+                drifted.push(path.clone());
+            }
+            _ => {}
         }
         let applied = serde_json::from_value::<json_patch::Patch>(json!([op]))
             .map_err(|e| e.to_string())
@@ -507,6 +530,42 @@ mod tests {
             why.contains("placeholder for /actions/A/detail/authToken stands at /actions/B"),
             "{why}"
         );
+    }
+
+    #[test]
+    fn a_member_added_after_an_insert_is_looked_for_where_the_insert_moved_it() {
+        // The third item gains a field once a new second item is in: the
+        // field's path names the item after the insert, not the target's
+        // third item (which has that field).
+        let item = |id: &str, extra: Value| {
+            let mut v = json!({"id": id, "enabled": true});
+            if let (Some(m), Value::Object(e)) = (v.as_object_mut(), extra) {
+                m.extend(e);
+            }
+            v
+        };
+        let target = json!({"config": {"list": [
+            item("a", json!({"icon": ""})), item("k", json!({})), item("c", json!({"icon": ""}))
+        ]}});
+        let source = json!({"config": {"list": [
+            item("a", json!({"icon": ""})), item("r", json!({"icon": ""})),
+            item("k", json!({"icon": ""})), item("c", json!({"icon": ""}))
+        ]}});
+        let plan = plan_of(target.clone(), source);
+        assert!(
+            plan.absent.contains(&"/config/list/2/icon".to_string()),
+            "{:?}",
+            plan.absent
+        );
+        assert_eq!(drift(&plan, &target), Vec::<String>::new());
+        // Someone gave that item the field since: the plan is stale.
+        let mut changed = target.clone();
+        changed["config"]["list"][1]["icon"] = json!("x");
+        assert_eq!(drift(&plan, &changed), vec!["/config/list/2/icon"]);
+        // An absent path no add names is looked for in the target as it is.
+        let mut extra = plan.clone();
+        extra.absent.push("/config/list/0/icon".into());
+        assert_eq!(drift(&extra, &target), vec!["/config/list/0/icon"]);
     }
 
     #[test]
