@@ -74,6 +74,9 @@ fn guarded_on(ops: &[Op], mut work: Value, reduced: &Reduced) -> (Vec<Value>, Ve
         match op.kind {
             OpKind::Replace | OpKind::Remove => {
                 if let Some(cur) = pointer::get(&work, &op.path) {
+                    // Masked again where it is now: an insert before it in
+                    // an array moved it from where its placeholders name.
+                    let cur = secrets::redact_at(&op.path, cur);
                     patch.push(json!({"op": "test", "path": ptr, "value": cur}));
                 }
             }
@@ -105,7 +108,7 @@ fn guarded_on(ops: &[Op], mut work: Value, reduced: &Reduced) -> (Vec<Value>, Ve
                                     segs.push("id".into());
                                     item.clone()
                                 }
-                                _ => item.clone(),
+                                _ => secrets::redact_at(&segs, item),
                             };
                             patch.push(
                                 json!({"op": "test", "path": pointer::join(&segs), "value": value}),
@@ -436,7 +439,9 @@ pub fn drift(plan: &Plan, target: &Value) -> Vec<String> {
         match op.get("op").and_then(Value::as_str) {
             Some("test") => {
                 let segs = pointer::split(&path).unwrap_or_default();
-                if pointer::get(&work, &segs) != op.get("value") && !drifted.contains(&path) {
+                // Masked where it is now, as its guard was made.
+                let now = pointer::get(&work, &segs).map(|v| secrets::redact_at(&segs, v));
+                if now.as_ref() != op.get("value") && !drifted.contains(&path) {
                     drifted.push(path);
                 }
                 continue;
@@ -566,6 +571,31 @@ mod tests {
         let mut extra = plan.clone();
         extra.absent.push("/config/list/0/icon".into());
         assert_eq!(drift(&extra, &target), vec!["/config/list/0/icon"]);
+    }
+
+    #[test]
+    fn a_secret_moved_by_an_insert_is_guarded_where_it_is_then() {
+        // The item holding a secret moves from /1 to /2 as another is
+        // inserted before it; its guard names the secret at /2, and the
+        // plan passes its own integrity check and has not drifted.
+        let target = json!({"config": {"list": [
+            {"id": "a"}, {"id": "c", "clientSecret": "S3CRET-x", "n": 1}
+        ]}});
+        let source = json!({"config": {"list": [
+            {"id": "a"}, {"id": "b"}, {"id": "c", "n": 2}
+        ]}});
+        let plan = plan_of(target.clone(), source);
+        check_integrity(&plan).unwrap();
+        assert_eq!(drift(&plan, &target), Vec::<String>::new());
+        let text = serde_json::to_string(&plan.patch).unwrap();
+        assert!(!text.contains("S3CRET"), "{text}");
+        assert!(
+            text.contains("${secret:/config/list/2/clientSecret}"),
+            "{text}"
+        );
+        let mut changed = target.clone();
+        changed["config"]["list"][1]["n"] = json!(3);
+        assert_eq!(drift(&plan, &changed), vec!["/config/list/2/n"]);
     }
 
     #[test]
