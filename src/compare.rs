@@ -38,8 +38,22 @@ pub struct Comparison {
 
 impl Comparison {
     /// Refuses (exit 1, before anything is written) what the target's API
-    /// cannot hold, naming each pointer.
+    /// cannot hold or cannot write, naming each pointer.
     pub fn check_expressible(&self) -> Result<(), Error> {
+        if !self.notes.unwritable.is_empty() {
+            let lines: Vec<String> = self
+                .notes
+                .unwritable
+                .iter()
+                .map(|p| format!("{p}: {}", diff::unwritable_why(p)))
+                .collect();
+            return Err(Error::Usage(format!(
+                "{}: the config differs where it cannot be written; nothing was written (leave these out with --ignore, or make them alike on {}):\n  {}",
+                self.target.label,
+                self.source.label,
+                lines.join("\n  ")
+            )));
+        }
         if self.inexpressible.is_empty() {
             return Ok(());
         }
@@ -127,7 +141,9 @@ pub fn compare(
     target: Side,
     opts: Options,
 ) -> Result<Comparison, Error> {
-    let unmatched_rules = settings.selection.unmatched(&[&source.doc, &target.doc]);
+    let unmatched_rules = settings
+        .selection
+        .unmatched(&[&source.matched, &target.matched]);
     // The source's document becomes the desired one: moved, not copied.
     let mut desired = std::mem::take(&mut source.doc);
     let mapping = settings.mapping_between(
@@ -309,6 +325,7 @@ fn what_apply_leaves(
         target.get("config").and_then(Value::as_object),
     ) {
         keep_unremovable(want, have, &mut vec!["config"], &mut notes.unremovable);
+        keep_unwritable(want, have, &mut Vec::new(), &mut notes.unwritable);
     }
     let have = crate::document::actions(target);
     let Some(want) = desired.get_mut("actions").and_then(Value::as_object_mut) else {
@@ -338,6 +355,42 @@ fn what_apply_leaves(
         want.insert(name.clone(), action.clone());
     }
     notes
+}
+
+/// Puts the target's value back (or takes the key out, where the target
+/// has none) wherever `want` differs at a config key the API cannot
+/// write, listing its pointer in `out`: the diff is then what apply
+/// could write, and the rest is a note. `path` is below the config, and
+/// the recursion is `changes::config_changes`', which writes leaves.
+fn keep_unwritable(
+    want: &mut Map<String, Value>,
+    have: &Map<String, Value>,
+    path: &mut Vec<String>,
+    out: &mut Vec<String>,
+) {
+    let keys: Vec<String> = want.keys().cloned().collect();
+    for k in keys {
+        path.push(k.clone());
+        let h = have.get(&k);
+        match (want.get_mut(&k), h) {
+            (Some(Value::Object(w)), Some(Value::Object(h))) if !w.is_empty() => {
+                keep_unwritable(w, h, path, out);
+            }
+            (Some(w), h) if h != Some(w) && crate::model::unwritable_config_key(path).is_some() => {
+                match h {
+                    Some(h) => *w = h.clone(),
+                    None => {
+                        want.remove(&k);
+                    }
+                }
+                let mut p = vec!["config".to_string()];
+                p.extend(path.iter().cloned());
+                out.push(crate::pointer::join(&p));
+            }
+            _ => {}
+        }
+        path.pop();
+    }
 }
 
 fn keep_unremovable<'a>(

@@ -160,6 +160,78 @@ pub fn check_replaceable(path: &Path) -> Result<(), String> {
     }
 }
 
+/// The effective uid: the owner of what this process creates.
+#[cfg(unix)]
+pub fn current_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Makes the directory `dir` (mode 0700, with any missing parents) unless
+/// it exists, then checks it as `check_private` does. Journals hold
+/// secrets: a directory someone else made, or can enter, is refused
+/// rather than used.
+pub fn private_dir(dir: &Path) -> Result<(), String> {
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::DirBuilderExt;
+                builder.mode(0o700);
+            }
+            builder.create(dir).map_err(|e| e.to_string())?;
+            // Looked at again: someone may have put a link there first.
+            std::fs::symlink_metadata(dir).map_err(|e| e.to_string())?
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    #[cfg(unix)]
+    return check_private(&meta, current_uid());
+    #[cfg(not(unix))]
+    return check_private(&meta);
+}
+
+/// Why `meta` (from `symlink_metadata`) is not a directory private to
+/// the user `uid`: a symbolic link, not a directory, another owner, or
+/// access for group or others.
+#[cfg(unix)]
+pub fn check_private(meta: &std::fs::Metadata, uid: u32) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    if meta.file_type().is_symlink() {
+        return Err("is a symbolic link, not a directory of its own".into());
+    }
+    if !meta.is_dir() {
+        return Err("exists and is not a directory".into());
+    }
+    if meta.uid() != uid {
+        return Err(format!(
+            "is owned by uid {}, not by this user (uid {uid})",
+            meta.uid()
+        ));
+    }
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "has mode {mode:04o}: group or others have access (it must be 0700)"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn check_private(meta: &std::fs::Metadata) -> Result<(), String> {
+    if meta.file_type().is_symlink() {
+        return Err("is a symbolic link, not a directory of its own".into());
+    }
+    if !meta.is_dir() {
+        return Err("exists and is not a directory".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +271,49 @@ mod tests {
             std::os::unix::fs::symlink(&root, dir.path().join("linked")).unwrap();
             assert!(Dir::open(&dir.path().join("linked")).is_err());
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_dir_is_made_0700_and_anything_else_is_refused() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("a/b/tsmigrate");
+        private_dir(&state).unwrap();
+        let meta = std::fs::symlink_metadata(&state).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o700);
+        // Made once, then found as it is.
+        private_dir(&state).unwrap();
+
+        // Another owner, without root: the same directory seen by another uid.
+        let why = check_private(&meta, meta.uid().wrapping_add(1)).unwrap_err();
+        assert!(
+            why.contains(&format!("owned by uid {}", meta.uid())),
+            "{why}"
+        );
+
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o750)).unwrap();
+        let why = private_dir(&state).unwrap_err();
+        assert!(why.contains("mode 0750"), "{why}");
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let why = private_dir(&state).unwrap_err();
+        assert!(why.contains("mode 1777"), "{why}");
+
+        let link = dir.path().join("link");
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::os::unix::fs::symlink(&state, &link).unwrap();
+        let why = private_dir(&link).unwrap_err();
+        assert!(why.contains("symbolic link"), "{why}");
+        // A dangling link is not followed to make a directory where it points.
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+        assert!(private_dir(&dangling)
+            .unwrap_err()
+            .contains("symbolic link"));
+        assert!(!dir.path().join("nowhere").exists());
+
+        let file = dir.path().join("file");
+        std::fs::write(&file, b"").unwrap();
+        assert!(private_dir(&file).unwrap_err().contains("not a directory"));
     }
 }

@@ -203,6 +203,27 @@ pub const OBJECT_TYPES: &[&str] = &[
 /// What `metadata/listobjectheaders` answers without a `type`: Liveboards.
 pub const DEFAULT_OBJECT_TYPE: &str = "PINBOARD_ANSWER_BOOK";
 
+/// Why `configchanges` cannot write the config key at `path` (its
+/// segments below the config), or `None` where it can. It names a key by
+/// its dotted path (`lookup_key`): a top-level key is found whole, but a
+/// nested key whose path holds a '.' has no name there.
+pub fn unwritable_config_key<S: AsRef<str>>(path: &[S]) -> Option<String> {
+    let (last, above) = path.split_last()?;
+    let dotted = |s: &S| s.as_ref().contains('.');
+    if above.is_empty() || !(dotted(last) || above.iter().any(dotted)) {
+        return None;
+    }
+    let whose = if dotted(last) {
+        "its key contains a '.'".to_string()
+    } else {
+        let key = above.iter().find(|s| dotted(s)).map_or("", |s| s.as_ref());
+        format!("the key {key:?} above it contains a '.'")
+    };
+    Some(format!(
+        "cannot be written through the admin API: {whose}, and {CONFIG_CHANGES} names a nested key by its dotted path"
+    ))
+}
+
 /// A configinfo key: a top-level key, or a dotted path to a nested one.
 pub fn lookup_key<'a>(config: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     if let Some(v) = config.get(key) {
@@ -301,6 +322,16 @@ mod tests {
         assert_eq!(lookup_key(cfg, "a.b"), Some(&json!(1)));
         assert_eq!(lookup_key(cfg, "c.d"), Some(&json!(2)));
         assert_eq!(lookup_key(cfg, "a.x"), None);
+    }
+
+    #[test]
+    fn a_nested_key_with_a_dot_has_no_dotted_name() {
+        assert_eq!(unwritable_config_key(&["c.d"]), None);
+        assert_eq!(unwritable_config_key(&["a", "b"]), None);
+        let why = unwritable_config_key(&["nest", "in.ner"]).unwrap();
+        assert!(why.contains("its key contains a '.'"), "{why}");
+        let why = unwritable_config_key(&["a.b", "c"]).unwrap();
+        assert!(why.contains("the key \"a.b\" above it"), "{why}");
     }
 
     #[test]

@@ -70,6 +70,9 @@ fn guarded_on(ops: &[Op], mut work: Value, reduced: &Reduced) -> (Vec<Value>, Ve
         match op.kind {
             OpKind::Replace | OpKind::Remove => {
                 if let Some(cur) = pointer::get(&work, &op.path) {
+                    // Masked again where it is now: an insert before it in
+                    // an array moved it from where its placeholders name.
+                    let cur = secrets::redact_at(&op.path, cur);
                     patch.push(json!({"op": "test", "path": ptr, "value": cur}));
                 }
             }
@@ -101,7 +104,7 @@ fn guarded_on(ops: &[Op], mut work: Value, reduced: &Reduced) -> (Vec<Value>, Ve
                                     segs.push("id".into());
                                     item.clone()
                                 }
-                                _ => item.clone(),
+                                _ => secrets::redact_at(&segs, item),
                             };
                             patch.push(
                                 json!({"op": "test", "path": pointer::join(&segs), "value": value}),
@@ -406,8 +409,21 @@ pub(crate) fn write(path: &Path, plan: &Plan) -> Result<(), Error> {
 pub fn drift(plan: &Plan, target: &Value) -> Vec<String> {
     let mut work = secrets::redact(target);
     let mut drifted = Vec::new();
+    let exists = |work: &Value, p: &str| {
+        pointer::split(p).is_some_and(|segs| pointer::get(work, &segs).is_some())
+    };
+    // An absent path is where its add puts a member, in the document as
+    // patched so far: an insert into an array before it shifts what its
+    // indices name. One no add names is checked on the target as it is.
+    let added: std::collections::HashSet<&str> = plan
+        .patch
+        .iter()
+        .filter(|op| op.get("op").and_then(Value::as_str) == Some("add"))
+        .filter_map(|op| op.get("path").and_then(Value::as_str))
+        .collect();
+    let absent: std::collections::HashSet<&str> = plan.absent.iter().map(String::as_str).collect();
     for p in &plan.absent {
-        if pointer::split(p).is_some_and(|segs| pointer::get(&work, &segs).is_some()) {
+        if !added.contains(p.as_str()) && exists(&work, p) {
             drifted.push(p.clone());
         }
     }
@@ -417,12 +433,24 @@ pub fn drift(plan: &Plan, target: &Value) -> Vec<String> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        if op.get("op").and_then(Value::as_str) == Some("test") {
-            let segs = pointer::split(&path).unwrap_or_default();
-            if pointer::get(&work, &segs) != op.get("value") && !drifted.contains(&path) {
-                drifted.push(path);
+        match op.get("op").and_then(Value::as_str) {
+            Some("test") => {
+                let segs = pointer::split(&path).unwrap_or_default();
+                // Masked where it is now, as its guard was made.
+                let now = pointer::get(&work, &segs).map(|v| secrets::redact_at(&segs, v));
+                if now.as_ref() != op.get("value") && !drifted.contains(&path) {
+                    drifted.push(path);
+                }
+                continue;
             }
-            continue;
+            Some("add")
+                if absent.contains(path.as_str())
+                    && exists(&work, &path)
+                    && !drifted.contains(&path) =>
+            {
+                drifted.push(path.clone());
+            }
+            _ => {}
         }
         let applied = serde_json::from_value::<json_patch::Patch>(json!([op]))
             .map_err(|e| e.to_string())
@@ -527,6 +555,67 @@ mod tests {
         }
         let placeholder = json!({"op": "replace", "path": "/config/sso/pinSecret", "value": "${secret:/config/sso/pinSecret}"});
         assert!(!contains_secret_value(&placeholder));
+    }
+
+    #[test]
+    fn a_member_added_after_an_insert_is_looked_for_where_the_insert_moved_it() {
+        // The third item gains a field once a new second item is in: the
+        // field's path names the item after the insert, not the target's
+        // third item (which has that field).
+        let item = |id: &str, extra: Value| {
+            let mut v = json!({"id": id, "enabled": true});
+            if let (Some(m), Value::Object(e)) = (v.as_object_mut(), extra) {
+                m.extend(e);
+            }
+            v
+        };
+        let target = json!({"config": {"list": [
+            item("a", json!({"icon": ""})), item("k", json!({})), item("c", json!({"icon": ""}))
+        ]}});
+        let source = json!({"config": {"list": [
+            item("a", json!({"icon": ""})), item("r", json!({"icon": ""})),
+            item("k", json!({"icon": ""})), item("c", json!({"icon": ""}))
+        ]}});
+        let plan = plan_of(target.clone(), source);
+        assert!(
+            plan.absent.contains(&"/config/list/2/icon".to_string()),
+            "{:?}",
+            plan.absent
+        );
+        assert_eq!(drift(&plan, &target), Vec::<String>::new());
+        // Someone gave that item the field since: the plan is stale.
+        let mut changed = target.clone();
+        changed["config"]["list"][1]["icon"] = json!("x");
+        assert_eq!(drift(&plan, &changed), vec!["/config/list/2/icon"]);
+        // An absent path no add names is looked for in the target as it is.
+        let mut extra = plan.clone();
+        extra.absent.push("/config/list/0/icon".into());
+        assert_eq!(drift(&extra, &target), vec!["/config/list/0/icon"]);
+    }
+
+    #[test]
+    fn a_secret_moved_by_an_insert_is_guarded_where_it_is_then() {
+        // The item holding a secret moves from /1 to /2 as another is
+        // inserted before it; its guard names the secret at /2, and the
+        // plan passes its own integrity check and has not drifted.
+        let target = json!({"config": {"list": [
+            {"id": "a"}, {"id": "c", "clientSecret": "S3CRET-x", "n": 1}
+        ]}});
+        let source = json!({"config": {"list": [
+            {"id": "a"}, {"id": "b"}, {"id": "c", "n": 2}
+        ]}});
+        let plan = plan_of(target.clone(), source);
+        check_integrity(&plan).unwrap();
+        assert_eq!(drift(&plan, &target), Vec::<String>::new());
+        let text = serde_json::to_string(&plan.patch).unwrap();
+        assert!(!text.contains("S3CRET"), "{text}");
+        assert!(
+            text.contains("${secret:/config/list/2/clientSecret}"),
+            "{text}"
+        );
+        let mut changed = target.clone();
+        changed["config"]["list"][1]["n"] = json!(3);
+        assert_eq!(drift(&plan, &changed), vec!["/config/list/2/n"]);
     }
 
     #[test]

@@ -152,26 +152,39 @@ impl Selection {
         restore_below(self, &mut base.to_vec(), into, raw);
     }
 
-    /// The rules given that match nothing in any of `docs` (a typo would
-    /// otherwise silently do nothing), as "--ignore /x" / "--only /y".
-    pub fn unmatched(&self, docs: &[&Value]) -> Vec<String> {
-        let mut out = Vec::new();
-        for (kind, rules) in [
-            (
-                "ignore",
-                &self.ignore[self.defaults.min(self.ignore.len())..],
-            ),
-            ("only", &self.only[..]),
-        ] {
-            for r in rules {
-                if !docs.iter().any(|d| matches_somewhere(&r.segments, d)) {
-                    out.push(format!("{kind} rule {}", r.text));
-                }
-            }
-        }
-        out
+    /// The rules given (not the built-in defaults), with their kind.
+    fn given(&self) -> impl Iterator<Item = (&'static str, &Rule)> {
+        let ignore = &self.ignore[self.defaults.min(self.ignore.len())..];
+        let ignore = ignore.iter().map(|r| ("ignore", r));
+        ignore.chain(self.only.iter().map(|r| ("only", r)))
+    }
+
+    /// Which of the rules given match somewhere in `doc`: looked for
+    /// before `strip`, which takes out what an ignore rule matches.
+    pub fn matched_in(&self, doc: &Value) -> Matched {
+        Matched(
+            self.given()
+                .map(|(_, r)| matches_somewhere(&r.segments, doc))
+                .collect(),
+        )
+    }
+
+    /// The rules given that match nothing on any side (`matched_in` of
+    /// each; a typo would otherwise silently do nothing), as
+    /// "ignore rule /x" / "only rule /y".
+    pub fn unmatched(&self, sides: &[&Matched]) -> Vec<String> {
+        self.given()
+            .enumerate()
+            .filter(|(i, _)| !sides.iter().any(|m| m.0.get(*i).copied().unwrap_or(false)))
+            .map(|(_, (kind, r))| format!("{kind} rule {}", r.text))
+            .collect()
     }
 }
+
+/// Which of a selection's rules given match somewhere in one document
+/// (`Selection::matched_in`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Matched(Vec<bool>);
 
 fn strip_below(sel: &Selection, path: &mut Vec<String>, value: &mut Value) {
     match value {
@@ -373,8 +386,20 @@ mod tests {
             &["/actions/Sned*", "/actions/Se*"],
         );
         assert_eq!(
-            s.unmatched(&[&doc]),
+            s.unmatched(&[&s.matched_in(&doc)]),
             vec!["ignore rule /config/nope", "only rule /actions/Sned*"]
+        );
+        // What a rule matched on either side, before either was stripped.
+        let other = json!({"config": {"nope": {"in.ner": 1}}});
+        assert_eq!(
+            s.unmatched(&[&s.matched_in(&doc), &s.matched_in(&other)]),
+            vec!["only rule /actions/Sned*"]
+        );
+        let mut stripped = doc.clone();
+        s.strip(&mut stripped);
+        assert_eq!(
+            s.unmatched(&[&s.matched_in(&doc)]),
+            s.unmatched(&[&s.matched_in(&doc), &s.matched_in(&stripped)])
         );
     }
 }

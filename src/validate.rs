@@ -107,6 +107,7 @@ pub fn check(source: &Value, target: &TargetFacts) -> Vec<Problem> {
     let mut problems = Vec::new();
     check_config(
         document::config(source),
+        document::config(target.doc),
         target,
         &mut Vec::new(),
         &mut problems,
@@ -118,33 +119,42 @@ pub fn check(source: &Value, target: &TargetFacts) -> Vec<Problem> {
     problems
 }
 
+/// The config `cfg` against the target's at the same place (`have`,
+/// found key by key: a dotted key would not find a nested key that has a
+/// '.' of its own).
 fn check_config(
     cfg: &Map<String, Value>,
+    have: &Map<String, Value>,
     target: &TargetFacts,
     path: &mut Vec<String>,
     out: &mut Vec<Problem>,
 ) {
-    let target_config = document::config(target.doc);
     for (k, v) in cfg {
         path.push(k.clone());
         let key = path.join(".");
-        let target_value = model::lookup_key(target_config, &key);
+        let target_value = have.get(k);
         let ptr = || {
             let mut segs = vec!["config".to_string()];
             segs.extend(path.iter().cloned());
             segs
         };
-        match (v, target_value) {
-            (Value::Object(m), Some(Value::Object(_))) if !m.is_empty() => {
-                check_config(m, target, path, out)
+        match (v, target_value, model::unwritable_config_key(path)) {
+            (Value::Object(m), Some(Value::Object(t)), _) if !m.is_empty() => {
+                check_config(m, t, target, path, out)
             }
-            (_, None) => {
+            (_, t, Some(why)) if t != Some(v) => {
+                out.push(Problem {
+                    pointer: pointer::join(&ptr()),
+                    message: why,
+                });
+            }
+            (_, None, _) => {
                 out.push(Problem {
                     pointer: pointer::join(&ptr()),
                     message: format!("the target has no configuration key {key}"),
                 });
             }
-            (_, Some(_)) => {
+            (_, Some(_), _) => {
                 if let Some(meta) = target.overrides.and_then(|o| o.get(&key)) {
                     if let Err(why) = model::check_against_meta(v, meta) {
                         let segs = ptr();
@@ -472,6 +482,29 @@ mod tests {
         assert_eq!(
             refs.unchecked,
             vec!["/actions/a/actionAssociationMap/VISUALIZATION/v"]
+        );
+    }
+
+    #[test]
+    fn a_nested_key_with_a_dot_is_found_and_refused_only_where_it_changes() {
+        // What a hand-edited plan could ask for: the same key checked as
+        // apply checks a plan's desired document.
+        let target = json!({"config": {"nest": {"in.ner": 1, "x.y": 1}}, "actions": {}});
+        let facts = TargetFacts {
+            doc: &target,
+            overrides: None,
+        };
+        assert_eq!(check(&target, &facts), vec![]);
+        let source = json!({"config": {"nest": {"in.ner": 2, "x.y": 1, "new.key": 1}}});
+        let problems: Vec<String> = check(&source, &facts)
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("/config/nest/in.ner: cannot be written through the admin API: its key contains a '.'"), "{problems:?}");
+        assert!(
+            problems[1].starts_with("/config/nest/new.key: cannot be written"),
+            "{problems:?}"
         );
     }
 

@@ -130,6 +130,7 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     let mut notes = Notes {
         left: crate::diff::Notes {
             unremovable: merged(&ch.unremovable, &req.notes.unremovable),
+            unwritable: req.notes.unwritable.clone(),
             kept: merged(&ch.kept, &req.notes.kept),
             partial: req.notes.partial.clone(),
             shared_config: req.notes.shared_config,

@@ -43,7 +43,7 @@ pub async fn lock_target(
 ) -> Result<lock::TargetLock, Error> {
     let take = |org: Option<i64>, label: String| async move {
         lock::acquire(
-            &settings.lock_dir(),
+            &settings.lock_dir()?,
             &lock_identity(&live.endpoint.url, org),
             &label,
             timeout.unwrap_or(Duration::ZERO),
@@ -172,10 +172,10 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
             ))
         }
     };
-    let journal = args
-        .journal
-        .clone()
-        .unwrap_or_else(|| apply::new_journal_path(&settings.journal_dir()));
+    let journal = match &args.journal {
+        Some(path) => path.clone(),
+        None => apply::new_journal_path(&settings.journal_dir()?),
+    };
     let preview = (!args.yes).then(|| preview(ctx, &target, &desired));
     let confirm = |_: &Changes| confirm(preview.as_ref(), &target.label);
     let progress = Writes::new(&ctx.printer, "writing", super::progress::every(&ctx.env)?);

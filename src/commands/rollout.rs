@@ -121,6 +121,8 @@ pub async fn run(ctx: &Context, args: RolloutArgs) -> Result<Outcome, Error> {
         let r = settings.resolve_in(t, args.orgs.target_org.as_deref())?;
         lives.push(live_ref(&r, "--target")?.clone());
     }
+    // Refused, the state directory would fail every target alike.
+    settings.journal_dir()?;
     let source = fetch::load(&source_ref, &settings, &ctx.conns).await?;
     let targets = expand(ctx, &settings, lives, args.all_orgs).await?;
     if targets.is_empty() {
@@ -321,11 +323,15 @@ async fn one(
     let started = Instant::now();
     let label = t.label(None);
     ctx.printer.info(&format!("rollout: {label}: starting"));
-    let journal = journal_path(settings, index);
-    if let Ok(mut j) = journals.lock() {
-        j.push(journal.clone());
-    }
-    let result = apply_one(ctx, settings, args, source, t, journal.clone(), interrupt).await;
+    let result = match journal_path(settings, index) {
+        Ok(journal) => {
+            if let Ok(mut j) = journals.lock() {
+                j.push(journal.clone());
+            }
+            apply_one(ctx, settings, args, source, t, journal, interrupt).await
+        }
+        Err(e) => Err(e),
+    };
     let elapsed = started.elapsed();
     let row = match result {
         Ok((org, report)) => {
@@ -447,13 +453,13 @@ async fn apply_locked(
 }
 
 /// A journal of its own for each target.
-fn journal_path(settings: &Settings, index: usize) -> PathBuf {
-    let base = apply::new_journal_path(&settings.journal_dir());
+fn journal_path(settings: &Settings, index: usize) -> Result<PathBuf, Error> {
+    let base = apply::new_journal_path(&settings.journal_dir()?);
     let stem = base
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    base.with_file_name(format!("{stem}-{index}.jsonl"))
+    Ok(base.with_file_name(format!("{stem}-{index}.jsonl")))
 }
 
 fn first_line(s: &str) -> &str {

@@ -81,20 +81,23 @@ pub async fn run(
     Ok(Outcome::Success)
 }
 
-/// `Comparison::inexpressible` as problems (pointer, message).
+/// `Comparison::inexpressible`, and the config keys it cannot write
+/// (`Notes::unwritable`), as problems (pointer, message).
 fn inexpressible(c: &compare::Comparison) -> Vec<validate::Problem> {
-    c.inexpressible
-        .iter()
-        .map(|line| {
-            let (pointer, why) = line.split_once(": ").unwrap_or((line.as_str(), ""));
-            validate::Problem {
-                pointer: pointer.to_string(),
-                message: format!(
-                    "{} ({}) cannot hold this: {why}",
-                    c.target.label,
-                    c.target.api.name()
-                ),
-            }
-        })
-        .collect()
+    let unwritable = c.notes.unwritable.iter().map(|p| validate::Problem {
+        pointer: p.clone(),
+        message: crate::diff::unwritable_why(p),
+    });
+    let inexpressible = c.inexpressible.iter().map(|line| {
+        let (pointer, why) = line.split_once(": ").unwrap_or((line.as_str(), ""));
+        validate::Problem {
+            pointer: pointer.to_string(),
+            message: format!(
+                "{} ({}) cannot hold this: {why}",
+                c.target.label,
+                c.target.api.name()
+            ),
+        }
+    });
+    unwritable.chain(inexpressible).collect()
 }

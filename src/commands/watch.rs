@@ -439,6 +439,13 @@ impl Watch<'_> {
             ctx.printer.error(&e);
             return false;
         }
+        let journal_dir = match self.settings.journal_dir() {
+            Ok(dir) => dir,
+            Err(e) => {
+                ctx.printer.error(&e);
+                return false;
+            }
+        };
         let view = c.view;
         let result = apply::apply(apply::Request {
             target: &c.target,
@@ -451,7 +458,7 @@ impl Watch<'_> {
             parallel: self
                 .settings
                 .parallel_for(&target_ref, self.args.parallel.map(usize::from)),
-            journal: apply::new_journal_path(&self.settings.journal_dir()),
+            journal: apply::new_journal_path(&journal_dir),
             selection: &self.settings.selection,
             confirm: None,
             progress: &apply::NoProgress,

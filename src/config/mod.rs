@@ -248,12 +248,31 @@ impl Settings {
         flag.or(profile).unwrap_or(self.parallel).max(1)
     }
 
-    pub(crate) fn journal_dir(&self) -> PathBuf {
-        self.state_dir.join("journals")
+    /// Where apply journals go by default: made, and checked private to
+    /// this user, with the state directory (`state_subdir`).
+    pub(crate) fn journal_dir(&self) -> Result<PathBuf, Error> {
+        self.state_subdir("journals")
     }
 
-    pub(crate) fn lock_dir(&self) -> PathBuf {
-        self.state_dir.join("locks")
+    /// Where the targets' locks are: see `journal_dir`.
+    pub(crate) fn lock_dir(&self) -> Result<PathBuf, Error> {
+        self.state_subdir("locks")
+    }
+
+    /// The state directory's `name`, both made (mode 0700) if missing and
+    /// refused unless a directory of this user's alone: journals hold
+    /// secrets, and a lock another user can replace guards nothing.
+    fn state_subdir(&self, name: &str) -> Result<PathBuf, Error> {
+        let sub = self.state_dir.join(name);
+        for dir in [&self.state_dir, &sub] {
+            crate::fsutil::private_dir(dir).map_err(|why| {
+                Error::input(
+                    dir.display(),
+                    format!("refused as tsmigrate's state directory: it {why}. Journals hold secrets and locks guard applies, so it must be a directory of its own, owned by this user, mode 0700: fix it, or set XDG_STATE_HOME to another place"),
+                )
+            })?;
+        }
+        Ok(sub)
     }
 
     /// Resolves a REF in an Org: `org` (a flag) overrides the profile's.

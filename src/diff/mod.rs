@@ -45,6 +45,14 @@ pub struct Notes {
     /// Config keys only the target has: the API cannot remove them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unremovable: Vec<String>,
+    /// Config keys that differ where the API cannot write them
+    /// (`model::unwritable_config_key`): apply, plan and validate refuse.
+    #[serde(
+        default,
+        rename = "unwritable_config_keys",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub unwritable: Vec<String>,
     /// Actions only the target has, kept without `--prune`.
     #[serde(
         default,
@@ -79,6 +87,7 @@ pub struct Notes {
 impl Notes {
     pub(crate) fn is_empty(&self) -> bool {
         self.unremovable.is_empty()
+            && self.unwritable.is_empty()
             && self.kept.is_empty()
             && self.partial.is_empty()
             && !self.shared_config
@@ -98,6 +107,9 @@ impl Notes {
                 "{p}: only the target has this config key; the API cannot remove it, so it stays"
             ));
         }
+        for p in &self.unwritable {
+            out.push(unwritable_line(p));
+        }
         for name in &self.kept {
             out.push(format!(
                 "{name:?}: only on the target; kept (--prune deletes it)"
@@ -108,6 +120,22 @@ impl Notes {
         }
         out
     }
+}
+
+/// Why the config key at the pointer `p` (`/config/...`) cannot be written.
+pub fn unwritable_why(p: &str) -> String {
+    pointer::split(p)
+        .and_then(|segs| crate::model::unwritable_config_key(segs.get(1..).unwrap_or_default()))
+        .unwrap_or_else(|| "cannot be written through the admin API".into())
+}
+
+/// The note of a config key at `p` that differs and cannot be written:
+/// why, and what lets an apply go ahead.
+fn unwritable_line(p: &str) -> String {
+    format!(
+        "{p}: {}; apply refuses while it differs (leave it out with --ignore {p}, or make it alike on the source)",
+        unwritable_why(p)
+    )
 }
 
 /// One operation, with the value it replaces kept for rendering and guards.

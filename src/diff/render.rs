@@ -371,6 +371,7 @@ pub fn json_report(ops: &[Op], notes: &Notes, source: &str, target: &str) -> Val
         "changes": changes,
         "notes": {
             "unremovable": notes.unremovable,
+            "unwritable_config_keys": notes.unwritable,
             "kept_without_prune": notes.kept,
             "partly_selected": notes.partial,
             "config_shared_by_orgs": notes.shared_config,

@@ -37,6 +37,9 @@ pub struct Side {
     pub cluster: Option<Cluster>,
     /// Where the document's secrets are (ignored paths removed).
     pub secret_paths: Vec<Vec<String>>,
+    /// Which `--ignore`/`--only` rules match somewhere in the document
+    /// as read (before ignored paths were removed).
+    pub matched: crate::select::Matched,
     /// The secret placeholders (where, and the pointer each names) in what
     /// was left out of the document as alike on both sides
     /// (`load_snapshot_pair`); empty otherwise.
@@ -141,6 +144,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
             crate::secrets::remember_all(&document.doc);
             let raw = document.doc.clone();
             let mut doc = document.doc;
+            let matched = settings.selection.matched_in(&doc);
             settings.selection.strip(&mut doc);
             let secret_paths = crate::secrets::secret_paths(&doc);
             Ok(Side {
@@ -150,6 +154,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 ids: document.ids,
                 cluster: Some(cluster),
                 secret_paths,
+                matched,
                 left_out_placeholders: Vec::new(),
                 fingerprint: None,
                 reduced: Default::default(),

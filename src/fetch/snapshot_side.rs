@@ -77,6 +77,7 @@ pub async fn load_snapshot_pair(
 /// A document with its ignored paths removed, and where its secrets are.
 pub(super) struct Selected {
     doc: Value,
+    matched: crate::select::Matched,
     secret_paths: Vec<Vec<String>>,
     left_out_placeholders: Vec<(Vec<String>, String)>,
     /// The snapshot's fingerprint, where it was read.
@@ -85,10 +86,12 @@ pub(super) struct Selected {
 
 impl Selected {
     pub(super) fn of(mut doc: Value, selection: &crate::select::Selection) -> Selected {
+        let matched = selection.matched_in(&doc);
         selection.strip(&mut doc);
         let secret_paths = crate::secrets::secret_paths(&doc);
         Selected {
             doc,
+            matched,
             secret_paths,
             left_out_placeholders: Vec::new(),
             fingerprint: None,
@@ -120,6 +123,7 @@ pub(super) fn snapshot_side(
     }
     let Selected {
         doc,
+        matched,
         secret_paths,
         left_out_placeholders,
         fingerprint,
@@ -134,6 +138,7 @@ pub(super) fn snapshot_side(
         ids: BTreeMap::new(),
         cluster: None,
         secret_paths,
+        matched,
         left_out_placeholders,
         fingerprint,
         reduced: Default::default(),

@@ -1,7 +1,7 @@
 //! Apply end to end over simulators: migration, idempotence, prune, faults,
 //! rollback after failures and after SIGKILL.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -325,7 +325,7 @@ fn sigkill_mid_apply_is_undone_by_rollback() {
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     let before = state_doc(&target);
-    let mut child = Command::new(BIN)
+    let mut child = command(w)
         .args([
             "apply",
             "--target",
@@ -338,7 +338,6 @@ fn sigkill_mid_apply_is_undone_by_rollback() {
             "--journal",
             "k.jsonl",
         ])
-        .current_dir(w)
         .env("TS_USERNAME", "admin")
         .env("TS_PASSWORD", "admin")
         .stdout(Stdio::null())

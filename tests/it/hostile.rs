@@ -1,7 +1,6 @@
 //! Misbehaving clusters: every bad answer is an error naming the cluster
 //! (exit 6), never a partial document taken for the truth.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
@@ -124,11 +123,10 @@ fn every_bad_answer_is_a_cluster_error_and_no_document() {
     ] {
         let (_rt, url) = hostile(bad);
         let started = Instant::now();
-        let out = Command::new(BIN)
+        let out = command(work.path())
             .args([
                 "diff", "--source", &good.url, "--target", &url, "--format", "patch",
             ])
-            .current_dir(work.path())
             .env("TS_USERNAME", "admin")
             .env("TS_PASSWORD", "admin")
             .env("TSMIGRATE_RETRY_BASE_MS", "1")

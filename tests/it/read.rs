@@ -207,9 +207,8 @@ fn unreachable_and_refused_exit_6() {
     assert!(stderr(&out).contains("unreachable"), "{}", stderr(&out));
 
     let sim = TestSim::start(None, Faults::default());
-    let out = std::process::Command::new(BIN)
+    let out = command(work.path())
         .args(["show", &sim.url])
-        .current_dir(work.path())
         .env("TS_USERNAME", "admin")
         .env("TS_PASSWORD", "S3CRET-wrong-password-x1")
         .env_remove("TS_TOKEN")
@@ -228,9 +227,8 @@ fn unreachable_and_refused_exit_6() {
         format!("[clusters.prod]\nurl = \"{}\"\nusername = \"admin\"\npassword_env = \"TSM_TEST_PROD_PW\"\n", sim.url),
     )
     .unwrap();
-    let out = std::process::Command::new(BIN)
+    let out = command(work.path())
         .args(["show", "prod"])
-        .current_dir(work.path())
         .env("TSM_TEST_PROD_PW", "nope")
         .output()
         .unwrap();
@@ -240,9 +238,8 @@ fn unreachable_and_refused_exit_6() {
         "{}",
         stderr(&out)
     );
-    let out = std::process::Command::new(BIN)
+    let out = command(work.path())
         .args(["show", "prod"])
-        .current_dir(work.path())
         .env_remove("TSM_TEST_PROD_PW")
         .output()
         .unwrap();
@@ -252,9 +249,8 @@ fn unreachable_and_refused_exit_6() {
         "{}",
         stderr(&out)
     );
-    let out = std::process::Command::new(BIN)
+    let out = command(work.path())
         .args(["show", "prod"])
-        .current_dir(work.path())
         .env("TSM_TEST_PROD_PW", "admin")
         .output()
         .unwrap();
@@ -265,9 +261,8 @@ fn unreachable_and_refused_exit_6() {
 fn bearer_token_from_environment() {
     let sim = TestSim::start(None, Faults::default());
     let work = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(BIN)
+    let out = command(work.path())
         .args(["show", &sim.url])
-        .current_dir(work.path())
         .env("TS_TOKEN", "test-token")
         .output()
         .unwrap();

@@ -206,19 +206,26 @@ pub struct Tsm {
     stderr: Expect,
 }
 
+/// The tsmigrate binary in `cwd`, in the hermetic environment `Tsm` runs
+/// it in: for tests that spawn it themselves (signals, streamed output).
+/// Journals and locks go under `cwd`, never into the real home.
+pub fn command(cwd: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", cwd.join(".home"))
+        .env("XDG_STATE_HOME", cwd.join(".state"))
+        .env("TSMIGRATE_RETRY_BASE_MS", "2")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
 impl Tsm {
     pub fn new(cwd: &Path) -> Tsm {
-        let mut cmd = Command::new(BIN);
-        cmd.current_dir(cwd)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", cwd.join(".home"))
-            .env("XDG_STATE_HOME", cwd.join(".state"))
-            .env("TSMIGRATE_RETRY_BASE_MS", "2")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null());
         Tsm {
-            cmd,
+            cmd: command(cwd),
             status: None,
             stdout: Expect::Empty,
             stderr: Expect::Empty,

@@ -233,7 +233,7 @@ fn sigterm_ends_it_cleanly() {
     let source = TestSim::start(Some(&demo_source()), Faults::default());
     let target = TestSim::start(None, Faults::default());
     let work = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
+    let mut child = command(work.path())
         .args([
             "watch",
             "--source",
@@ -243,7 +243,6 @@ fn sigterm_ends_it_cleanly() {
             "--interval",
             "1h",
         ])
-        .current_dir(work.path())
         .env("TS_USERNAME", "admin")
         .env("TS_PASSWORD", "admin")
         .stdout(Stdio::piped())
