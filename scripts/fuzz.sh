@@ -14,7 +14,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/fuzz"
-read -r -a targets <<<"${TARGETS:-snapshot_read plan_read diff}"
+read -r -a targets <<<"${TARGETS:-snapshot_read pair_read plan_read diff}"
 
 if [ "${1:-}" = "--seeds" ]; then
     # libFuzzer links without sanitizer flags, so a plain build works; in

@@ -19,7 +19,7 @@ pub(crate) type ActionIds = BTreeMap<String, String>;
 /// Builds the canonical document from `GET admin/configinfo` and the
 /// actions (with ids, associations and groups), and returns it with the
 /// actions' GUIDs. `label` names the cluster in errors.
-pub(crate) fn from_api(
+pub fn from_api(
     label: &str,
     mut configinfo: Map<String, Value>,
     actions: Vec<Value>,

@@ -169,7 +169,7 @@ pub fn build(
 impl Plan {
     /// What a review report shows of this plan: its ops, with the values
     /// their guards hold, and where it is bound.
-    pub(crate) fn view(&self) -> crate::diff::view::View {
+    pub fn view(&self) -> crate::diff::view::View {
         use crate::diff::view::{plan_ops, secrets_that_matter, PlanFacts, View};
         let ops = plan_ops(&self.patch);
         let mut v = View::of(&ops, &self.notes, &self.source, &self.target)
@@ -316,7 +316,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Plan, Error> {
 /// changes, of an array neighbour for an insert, or its path in `absent`
 /// for a new member); a `${secret:P}` placeholder only at pointer P.
 /// Returns the index of the first op that breaks one, and which.
-pub(crate) fn check_integrity(plan: &Plan) -> Result<(), (usize, String)> {
+pub fn check_integrity(plan: &Plan) -> Result<(), (usize, String)> {
     let absent: std::collections::HashSet<&str> = plan.absent.iter().map(String::as_str).collect();
     for (i, op) in plan.patch.iter().enumerate() {
         let kind = op.get("op").and_then(Value::as_str).unwrap_or("");

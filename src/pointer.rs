@@ -11,7 +11,7 @@ pub(crate) fn escape(token: &str) -> String {
 }
 
 /// Builds a pointer from unescaped segments.
-pub(crate) fn join<S: AsRef<str>>(segments: &[S]) -> String {
+pub fn join<S: AsRef<str>>(segments: &[S]) -> String {
     PointerBuf::from_tokens(segments.iter().map(|s| s.as_ref())).to_string()
 }
 

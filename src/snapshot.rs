@@ -15,8 +15,8 @@ use crate::json;
 use crate::model::Org;
 
 pub(crate) const META_FILE: &str = "tsmigrate.json";
-pub(crate) const CONFIG_FILE: &str = "config.json";
-pub(crate) const ACTIONS_DIR: &str = "actions";
+pub const CONFIG_FILE: &str = "config.json";
+pub const ACTIONS_DIR: &str = "actions";
 pub(crate) const FORMAT: &str = "tsmigrate-snapshot";
 pub(crate) const VERSION: u64 = 1;
 

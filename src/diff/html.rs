@@ -39,7 +39,7 @@ ul.notes { margin: .5rem 0 0 1.25rem; }
 /// Opens every section for print (a closed `<details>` prints closed).
 const SCRIPT: &str = "window.addEventListener('beforeprint',()=>document.querySelectorAll('details').forEach(d=>d.open=true));";
 
-pub(crate) fn render(v: &View) -> String {
+pub fn render(v: &View) -> String {
     let mut out = String::new();
     let title = format!("tsmigrate: {} → {}", v.source, v.target);
     let _ = write!(

@@ -12,7 +12,7 @@ use super::OpKind;
 /// Longest value shown in a table cell.
 const CELL: usize = 80;
 
-pub(crate) fn render(v: &View) -> String {
+pub fn render(v: &View) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -5,10 +5,10 @@
 //! emitted paths refer to the array as already patched, so the ops apply in
 //! order with any conforming implementation.
 
-pub(crate) mod html;
-pub(crate) mod markdown;
+pub mod html;
+pub mod markdown;
 pub mod render;
-pub(crate) mod view;
+pub mod view;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

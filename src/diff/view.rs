@@ -66,21 +66,21 @@ pub(crate) struct PlanFacts {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct View {
-    pub source: String,
-    pub target: String,
-    pub summary: Summary,
-    pub config: Vec<Change>,
-    pub actions: Vec<ActionChanges>,
+pub struct View {
+    pub(crate) source: String,
+    pub(crate) target: String,
+    pub(crate) summary: Summary,
+    pub(crate) config: Vec<Change>,
+    pub(crate) actions: Vec<ActionChanges>,
     /// Notes, one sentence each.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Actions only on the target that apply keeps without `--prune`.
-    pub kept: usize,
-    pub plan: Option<PlanFacts>,
+    pub(crate) kept: usize,
+    pub(crate) plan: Option<PlanFacts>,
 }
 
 impl View {
-    pub(crate) fn of(ops: &[Op], notes: &Notes, source: &str, target: &str) -> View {
+    pub fn of(ops: &[Op], notes: &Notes, source: &str, target: &str) -> View {
         let mut config = Vec::new();
         let mut actions: Vec<ActionChanges> = Vec::new();
         let mut unchecked = 0;
