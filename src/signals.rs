@@ -38,25 +38,55 @@ pub struct Abort(Arc<AbortInner>);
 struct AbortInner {
     set: AtomicBool,
     notify: Notify,
+    /// Setting the parent sets this one; setting this one leaves the
+    /// parent alone.
+    parent: Option<Abort>,
 }
 
 impl Abort {
+    /// A flag of its own that the parent's also sets: one apply's failure
+    /// stops that apply, a signal stops them all.
+    pub fn child(&self) -> Abort {
+        Abort(Arc::new(AbortInner {
+            parent: Some(self.clone()),
+            ..AbortInner::default()
+        }))
+    }
+
     pub fn set(&self) {
         self.0.set.store(true, Ordering::SeqCst);
         self.0.notify.notify_waiters();
     }
 
+    /// Set here or by the parent.
     pub fn is_set(&self) -> bool {
-        self.0.set.load(Ordering::SeqCst)
+        self.0.set.load(Ordering::SeqCst) || self.0.parent.as_ref().is_some_and(Abort::is_set)
+    }
+
+    /// Whether the parent set it (a signal, for an apply's own flag).
+    pub fn set_by_parent(&self) -> bool {
+        self.0.parent.as_ref().is_some_and(Abort::is_set)
     }
 
     pub async fn wait(&self) {
-        loop {
-            let notified = self.0.notify.notified();
-            if self.is_set() {
-                return;
+        let own = async {
+            loop {
+                let notified = self.0.notify.notified();
+                if self.0.set.load(Ordering::SeqCst) {
+                    return;
+                }
+                notified.await;
             }
-            notified.await;
+        };
+        match &self.0.parent {
+            None => own.await,
+            Some(parent) => {
+                let parent = Box::pin(parent.wait());
+                tokio::select! {
+                    () = own => {}
+                    () = parent => {}
+                }
+            }
         }
     }
 }
@@ -89,5 +119,24 @@ mod tests {
         a.set();
         waiter.await.unwrap();
         assert!(a.is_set());
+    }
+
+    #[tokio::test]
+    async fn a_child_is_set_by_its_parent_and_never_sets_it() {
+        let parent = Abort::default();
+        let (one, two) = (parent.child(), parent.child());
+        one.set();
+        assert!(one.is_set() && !one.set_by_parent());
+        assert!(
+            !parent.is_set() && !two.is_set(),
+            "a child's failure stays its own"
+        );
+        let waiter = tokio::spawn({
+            let two = two.clone();
+            async move { two.wait().await }
+        });
+        parent.set();
+        waiter.await.unwrap();
+        assert!(two.is_set() && two.set_by_parent());
     }
 }

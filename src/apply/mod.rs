@@ -171,7 +171,9 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
         &target.label,
     )?;
     req.progress.begin(ch.writes(), &journal.path);
-    let stop = req.interrupt.clone();
+    // This apply's own flag: its failure stops its writes, not those of
+    // the other targets of a rollout; a signal (the parent) stops all.
+    let stop = req.interrupt.child();
     let run = execute(cluster, &ch, &journal, req.parallel, &stop, req.progress).await;
     notes.events.extend(run.events);
     let failure = if let Some(f) = run.failure {

@@ -34,14 +34,18 @@ struct Target {
     owns_config: bool,
     /// Another target is an Org of the same cluster.
     shared: bool,
+    /// The Org as the cluster listed it (`--all-orgs`), before it is read.
+    listed: Option<Org>,
 }
 
 impl Target {
     /// The target as named, with its Org where it tells targets apart:
     /// not the Primary Org, or one of several Orgs of one cluster.
+    /// One form for every row: the Org's name and id once known (read, or
+    /// listed by `--all-orgs`), else the Org as the user named it.
     fn label(&self, org: Option<&Org>) -> String {
         let name = &self.live.endpoint.label;
-        match (org, &self.live.org) {
+        match (org.or(self.listed.as_ref()), &self.live.org) {
             (Some(o), _) if o.id != crate::model::PRIMARY_ORG || self.shared => {
                 format!("{name} (Org {o})")
             }
@@ -156,24 +160,27 @@ async fn expand(
     let mut clusters = HashSet::new();
     let norm = |u: &str| u.trim_end_matches('/').to_ascii_lowercase();
     for live in lives {
-        let per_org: Vec<LiveRef> = if all_orgs {
+        let per_org: Vec<(LiveRef, Option<Org>)> = if all_orgs {
             let orgs = ctx.conns.org_list(&live, &settings.net).await?;
             // The session that asked serves the first target of the cluster.
             ctx.conns.release(&live);
             match orgs {
-                None => vec![live],
+                None => vec![(live, None)],
                 Some(orgs) => orgs
                     .iter()
-                    .map(|o| LiveRef {
-                        org: Some(OrgSpec::Id(o.id)),
-                        ..live.clone()
+                    .map(|o| {
+                        let l = LiveRef {
+                            org: Some(OrgSpec::Id(o.id)),
+                            ..live.clone()
+                        };
+                        (l, Some(o.clone()))
                     })
                     .collect(),
             }
         } else {
-            vec![live]
+            vec![(live, None)]
         };
-        for l in per_org {
+        for (l, listed) in per_org {
             let key = format!("{}\n{}", norm(&l.endpoint.url), l.org_spec());
             if !seen.insert(key) {
                 continue;
@@ -183,6 +190,7 @@ async fn expand(
                 live: l,
                 owns_config,
                 shared: false,
+                listed,
             });
         }
     }
@@ -260,7 +268,7 @@ async fn roll_out(
     let mut stopped: Option<String> = None;
     for (i, t) in targets.iter().enumerate().take(canary) {
         if interrupt.is_set() {
-            stopped = Some("interrupted".into());
+            stopped = Some("interrupted by a signal".into());
             break;
         }
         let row = one(ctx, settings, args, source, t, i, interrupt, journals).await;
@@ -279,12 +287,15 @@ async fn roll_out(
                 async move {
                     // Checked as the target would start, not before.
                     if interrupt.is_set() {
-                        return (i, Row::skipped(t, "interrupted"));
+                        return (i, Row::skipped(t, "interrupted by a signal"));
                     }
                     if failures.load(Ordering::SeqCst) >= max_failures {
                         return (
                             i,
-                            Row::skipped(t, &format!("{max_failures} target(s) failed")),
+                            Row::skipped(
+                                t,
+                                &format!("--max-failures {max_failures} reached: {max_failures} target(s) failed"),
+                            ),
                         );
                     }
                     let row = one(ctx, settings, args, source, t, i, interrupt, journals).await;

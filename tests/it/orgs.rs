@@ -546,6 +546,15 @@ fn rollout_to_all_orgs_converges_and_writes_the_config_once() {
         .map(|r| r["org"]["id"].clone())
         .collect();
     assert_eq!(orgs, vec![json!(0), json!(MARKETING), json!(SALES)]);
+    // Rows name Orgs one way: name and id.
+    for r in rows.as_array().unwrap() {
+        let want = format!(
+            " (Org {} ({}))",
+            r["org"]["name"].as_str().unwrap(),
+            r["org"]["id"]
+        );
+        assert!(r["target"].as_str().unwrap().ends_with(&want), "{r:#}");
+    }
     let want = actions_of(&source.state(), 0);
     let got = target.state();
     for org in [0, MARKETING, SALES] {
@@ -609,6 +618,62 @@ fn a_failing_target_stops_the_rollout_after_max_failures() {
     assert_eq!(later.writes(), 0, "the skipped target was not touched");
     assert_eq!(later.state(), later_before);
     assert_eq!(actions_of(&good.state(), 0), actions_of(&source.state(), 0));
+}
+
+/// One target's failure is its own: the next targets still run until
+/// `--max-failures` is reached, and the skipped rows say why (not "a
+/// signal", which each failing apply used to raise for every target).
+#[test]
+fn max_failures_counts_failures_and_a_failure_stops_no_other_target() {
+    let source = TestSim::start(Some(&changed_source()), Faults::default());
+    let name = source.state()["actions"][1]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bad = || {
+        TestSim::start(
+            Some(&example()),
+            Faults {
+                reject_actions: vec![name.clone()],
+                ..Faults::default()
+            },
+        )
+    };
+    let targets = [
+        bad(),
+        TestSim::start(Some(&example()), Faults::default()),
+        bad(),
+        TestSim::start(Some(&example()), Faults::default()),
+    ];
+    let work = tempfile::tempdir().unwrap();
+    let mut args = vec!["--source", source.url.as_str()];
+    for t in &targets {
+        args.extend(["--target", t.url.as_str()]);
+    }
+    args.extend([
+        "--canary",
+        "0",
+        "--max-failures",
+        "2",
+        "--parallel-targets",
+        "1",
+    ]);
+    let (rows, err) = rollout(work.path(), &args, 4);
+    assert_eq!(
+        results(&rows),
+        vec!["restored", "applied", "restored", "skipped"],
+        "{err}"
+    );
+    assert_eq!(
+        rows[3]["error"], "--max-failures 2 reached: 2 target(s) failed",
+        "{rows:#}"
+    );
+    assert!(!err.contains("signal"), "{err}");
+    assert_eq!(
+        actions_of(&targets[1].state(), 0),
+        actions_of(&source.state(), 0)
+    );
+    assert_eq!(targets[3].writes(), 0);
 }
 
 #[test]
