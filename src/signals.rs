@@ -63,11 +63,6 @@ impl Abort {
         self.0.set.load(Ordering::SeqCst) || self.0.parent.as_ref().is_some_and(Abort::is_set)
     }
 
-    /// Whether the parent set it (a signal, for an apply's own flag).
-    pub fn set_by_parent(&self) -> bool {
-        self.0.parent.as_ref().is_some_and(Abort::is_set)
-    }
-
     pub async fn wait(&self) {
         let own = async {
             loop {
@@ -126,7 +121,7 @@ mod tests {
         let parent = Abort::default();
         let (one, two) = (parent.child(), parent.child());
         one.set();
-        assert!(one.is_set() && !one.set_by_parent());
+        assert!(one.is_set());
         assert!(
             !parent.is_set() && !two.is_set(),
             "a child's failure stays its own"
@@ -137,6 +132,6 @@ mod tests {
         });
         parent.set();
         waiter.await.unwrap();
-        assert!(two.is_set() && two.set_by_parent());
+        assert!(two.is_set());
     }
 }

@@ -199,6 +199,7 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
         });
     };
     let how = UndoHow {
+        ch: &ch,
         selection: req.selection,
         parallel: req.parallel,
         progress: req.progress,
@@ -209,6 +210,8 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
 
 /// How the undo after a failure writes and checks.
 struct UndoHow<'a> {
+    /// What the apply meant to write: the part the undo checks.
+    ch: &'a Changes,
     selection: &'a Selection,
     parallel: usize,
     progress: &'a dyn Progress,
@@ -568,7 +571,7 @@ async fn undo_after_failure(
     .await;
     let check = match &outcome {
         Ok(o) if o.failures.is_empty() && o.left_alone.is_empty() => {
-            verify::restored(cluster, &target.doc, how.selection, how.view).await
+            verify::restored(cluster, &target.doc, how.ch, how.selection, how.view).await
         }
         Ok(_) => Err(String::new()),
         Err(e) => Err(format!("the undo could not read the target: {e}")),

@@ -36,6 +36,47 @@ pub fn remainder(ops: &[Op]) -> String {
     paths.join(", ")
 }
 
+/// The part of a document an apply of `ch` writes: the config if it
+/// writes the config, and the actions it creates, updates or deletes (by
+/// each name they have before and after). Only that part is checked
+/// after writing and after an undo: what someone else changed meanwhile
+/// elsewhere (another Org of a rollout writing the shared config,
+/// another admin editing another action) is neither the apply's failure
+/// nor for its undo to "restore".
+pub fn written(doc: &Value, ch: &Changes) -> Value {
+    let mut names = std::collections::BTreeSet::new();
+    for a in ch.actions.iter().chain(&ch.deletes) {
+        names.insert(a.name.as_str());
+        for side in [&a.before, &a.after] {
+            if let Some(n) = side
+                .as_ref()
+                .and_then(|v| v.get("name"))
+                .and_then(Value::as_str)
+            {
+                names.insert(n);
+            }
+        }
+    }
+    let mut out = serde_json::Map::new();
+    if ch.config.is_some() {
+        if let Some(c) = doc.get("config") {
+            out.insert("config".into(), c.clone());
+        }
+    }
+    let actions: serde_json::Map<String, Value> = doc
+        .get("actions")
+        .and_then(Value::as_object)
+        .map(|all| {
+            all.iter()
+                .filter(|(name, _)| names.contains(name.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.insert("actions".into(), Value::Object(actions));
+    Value::Object(out)
+}
+
 /// Server-filled defaults of created actions (fields the target shows that
 /// the source did not send) are not differences.
 fn accept_server_defaults(want: &mut Value, got: &Value, ch: &Changes) {
@@ -65,8 +106,8 @@ pub async fn applied(
     selection: &Selection,
     view: Option<Api>,
 ) -> Result<(), String> {
-    let got = reread(cluster, selection, view).await?;
-    let mut want = intended(current, desired, ch);
+    let got = written(&reread(cluster, selection, view).await?, ch);
+    let mut want = written(&intended(current, desired, ch), ch);
     accept_server_defaults(&mut want, &got, ch);
     let ops = diff::diff(&got, &want);
     if ops.is_empty() {
@@ -76,15 +117,16 @@ pub async fn applied(
     }
 }
 
-/// Whether the whole target document is back to `before`.
+/// Whether what the apply wrote is back to `before`.
 pub async fn restored(
     cluster: &Cluster,
     before: &Value,
+    ch: &Changes,
     selection: &Selection,
     view: Option<Api>,
 ) -> Result<(), String> {
-    let got = reread(cluster, selection, view).await?;
-    let ops = diff::diff(&got, before);
+    let got = written(&reread(cluster, selection, view).await?, ch);
+    let ops = diff::diff(&got, &written(before, ch));
     if ops.is_empty() {
         Ok(())
     } else {

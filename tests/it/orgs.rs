@@ -620,6 +620,46 @@ fn a_failing_target_stops_the_rollout_after_max_failures() {
     assert_eq!(actions_of(&good.state(), 0), actions_of(&source.state(), 0));
 }
 
+/// Without a canary all Orgs run at once: the first writes the cluster's
+/// config while the others write their actions. Each checks (and would
+/// undo) only what it wrote, so the config written by another Org is no
+/// failure of theirs.
+#[test]
+fn orgs_applied_at_once_do_not_check_the_config_another_org_wrote() {
+    let source = TestSim::start(Some(&changed_source()), Faults::default());
+    let target = TestSim::start(
+        Some(&three_orgs()),
+        Faults {
+            latency_ms: 10,
+            ..Faults::default()
+        },
+    );
+    let work = tempfile::tempdir().unwrap();
+    let (rows, err) = rollout(
+        work.path(),
+        &[
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--all-orgs",
+            "--canary",
+            "0",
+            "--parallel-targets",
+            "3",
+            "--prune",
+        ],
+        0,
+    );
+    assert_eq!(results(&rows), vec!["applied"; 3], "{err}");
+    let got = target.state();
+    assert_eq!(got["configinfo"], source.state()["configinfo"]);
+    let want = actions_of(&source.state(), 0);
+    for org in [0, MARKETING, SALES] {
+        assert_eq!(actions_of(&got, org), want, "Org {org}");
+    }
+}
+
 /// One target's failure is its own: the next targets still run until
 /// `--max-failures` is reached, and the skipped rows say why (not "a
 /// signal", which each failing apply used to raise for every target).
