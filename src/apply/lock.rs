@@ -16,6 +16,41 @@ use crate::error::Error;
 #[derive(Debug)]
 pub struct TargetLock {
     _file: File,
+    /// When it was taken.
+    taken: Instant,
+}
+
+/// A live target read while its lock was held: what an apply writes
+/// from. Only `TargetLock::vouch` makes one, and it lives no longer than
+/// the lock, so a read taken before the lock (stale by the time anything
+/// is written) cannot become an apply.
+pub struct Locked<'a> {
+    side: &'a crate::fetch::Side,
+    _lock: &'a TargetLock,
+}
+
+impl<'a> Locked<'a> {
+    pub fn side(&self) -> &'a crate::fetch::Side {
+        self.side
+    }
+}
+
+impl TargetLock {
+    /// `side` as read under this lock; an error if it is a snapshot or
+    /// its read began before the lock was taken.
+    pub fn vouch<'a>(&'a self, side: &'a crate::fetch::Side) -> Result<Locked<'a>, Error> {
+        match side.read_at {
+            Some(at) if at >= self.taken => Ok(Locked { side, _lock: self }),
+            Some(_) => Err(Error::Usage(format!(
+                "{}: the target was read before its lock was taken; it must be read again under the lock before anything is written",
+                side.label
+            ))),
+            None => Err(Error::Usage(format!(
+                "{}: a snapshot directory cannot be written to; name a live cluster",
+                side.label
+            ))),
+        }
+    }
 }
 
 /// The lock file of a target identity.
@@ -73,7 +108,10 @@ pub async fn acquire(
         .set_len(0)
         .and_then(|_| file.seek(SeekFrom::Start(0)).map(|_| ()))
         .and_then(|_| file.write_all(me.as_bytes()));
-    Ok(TargetLock { _file: file })
+    Ok(TargetLock {
+        _file: file,
+        taken: Instant::now(),
+    })
 }
 
 fn holder(file: &mut File) -> String {

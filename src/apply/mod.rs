@@ -33,8 +33,8 @@ pub type Confirm<'a> = &'a (dyn Fn(&Changes) -> Result<(), Error> + Sync);
 
 /// Everything one apply needs.
 pub struct Request<'a> {
-    /// The live target as read (under the target's lock).
-    pub target: &'a Side,
+    /// The live target as read under its lock.
+    pub target: lock::Locked<'a>,
     /// What the target should become (secrets resolved).
     pub desired: Value,
     /// Secret placeholders nobody gave a value for.
@@ -96,7 +96,7 @@ pub enum Report {
 /// failure after which the target was restored (4) or not (5).
 pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     let started = Instant::now();
-    let target = req.target;
+    let target = req.target.side();
     let cluster = target.live()?;
     let mut desired = req.desired;
     let overrides = crate::fetch::overrides_for(target, &desired).await?;
@@ -567,6 +567,8 @@ async fn undo_after_failure(
         false,
         how.parallel,
         how.progress,
+        // The apply's own session (gated where strays can happen).
+        &[],
     )
     .await;
     let check = match &outcome {

@@ -38,6 +38,9 @@ pub struct UndoOutcome {
     pub failures: Vec<String>,
     /// What the check afterwards still found not as before.
     pub remaining: Vec<String>,
+    /// Actions the apply created in another Org (served there while the
+    /// user's Org was moved), deleted there now.
+    pub strays_removed: Vec<String>,
 }
 
 impl UndoOutcome {
@@ -59,6 +62,12 @@ struct Plan {
 
 /// Undoes `record` on `cluster`; `journal` gets the GUIDs of re-created
 /// actions. Reads the cluster before and after.
+/// The other Orgs of the cluster, each with a session of its own, where a
+/// stray of the journal is looked for; empty: the undo's own session
+/// looks (which only a cluster with one Org per user allows, and only
+/// there can strays happen during an apply).
+pub type OtherOrgs = [(i64, Cluster)];
+
 pub async fn undo(
     cluster: &Cluster,
     journal: Option<&Journal>,
@@ -66,6 +75,7 @@ pub async fn undo(
     force: bool,
     parallel: usize,
     progress: &dyn Progress,
+    others: &OtherOrgs,
 ) -> Result<UndoOutcome, Error> {
     let live = fetch::read_document(cluster).await?;
     let plan = plan(record, &live, force);
@@ -120,11 +130,75 @@ pub async fn undo(
             Some(e) => out.failures.push(e.message),
         }
     }
+    remove_strays(cluster, others, journal, record, &mut out).await;
     // Look again: the only proof that the objects are back.
     let after = fetch::read_document(cluster).await?;
     let check = plan_check(record, &after);
     out.remaining = check;
     Ok(out)
+}
+
+/// The journal's strays not yet removed (the apply's own removal failed,
+/// or it was killed before it): each looked for in the other Orgs and
+/// deleted there; one that cannot be is a failure of the undo.
+async fn remove_strays(
+    cluster: &Cluster,
+    others: &OtherOrgs,
+    journal: Option<&Journal>,
+    record: &Record,
+    out: &mut UndoOutcome,
+) {
+    for (id, (seq, removed)) in &record.strays {
+        if *removed {
+            continue;
+        }
+        out.writes += 1;
+        let found = if others.is_empty() {
+            cluster.remove_stray(id).await
+        } else {
+            remove_in_other_orgs(others, id).await
+        };
+        match found {
+            Ok(Some(org)) => {
+                if let Some(j) = journal {
+                    let _ = j.stray_removed(*seq, id, Some(org)).await;
+                }
+                out.strays_removed.push(format!(
+                    "the action {id} that write {seq} created in Org {org} (not its own) was deleted there"
+                ));
+            }
+            // No other Org has it (deleted meanwhile): nothing is left.
+            Ok(None) => {
+                if let Some(j) = journal {
+                    let _ = j.stray_removed(*seq, id, None).await;
+                }
+            }
+            Err(e) => out.failures.push(format!(
+                "the action {id} that write {seq} created in another Org could not be removed: {e}"
+            )),
+        }
+    }
+}
+
+/// Looks for action `id` in each Org of `others` and deletes it where
+/// found: the Org it was in, or `None` if none has it.
+async fn remove_in_other_orgs(
+    others: &OtherOrgs,
+    id: &str,
+) -> Result<Option<i64>, crate::api::ApiError> {
+    for (org, c) in others {
+        match c.action(id).await {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(e),
+        }
+        return match c.delete_action(id, None).await {
+            Ok(()) => Ok(Some(*org)),
+            Err(e) if e.is_not_found() => Ok(Some(*org)),
+            Err(e) => Err(e),
+        };
+    }
+    Ok(None)
 }
 
 /// Objects of `record` that are not as they were before (empty when the
@@ -514,6 +588,7 @@ mod tests {
         LiveDocument {
             doc: json!({"config": config, "actions": by_name}),
             ids,
+            started: std::time::Instant::now(),
         }
     }
 

@@ -107,7 +107,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
             }
         }
     );
-    let _lock = locked?;
+    let lock = locked?;
     let (target, desired, unresolved, source_label, notes, view) = match (plan, &args.plan, source)
     {
         (Some(plan), Some(plan_path), _) => {
@@ -182,7 +182,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     let interrupt = Abort::default();
     let watcher = watch_signals(&ctx.printer, &interrupt, &journal);
     let result = apply::apply(apply::Request {
-        target: &target,
+        target: lock.vouch(&target)?,
         desired,
         unresolved,
         notes,

@@ -53,6 +53,17 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
     out(&format!("  source  dev   {}", source_sim.base_url()))?;
     out(&format!("  target  prod  {}", target_sim.base_url()))?;
 
+    // Held from the first read of prod to the end of the apply, as
+    // `apply` holds it: only a target read under its lock is written to.
+    let lock = apply::lock::acquire(
+        &dir.path().join("locks"),
+        &target_sim.base_url(),
+        "prod (simulated)",
+        std::time::Duration::ZERO,
+        "tsmigrate demo",
+    )
+    .await?;
+
     step(
         1,
         "show: read both clusters into canonical documents (secrets masked)",
@@ -118,7 +129,7 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
     }
     // Live source: the secrets travel in memory, never through the plan file.
     let report = apply::apply(apply::Request {
-        target: &c.target,
+        target: lock.vouch(&c.target)?,
         desired: c.desired,
         unresolved: c.unresolved,
         notes: c.notes,
@@ -134,6 +145,7 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
         view: c.view,
     })
     .await?;
+    drop(lock);
     ctx.printer.text("  ")?;
     print_report(ctx, &report, &c.target.label, &c.source.label)?;
 

@@ -17,12 +17,12 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
         ));
     }
     let journal_org = record.org.as_ref().map(|o| o.id.to_string());
+    // The Org is the journal's unless --org says otherwise (then the
+    // check below refuses a mismatch), with --target given or not.
+    let org = args.org.as_deref().or(journal_org.as_deref());
     let target_ref = match &args.target {
-        Some(t) => settings.resolve_in(t, args.org.as_deref())?,
-        None => settings.resolve_in(
-            &settings.resolve_url(&record.target)?.label(),
-            args.org.as_deref().or(journal_org.as_deref()),
-        )?,
+        Some(t) => settings.resolve_in(t, org)?,
+        None => settings.resolve_in(&settings.resolve_url(&record.target)?.label(), org)?,
     };
     let live = live_ref(&target_ref, "--target")?;
     if record.target.trim_end_matches('/') != live.endpoint.url.trim_end_matches('/') {
@@ -71,6 +71,7 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
     let parallel = settings.parallel_for(&target_ref, args.parallel.map(usize::from));
     let progress =
         super::progress::Writes::new(&ctx.printer, "undoing", super::progress::every(&ctx.env)?);
+    let others = other_orgs(ctx, &settings, live, &cluster, &record).await?;
     let outcome = rollback::undo(
         &cluster,
         writer.as_ref().ok(),
@@ -78,6 +79,7 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
         args.force,
         parallel,
         &progress,
+        &others,
     )
     .await;
     progress.finish();
@@ -85,7 +87,7 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
     if args.format == ReportFormat::Json {
         let result = if !outcome.complete() {
             "incomplete"
-        } else if outcome.reverted == 0 {
+        } else if outcome.reverted == 0 && outcome.strays_removed.is_empty() {
             "nothing-to-undo"
         } else {
             "rolled-back"
@@ -107,7 +109,11 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
             "left_alone": messages(&outcome.left_alone),
             "failures": messages(&outcome.failures),
             "remaining": messages(&outcome.remaining),
+            "strays_removed": messages(&outcome.strays_removed),
         }))?;
+    }
+    for line in &outcome.strays_removed {
+        ctx.printer.warn(line);
     }
     if outcome.complete() {
         if let Ok(w) = &writer {
@@ -115,15 +121,21 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
         }
         if args.format == ReportFormat::Json {
             // The result is on stdout already.
-        } else if outcome.reverted == 0 {
+        } else if outcome.reverted == 0 && outcome.strays_removed.is_empty() {
             ctx.printer.text_line(&format!(
                 "Nothing to undo: every object in {} is as it was before the apply.",
                 args.journal.display()
             ))?;
         } else {
             ctx.printer.text_line(&format!(
-                "Rolled back {} object(s) with {} write(s) on {}; verified.",
-                outcome.reverted, outcome.writes, live.endpoint.label
+                "Rolled back {} object(s){} with {} write(s) on {}; verified.",
+                outcome.reverted,
+                match outcome.strays_removed.len() {
+                    0 => String::new(),
+                    n => format!(" and removed {n} action(s) created in another Org"),
+                },
+                outcome.writes,
+                live.endpoint.label
             ))?;
         }
         ctx.printer.info(&format!(
@@ -149,4 +161,40 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
         message,
         journal: args.journal.clone(),
     })
+}
+
+/// Where the journal has strays still to remove: a session in each other
+/// Org of the cluster to look for them in (whether the cluster keeps the
+/// Org per session or per user). None otherwise.
+async fn other_orgs(
+    ctx: &Context,
+    settings: &crate::config::Settings,
+    live: &crate::config::LiveRef,
+    cluster: &crate::api::Cluster,
+    record: &journal::Record,
+) -> Result<Vec<(i64, crate::api::Cluster)>, Error> {
+    if record.strays.values().all(|(_, removed)| *removed) {
+        return Ok(Vec::new());
+    }
+    let own = cluster.org().map(|o| o.id);
+    let orgs = cluster
+        .org_list()
+        .await
+        .map_err(|e| {
+            Error::Usage(format!(
+                "{}: listing the Orgs to find the strays in: {e}",
+                live.endpoint.label
+            ))
+        })?
+        .map(|l| l.orgs)
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for org in orgs.iter().map(|o| o.id).filter(|id| Some(*id) != own) {
+        let there = crate::config::LiveRef {
+            org: Some(crate::model::OrgSpec::Id(org)),
+            ..live.clone()
+        };
+        out.push((org, ctx.conns.cluster(&there, &settings.net).await?));
+    }
+    Ok(out)
 }

@@ -427,7 +427,7 @@ async fn apply_locked(
     journal: PathBuf,
     interrupt: &Abort,
 ) -> Result<(Option<Org>, Report), Error> {
-    let _lock = lock_target(ctx, settings, &t.live, None, "tsmigrate rollout", false).await?;
+    let lock = lock_target(ctx, settings, &t.live, None, "tsmigrate rollout", false).await?;
     let target_ref = ClusterRef::Live(t.live.clone());
     let target = fetch::load(&target_ref, settings, &ctx.conns).await?;
     let org = target.org.clone();
@@ -444,7 +444,7 @@ async fn apply_locked(
     c.check_expressible()?;
     let view = c.view;
     let report = apply::apply(apply::Request {
-        target: &c.target,
+        target: lock.vouch(&c.target)?,
         desired: c.desired,
         unresolved: c.unresolved,
         notes: c.notes,

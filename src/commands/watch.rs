@@ -15,7 +15,7 @@ use super::apply::{live_ref, lock_target, print_report};
 use super::Context;
 use crate::apply;
 use crate::cli::WatchArgs;
-use crate::compare::{self, Comparison};
+use crate::compare;
 use crate::config::settings::Credentials;
 use crate::config::Settings;
 use crate::diff::render;
@@ -275,11 +275,7 @@ impl Watch<'_> {
             &self.ctx.conns,
             &self.args.source,
             &self.args.target,
-            compare::Options {
-                prune: self.args.prune,
-                orgs: self.args.orgs.sides(),
-                keep_config: false,
-            },
+            self.compare_options(),
         )
         .await
         {
@@ -321,7 +317,7 @@ impl Watch<'_> {
             pushed = Some(delivered);
         }
         let repaired = if self.args.apply {
-            Some(self.repair(c, stop).await)
+            Some(self.repair(stop).await)
         } else {
             None
         };
@@ -332,6 +328,14 @@ impl Watch<'_> {
         };
         self.json_line(&summary, &end, pushed, repaired);
         end
+    }
+
+    fn compare_options(&self) -> compare::Options {
+        compare::Options {
+            prune: self.args.prune,
+            orgs: self.args.orgs.sides(),
+            keep_config: false,
+        }
     }
 
     fn json(&self) -> bool {
@@ -407,8 +411,11 @@ impl Watch<'_> {
         }
     }
 
-    /// Makes the target match; whether it now does.
-    async fn repair(&self, c: Comparison, stop: &Abort) -> bool {
+    /// Makes the target match; whether it now does. The cycle's read
+    /// (taken before the lock, and maybe before a slow push) only says
+    /// that something drifted: the target is read again under its lock,
+    /// and that read is what is applied.
+    async fn repair(&self, stop: &Abort) -> bool {
         let ctx = self.ctx;
         let Ok(target_ref) = self
             .settings
@@ -435,6 +442,38 @@ impl Watch<'_> {
                 return false;
             }
         };
+        let c = match compare::compare_refs(
+            &self.settings,
+            &self.ctx.conns,
+            &self.args.source,
+            &self.args.target,
+            self.compare_options(),
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                ctx.printer.error(&Error::Usage(format!(
+                    "{} repair: {e} (retrying at the next interval)",
+                    stamp()
+                )));
+                return false;
+            }
+        };
+        if c.ops.is_empty() {
+            ctx.printer.info(&format!(
+                "{} repair: the target matches the source now; nothing to write",
+                stamp()
+            ));
+            return true;
+        }
+        let target = match lock.vouch(&c.target) {
+            Ok(t) => t,
+            Err(e) => {
+                ctx.printer.error(&e);
+                return false;
+            }
+        };
         if let Err(e) = c.check_expressible() {
             ctx.printer.error(&e);
             return false;
@@ -448,7 +487,7 @@ impl Watch<'_> {
         };
         let view = c.view;
         let result = apply::apply(apply::Request {
-            target: &c.target,
+            target,
             desired: c.desired,
             unresolved: c.unresolved,
             notes: c.notes,

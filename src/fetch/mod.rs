@@ -63,6 +63,8 @@ pub struct Side {
     /// exported through). On REST v2 the config holds only the keys
     /// `system/config-overrides` shows.
     pub api: api::Api,
+    /// When a live cluster's read began (`None` for a snapshot).
+    pub read_at: Option<std::time::Instant>,
 }
 
 impl Side {
@@ -143,6 +145,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
             };
             crate::secrets::remember_all(&document.doc);
             let raw = document.doc.clone();
+            let document_started = document.started;
             let mut doc = document.doc;
             let matched = settings.selection.matched_in(&doc);
             settings.selection.strip(&mut doc);
@@ -162,6 +165,7 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 profile: live.profile.clone(),
                 org,
                 api,
+                read_at: Some(document_started),
             })
         }
     }

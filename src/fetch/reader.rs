@@ -22,11 +22,15 @@ const READ_PARALLEL: usize = 8;
 pub struct LiveDocument {
     pub doc: Value,
     pub ids: BTreeMap<String, String>,
+    /// When the read began: an apply may write only from a read begun
+    /// under the target's lock (`apply::lock::TargetLock::vouch`).
+    pub started: std::time::Instant,
 }
 
 /// Reads the canonical document (configinfo and actions with their
 /// associations and user groups): also what verification reads.
 pub async fn read_document(cluster: &Cluster) -> Result<LiveDocument, Error> {
+    let started = std::time::Instant::now();
     let (config, list) = tokio::try_join!(
         async {
             cluster
@@ -48,7 +52,7 @@ pub async fn read_document(cluster: &Cluster) -> Result<LiveDocument, Error> {
         complete_actions(cluster, config, list).await?
     };
     let (doc, ids) = document::from_api(cluster.label(), config, actions)?;
-    Ok(LiveDocument { doc, ids })
+    Ok(LiveDocument { doc, ids, started })
 }
 
 /// The action list made whole: associations from configinfo's list when

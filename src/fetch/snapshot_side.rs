@@ -144,5 +144,6 @@ pub(super) fn snapshot_side(
         reduced: Default::default(),
         profile: settings.profile_for_url(&url),
         url,
+        read_at: None,
     })
 }

@@ -242,3 +242,73 @@ fn apply_in_one_org_while_another_session_switches_lands_only_there() {
         );
     }
 }
+
+/// A journal that records a create served in another Org and not removed
+/// there (the apply's removal failed, or it was killed first): `rollback`
+/// of the Org the apply was for finds the stray in the other Org and
+/// deletes it, says so, and leaves everything else of both Orgs alone.
+#[test]
+fn rollback_removes_a_stray_the_apply_left_in_another_org() {
+    for (what, behaviour) in behaviours() {
+        let mut state = three_orgs();
+        let stray_id = "40000000-0000-4000-8000-000000000001";
+        let sales = state["orgs"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|o| o["id"] == SALES)
+            .unwrap();
+        let mut stray = sales["actions"][0].clone();
+        stray["id"] = json!(stray_id);
+        stray["name"] = json!("Rüstung 日本 stray");
+        sales["actions"].as_array_mut().unwrap().push(stray);
+        let sim = TestSim::start_with(Some(&state), Faults::default(), behaviour);
+        let work = tempfile::tempdir().unwrap();
+        let lines = [
+            json!({"journal": "tsmigrate-journal", "version": 2, "target": sim.url,
+                   "org": {"id": MARKETING, "name": "Marketing"}, "label": "t", "tool": "test"}),
+            json!({"stray": 1, "id": stray_id}),
+        ];
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(work.path().join("j.jsonl"), text).unwrap();
+        let before = sim.state();
+        let out = tsm_in(
+            work.path(),
+            &[
+                "rollback",
+                "--journal",
+                "j.jsonl",
+                "--target",
+                &sim.url,
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(code(&out), 0, "{what}: {}", stderr(&out));
+        let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let said = report["strays_removed"].to_string();
+        assert!(
+            said.contains(stray_id) && said.contains(&format!("Org {SALES}")),
+            "{what}: {report:#}"
+        );
+        assert!(stderr(&out).contains(stray_id), "{what}: {}", stderr(&out));
+        let after = sim.state();
+        let mut sales_want = actions_of(&before, SALES);
+        sales_want
+            .as_object_mut()
+            .unwrap()
+            .remove("Rüstung 日本 stray");
+        assert_eq!(actions_of(&after, SALES), sales_want, "{what}");
+        for org in [0, MARKETING] {
+            assert_eq!(actions_of(&after, org), actions_of(&before, org), "{what}");
+        }
+        assert_eq!(after["configinfo"], before["configinfo"], "{what}");
+        // Again: the journal says it is removed; nothing more is done.
+        let again = tsm_in(
+            work.path(),
+            &["rollback", "--journal", "j.jsonl", "--target", &sim.url],
+        );
+        assert_eq!(code(&again), 0, "{what}: {}", stderr(&again));
+        assert_eq!(sim.state(), after, "{what}");
+    }
+}

@@ -390,8 +390,18 @@ pub fn http() -> reqwest::blocking::Client {
 }
 
 pub fn login(c: &reqwest::blocking::Client, sim: &TestSim) {
+    login_at(c, &sim.url);
+}
+
+/// The v1 API address of `path` on the simulator at `url`.
+pub fn api_at(url: &str, path: &str) -> String {
+    format!("{url}{API}{path}")
+}
+
+/// `login` by the simulator's address (where the `TestSim` is not at hand).
+pub fn login_at(c: &reqwest::blocking::Client, url: &str) {
     let r = c
-        .post(sim.api("/session/login"))
+        .post(api_at(url, "/session/login"))
         .header("X-Requested-By", "ThoughtSpot")
         .form(&[
             ("username", "admin"),

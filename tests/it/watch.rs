@@ -18,8 +18,17 @@ struct Receiver {
     got: Arc<Mutex<Vec<(String, String, u16)>>>,
 }
 
+/// Run (off the async threads) when a push arrives, before it is answered.
+type OnPush = Arc<dyn Fn() + Send + Sync>;
+
 impl Receiver {
     fn start() -> Receiver {
+        Receiver::start_with(true, Arc::new(|| {}))
+    }
+
+    /// Answers 500 to the first request if `fail_first`; runs `on_push`
+    /// at each request before answering.
+    fn start_with(fail_first: bool, on_push: OnPush) -> Receiver {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -31,9 +40,17 @@ impl Receiver {
             "/drift",
             axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
                 let log = log.clone();
+                let on_push = on_push.clone();
                 async move {
+                    tokio::task::spawn_blocking(move || on_push())
+                        .await
+                        .unwrap();
                     let mut log = log.lock().unwrap();
-                    let status = if log.is_empty() { 500 } else { 200 };
+                    let status = if log.is_empty() && fail_first {
+                        500
+                    } else {
+                        200
+                    };
                     let ct = headers
                         .get("content-type")
                         .map(|v| v.to_str().unwrap().to_string())
@@ -203,6 +220,90 @@ fn apply_repairs_drift_made_on_the_target() {
         target.state()["configinfo"]["samlConfiguration"]["enabled"],
         json!(true)
     );
+}
+
+/// The cycle's read says what drifted; the repair writes from a read
+/// taken under the target's lock. Here someone creates one of the
+/// source's actions on the target while the drift report is pushed: a
+/// repair from the cycle's read would create it again ("exists already")
+/// and fail; from a read under the lock it updates it.
+#[test]
+fn apply_writes_from_a_read_under_the_lock_not_from_the_cycle_before_the_push() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    // One of the source's actions that the target lacks.
+    let on_target = target.state()["actions"].clone();
+    let theirs = source.state()["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            !on_target
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t["name"] == a["name"])
+        })
+        .expect("the source has an action the target lacks")
+        .clone();
+    let name = theirs["name"].as_str().unwrap().to_string();
+    let target_url = target.url.clone();
+    let created = Arc::new(Mutex::new(false));
+    let rx = {
+        let created = created.clone();
+        let theirs = theirs.clone();
+        Receiver::start_with(
+            false,
+            Arc::new(move || {
+                let mut once = created.lock().unwrap();
+                if *once {
+                    return;
+                }
+                *once = true;
+                let mut action = theirs.clone();
+                action.as_object_mut().unwrap().remove("id");
+                action["detail"]["function"] = json!("someone-elses-function");
+                let c = http();
+                login_at(&c, &target_url);
+                let r = c
+                    .post(api_at(&target_url, "/admin/embed/actions"))
+                    .header("X-Requested-By", "t")
+                    .form(&[("embedaction", action.to_string())])
+                    .send()
+                    .unwrap();
+                assert!(r.status().is_success(), "{}", r.text().unwrap());
+            }),
+        )
+    };
+    let work = tempfile::tempdir().unwrap();
+    let out = watch(
+        work.path(),
+        &source.url,
+        &target.url,
+        &["--apply", "--cycles", "1", "--push-url", &rx.url],
+    );
+    assert!(*created.lock().unwrap(), "the push arrived");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let stored: Vec<Value> = target.state()["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["name"] == name.as_str())
+        .cloned()
+        .collect();
+    assert_eq!(stored.len(), 1, "one action of that name: {stored:#?}");
+    assert_eq!(
+        stored[0]["detail"]["function"],
+        theirs["detail"]["function"]
+    );
+    let diff = compare_in(
+        work.path(),
+        "diff",
+        &source.url,
+        &target.url,
+        &["--exit-code"],
+    );
+    assert_eq!(code(&diff), 0, "{}", stdout(&diff));
 }
 
 #[test]
