@@ -64,13 +64,13 @@ fn behaviours() -> Vec<(&'static str, Behaviour)> {
 
 /// Another session of the same user that switches to `org` now and
 /// then, until dropped.
-struct Competitor {
+pub(crate) struct Competitor {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<u32>>,
 }
 
 impl Competitor {
-    fn start(sim: &TestSim, org: i64) -> Competitor {
+    pub(crate) fn start(sim: &TestSim, org: i64) -> Competitor {
         let stop = Arc::new(AtomicBool::new(false));
         let (flag, api) = (stop.clone(), sim.api("/session/orgs"));
         let login_url = sim.api("/session/login");
@@ -103,7 +103,7 @@ impl Competitor {
         }
     }
 
-    fn stop(mut self) -> u32 {
+    pub(crate) fn stop(mut self) -> u32 {
         self.stop.store(true, Ordering::SeqCst);
         self.thread
             .take()
@@ -130,7 +130,11 @@ fn applied(before: &Value, source: &Value) -> Value {
 /// Names in `got` that are not in `want`, and the reverse.
 fn differences(got: &Value, want: &Value) -> String {
     let names = |v: &Value| -> std::collections::BTreeSet<String> {
-        v.as_object().into_iter().flatten().map(|(k, _)| k.clone()).collect()
+        v.as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.clone())
+            .collect()
     };
     let (g, w) = (names(got), names(want));
     let extra: Vec<_> = g.difference(&w).take(5).collect();
@@ -219,7 +223,11 @@ fn apply_in_one_org_while_another_session_switches_lands_only_there() {
         // Nothing anywhere but in Marketing; there, all of it or none.
         for org in [0, SALES] {
             let (got, want) = (actions_of(&after, org), actions_of(&before, org));
-            assert!(got == want, "{what}: Org {org}: {}\n{context}", differences(&got, &want));
+            assert!(
+                got == want,
+                "{what}: Org {org}: {}\n{context}",
+                differences(&got, &want)
+            );
         }
         let got = actions_of(&after, MARKETING);
         let want = match code(&out) {
