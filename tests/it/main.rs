@@ -8,6 +8,7 @@ mod environments;
 mod hostile;
 mod inputs;
 mod layout;
+mod model;
 mod oracle;
 mod org_races;
 mod orgs;
