@@ -21,6 +21,9 @@ use super::v2map::Api;
 use crate::config::settings::{ApiChoice, Credentials, Endpoint, NetOptions, RetryPolicy};
 use crate::model;
 
+/// Switches tried before an Org that will not stay is an error.
+const SWITCH_ATTEMPTS: u32 = 4;
+
 /// How long a token minted for REST v2 is asked to live.
 const V2_TOKEN_SECONDS: u64 = 3600;
 /// A minted token this close to its end (or a fifth of its life before,
@@ -255,24 +258,33 @@ impl Session {
             body: Body::Form(&form),
             retry: Retry::Transient,
         };
-        let header = cookie_header(cookies);
-        let answer = self
-            .send_with_retries_as(&req, None, relogin, Cookies::These(header.as_deref()))
-            .await?;
-        merge_cookies(cookies, answer.cookies);
-        let header = cookie_header(cookies);
-        let now = self.current_org(Cookies::These(header.as_deref())).await?;
-        if now != Some(org) {
-            let now = now.map_or("no Org".to_string(), |o| format!("Org {o}"));
-            return Err(ApiError::new(
-                ErrorKind::BadResponse,
-                None,
-                format!(
-                    "PUT session/orgs answered success, but the session is in {now}, not Org {org}"
-                ),
-            ));
+        // Where the Org is the user's, another session of the user may
+        // switch between our switch and its read-back: switched again, a
+        // few times, then OrgMoved (never a session taken as in `org`).
+        let mut now = None;
+        for attempt in 0..SWITCH_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+            }
+            let header = cookie_header(cookies);
+            let answer = self
+                .send_with_retries_as(&req, None, relogin, Cookies::These(header.as_deref()))
+                .await?;
+            merge_cookies(cookies, answer.cookies);
+            let header = cookie_header(cookies);
+            now = self.current_org(Cookies::These(header.as_deref())).await?;
+            if now == Some(org) {
+                return Ok(());
+            }
         }
-        Ok(())
+        let now = now.map_or("no Org".to_string(), |o| format!("Org {o}"));
+        Err(ApiError::new(
+            ErrorKind::OrgMoved,
+            None,
+            format!(
+                "PUT session/orgs answered success {SWITCH_ATTEMPTS} times, but the session was then in {now}, not Org {org} (another session of the user switching Orgs?)"
+            ),
+        ))
     }
 
     /// The current Org of the session with `cookies` (`None`: the cluster

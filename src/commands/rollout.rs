@@ -101,7 +101,7 @@ impl Row {
     fn skipped(t: &Target, why: &str) -> Row {
         Row {
             label: t.label(None),
-            org: None,
+            org: t.listed.clone(),
             result: Result_::Skipped,
             counts: None,
             writes: None,
@@ -380,7 +380,7 @@ async fn one(
             };
             Row {
                 label: label.clone(),
-                org: None,
+                org: t.listed.clone(),
                 result,
                 counts: None,
                 writes: None,

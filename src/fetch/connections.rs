@@ -339,20 +339,33 @@ impl Connections {
                     .await
                     .map_err(|e| connect_error(&live.endpoint, e))?;
                 self.sessions.register(&probe);
-                let switched = probe.enter_org(other.id, true).await;
-                let now = cluster.session.current_org_now().await;
-                if switched.is_ok() {
-                    // A session like any other: the next Org of this
-                    // cluster takes it instead of logging in again.
-                    if let Ok(mut idle) = self.idle.lock() {
-                        idle.entry(endpoint_key(live)).or_default().push(probe);
+                // Per session only on proof: the probe in `other` while
+                // the first session stayed in `current`, read in that
+                // order. Any movement seen (a switch that did not stay,
+                // the first session moved) can only be the user's Org
+                // moving: per user, which costs speed, never safety.
+                let mode = match probe.enter_org(other.id, true).await {
+                    Err(e) if e.kind == ErrorKind::OrgMoved => OrgMode::PerUser,
+                    Err(e) => return Err(cluster_error(cluster, what, e)),
+                    Ok(()) => {
+                        let first = cluster.session.current_org_now().await;
+                        let second = probe.current_org_now().await;
+                        let first = first.map_err(|e| cluster_error(cluster, what, e))?;
+                        let second = second.map_err(|e| cluster_error(cluster, what, e))?;
+                        // A session like any other: the next Org of this
+                        // cluster takes it instead of logging in again.
+                        if second == Some(other.id) {
+                            if let Ok(mut idle) = self.idle.lock() {
+                                idle.entry(endpoint_key(live)).or_default().push(probe);
+                            }
+                        }
+                        match (first, second) {
+                            (Some(a), Some(b)) if a == current && b == other.id => {
+                                OrgMode::PerSession
+                            }
+                            _ => OrgMode::PerUser,
+                        }
                     }
-                }
-                switched.map_err(|e| cluster_error(cluster, what, e))?;
-                let now = now.map_err(|e| cluster_error(cluster, what, e))?;
-                let mode = match now == Some(other.id) {
-                    true => OrgMode::PerUser,
-                    false => OrgMode::PerSession,
                 };
                 tracing::info!(
                     "{}: the current Org is kept {}",

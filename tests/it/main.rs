@@ -10,6 +10,7 @@ mod hostile;
 mod inputs;
 mod layout;
 mod masking;
+mod model;
 mod names;
 mod oracle;
 mod org_races;

@@ -64,13 +64,13 @@ fn behaviours() -> Vec<(&'static str, Behaviour)> {
 
 /// Another session of the same user that switches to `org` now and
 /// then, until dropped.
-struct Competitor {
+pub(crate) struct Competitor {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<u32>>,
 }
 
 impl Competitor {
-    fn start(sim: &TestSim, org: i64) -> Competitor {
+    pub(crate) fn start(sim: &TestSim, org: i64) -> Competitor {
         let stop = Arc::new(AtomicBool::new(false));
         let (flag, api) = (stop.clone(), sim.api("/session/orgs"));
         let login_url = sim.api("/session/login");
@@ -103,7 +103,7 @@ impl Competitor {
         }
     }
 
-    fn stop(mut self) -> u32 {
+    pub(crate) fn stop(mut self) -> u32 {
         self.stop.store(true, Ordering::SeqCst);
         self.thread
             .take()

@@ -32,6 +32,8 @@ pub struct Rule {
     pub not_containing: String,
     pub fault: Fault,
     pub times: usize,
+    /// Matching requests let through before the rule fires.
+    pub skip: usize,
 }
 
 impl Rule {
@@ -43,6 +45,7 @@ impl Rule {
             not_containing: String::new(),
             fault,
             times: 1,
+            skip: 0,
         }
     }
 
@@ -63,6 +66,12 @@ impl Rule {
 
     pub fn times(mut self, n: usize) -> Rule {
         self.times = n;
+        self
+    }
+
+    /// Fires at the (n+1)th matching request, not the first.
+    pub fn skip(mut self, n: usize) -> Rule {
+        self.skip = n;
         self
     }
 
@@ -137,6 +146,11 @@ impl FaultProxy {
             .collect()
     }
 
+    /// Replaces the rules (those not fired yet are dropped).
+    pub fn arm(&self, rules: Vec<Rule>) {
+        *self.shared.rules.lock().unwrap() = rules;
+    }
+
     /// Every rule fired as many times as it was meant to.
     pub fn all_fired(&self) -> bool {
         self.shared
@@ -169,9 +183,13 @@ async fn handle(State(s): State<Arc<Shared>>, req: Request) -> Response {
         rules
             .iter_mut()
             .find(|r| r.matches(&method, &path))
-            .map(|r| {
+            .and_then(|r| {
+                if r.skip > 0 {
+                    r.skip -= 1;
+                    return None;
+                }
                 r.times -= 1;
-                r.fault
+                Some(r.fault)
             })
     };
     s.log

@@ -279,6 +279,11 @@ impl Tsm {
         ))
     }
 
+    /// The command, for a caller that runs it as a child (to signal it).
+    pub fn into_command(self) -> Command {
+        self.cmd
+    }
+
     /// Runs without checking (for the older helpers).
     pub fn output(mut self) -> Output {
         self.cmd.output().unwrap()
