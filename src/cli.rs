@@ -334,6 +334,9 @@ pub struct ApplyArgs {
     /// text, or json (a result object on stdout: counts, writes, seconds, verified, journal)
     #[arg(long, value_enum, default_value_t = ReportFormat::Text, hide_possible_values = true)]
     pub format: ReportFormat,
+    /// With --format json: every event of the run (journaled, sent, answered, refused, created, undone, left alone), one JSON object per line on stdout, then the result on one line
+    #[arg(long)]
+    pub events: bool,
 }
 
 #[derive(Debug, Args)]

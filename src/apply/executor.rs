@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde_json::{Map, Value};
 
 use super::changes::{entries, insert_entry, ActionChange, Call};
+use super::events::{action_pointer, CallKind, Event};
 use super::journal::Journal;
 use crate::api::retry::{retrying, Failed};
 use crate::api::{ApiError, Cluster, ErrorKind};
@@ -19,8 +20,8 @@ use crate::signals::Abort;
 pub trait Progress: Sync {
     /// Writing starts: `total` requests, journaled in `journal`.
     fn begin(&self, _total: usize, _journal: &std::path::Path) {}
-    /// One request answered.
-    fn wrote(&self, what: &str);
+    /// Something happened (`Event::ends_request`: one request is over).
+    fn event(&self, e: &Event);
     /// An undo starts: `total` requests put back what was written.
     fn begin_undo(&self, _total: usize) {}
 }
@@ -28,7 +29,61 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 
 impl Progress for NoProgress {
-    fn wrote(&self, _: &str) {}
+    fn event(&self, _: &Event) {}
+}
+
+/// Passes every event on and keeps those worth a note after the run.
+pub struct Recorder<'a> {
+    inner: &'a dyn Progress,
+    notes: std::sync::Mutex<Vec<Event>>,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(inner: &'a dyn Progress) -> Recorder<'a> {
+        Recorder {
+            inner,
+            notes: std::sync::Mutex::default(),
+        }
+    }
+
+    pub fn notes(self) -> Vec<Event> {
+        self.notes.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Progress for Recorder<'_> {
+    fn begin(&self, total: usize, journal: &std::path::Path) {
+        self.inner.begin(total, journal);
+    }
+    fn event(&self, e: &Event) {
+        if e.is_note() {
+            if let Ok(mut n) = self.notes.lock() {
+                n.push(e.clone());
+            }
+        }
+        self.inner.event(e);
+    }
+    fn begin_undo(&self, total: usize) {
+        self.inner.begin_undo(total);
+    }
+}
+
+/// Both, in order (progress display and an event printer).
+pub struct Both<'a>(pub &'a dyn Progress, pub &'a dyn Progress);
+
+impl Progress for Both<'_> {
+    fn begin(&self, total: usize, journal: &std::path::Path) {
+        self.0.begin(total, journal);
+        self.1.begin(total, journal);
+    }
+    fn event(&self, e: &Event) {
+        self.0.event(e);
+        self.1.event(e);
+    }
+    fn begin_undo(&self, total: usize) {
+        self.0.begin_undo(total);
+        self.1.begin_undo(total);
+    }
 }
 
 /// Why an object's calls stopped.
@@ -50,7 +105,6 @@ pub struct ObjectResult {
     /// something someone else had already deleted).
     pub no_effect: Vec<usize>,
     pub error: Option<CallError>,
-    pub notes: Vec<String>,
 }
 
 /// Sends the calls of `change` in order; stops at the first failure. A
@@ -64,6 +118,7 @@ pub async fn run_action(
 ) -> ObjectResult {
     let mut result = ObjectResult::default();
     let mut id = change.id.clone();
+    let pointer = action_pointer(&change.name);
     for (i, call) in change.calls.iter().enumerate() {
         let fail = |message: String, refused_first: bool| CallError {
             call: i,
@@ -71,27 +126,40 @@ pub async fn run_action(
             refused_first,
         };
         let what = describe(call, &change.name);
+        let kind = call_kind(call);
+        progress.event(&Event::Sent {
+            call: kind,
+            pointer: pointer.clone(),
+        });
         let outcome: Result<bool, CallError> = match call {
-            Call::Create(body) => match create(cluster, &change.name, body, abort, journal).await {
-                Ok(new_id) => {
-                    let recorded = match journal {
-                        Some((j, seq)) => j.created(seq, &new_id).await,
-                        None => Ok(()),
-                    };
-                    if let Err(e) = recorded {
+            Call::Create(body) => {
+                match create(cluster, &change.name, body, abort, journal, progress).await {
+                    Ok(new_id) => {
+                        let recorded = match journal {
+                            Some((j, seq)) => j.created(seq, &new_id).await,
+                            None => Ok(()),
+                        };
+                        if let Err(e) = recorded {
+                            result.created = Some(new_id);
+                            result.error = Some(fail(
+                                format!(
+                                    "{what}: created, but the journal could not record it: {e}"
+                                ),
+                                false,
+                            ));
+                            return result;
+                        }
+                        progress.event(&Event::Created {
+                            pointer: pointer.clone(),
+                            id: new_id.clone(),
+                        });
+                        id = Some(new_id.clone());
                         result.created = Some(new_id);
-                        result.error = Some(fail(
-                            format!("{what}: created, but the journal could not record it: {e}"),
-                            false,
-                        ));
-                        return result;
+                        Ok(true)
                     }
-                    id = Some(new_id.clone());
-                    result.created = Some(new_id);
-                    Ok(true)
+                    Err((e, refused)) => Err(fail(format!("{what}: {e}"), refused)),
                 }
-                Err((e, refused)) => Err(fail(format!("{what}: {e}"), refused)),
-            },
+            }
             other => match id.as_deref() {
                 None => Err(fail(
                     format!("{what}: the action has no GUID on the target"),
@@ -103,22 +171,48 @@ pub async fn run_action(
             },
         };
         match outcome {
-            Ok(effect) => {
-                if !effect {
-                    result.no_effect.push(i);
-                    result.notes.push(format!(
-                        "{what}: it was already gone (deleted by someone else)"
-                    ));
-                }
-                progress.wrote(&change.name);
+            Ok(true) => progress.event(&Event::Answered {
+                call: kind,
+                pointer: pointer.clone(),
+            }),
+            Ok(false) => {
+                result.no_effect.push(i);
+                let e = Event::AlreadyDone {
+                    call: kind,
+                    pointer: pointer.clone(),
+                };
+                progress.event(&e);
             }
             Err(e) => {
+                let (pointer, message) = (pointer.clone(), e.message.clone());
+                progress.event(&match e.refused_first {
+                    true => Event::Refused {
+                        call: kind,
+                        pointer,
+                        message,
+                    },
+                    false => Event::Failed {
+                        call: kind,
+                        pointer,
+                        message,
+                    },
+                });
                 result.error = Some(e);
                 return result;
             }
         }
     }
     result
+}
+
+fn call_kind(call: &Call) -> CallKind {
+    match call {
+        Call::Create(_) => CallKind::Create,
+        Call::Put(_) => CallKind::Update,
+        Call::AddAssociations(_) => CallKind::Associate,
+        Call::RemoveAssociations(_) => CallKind::Dissociate,
+        Call::Delete => CallKind::Delete,
+    }
 }
 
 fn describe(call: &Call, name: &str) -> String {
@@ -213,6 +307,7 @@ async fn create(
     body: &Value,
     abort: &Abort,
     journal: Option<(&Journal, u64)>,
+    progress: &dyn Progress,
 ) -> Result<String, (ApiError, bool)> {
     let policy = cluster.session.policy();
     let what = format!("create {name:?}");
@@ -238,7 +333,7 @@ async fn create(
                     return Err(Failed::Stop(e));
                 }
                 Err(e) if e.kind == ErrorKind::OrgMoved && created_id(&e).is_some() => {
-                    return placed(cluster, e, journal).await.map_err(|e| match e {
+                    return placed(cluster, e, journal, progress).await.map_err(|e| match e {
                         Some(e) => Failed::Stop(e),
                         None => Failed::Again,
                     });
@@ -281,6 +376,7 @@ async fn placed(
     cluster: &Cluster,
     e: ApiError,
     journal: Option<(&Journal, u64)>,
+    progress: &dyn Progress,
 ) -> Result<String, Option<ApiError>> {
     let Some(id) = created_id(&e) else {
         return Err(None);
@@ -314,11 +410,12 @@ async fn placed(
     }
     match cluster.remove_stray(&id).await {
         Ok(org) => {
-            tracing::warn!(
-                "{}: a create was served in another Org while another session of this user switched; its action {id} was deleted there{}",
-                cluster.label(),
-                org.map(|o| format!(" (Org {o})")).unwrap_or_default()
-            );
+            let e = Event::StrayRemoved {
+                id: id.clone(),
+                org,
+            };
+            tracing::warn!("{}: {e}", cluster.label());
+            progress.event(&e);
             if let Some((j, seq)) = journal {
                 let _ = j.stray_removed(seq, &id, org).await;
             }

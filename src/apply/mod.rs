@@ -4,6 +4,7 @@
 //! nothing; the report says what happened.
 
 pub mod changes;
+pub mod events;
 pub mod executor;
 pub mod journal;
 pub mod lock;
@@ -26,6 +27,7 @@ use crate::select::Selection;
 use crate::signals::Abort;
 use crate::validate::{self, Missing, TargetFacts};
 use changes::ActionChange;
+use events::Event;
 use journal::{Entry, Journal};
 
 /// Asked before anything is written; an error cancels.
@@ -69,8 +71,9 @@ pub struct Notes {
     pub kept_secrets: Vec<String>,
     /// Every secret without a value.
     pub unresolved: Vec<String>,
-    /// Things that happened along the way (a delete that found nothing).
-    pub events: Vec<String>,
+    /// Things that happened along the way worth a note (a delete that
+    /// found nothing, a stray removed from another Org).
+    pub events: Vec<events::Event>,
 }
 
 #[derive(Debug)]
@@ -174,8 +177,9 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     // This apply's own flag: its failure stops its writes, not those of
     // the other targets of a rollout; a signal (the parent) stops all.
     let stop = req.interrupt.child();
-    let run = execute(cluster, &ch, &journal, req.parallel, &stop, req.progress).await;
-    notes.events.extend(run.events);
+    let recorder = executor::Recorder::new(req.progress);
+    let run = execute(cluster, &ch, &journal, req.parallel, &stop, &recorder).await;
+    notes.events.extend(recorder.notes());
     let failure = if let Some(f) = run.failure {
         Some(f)
     } else if stop.is_set() {
@@ -321,7 +325,6 @@ fn placeholders_in(
 
 struct Run {
     failure: Option<String>,
-    events: Vec<String>,
 }
 
 /// Sends every write of `ch` in phases (config; creates and updates; then
@@ -335,10 +338,7 @@ async fn execute(
     stop: &Abort,
     progress: &dyn Progress,
 ) -> Run {
-    let mut run = Run {
-        failure: None,
-        events: Vec::new(),
-    };
+    let mut run = Run { failure: None };
     if let Some(config) = &ch.config {
         let entry = Entry::Config {
             before: config.before.clone(),
@@ -351,15 +351,38 @@ async fn execute(
                 return run;
             }
         };
+        let (call, pointer) = (events::CallKind::Config, events::CONFIG_POINTER.to_string());
+        progress.event(&Event::Journaled {
+            seq,
+            pointer: pointer.clone(),
+        });
+        progress.event(&Event::Sent {
+            call,
+            pointer: pointer.clone(),
+        });
         match cluster.update_config(&config.after, Some(stop)).await {
             Ok(()) => {
                 journal.done(seq);
-                progress.wrote("config");
+                progress.event(&Event::Answered { call, pointer });
             }
             Err(e) => {
-                if e.attempts <= 1 && e.kind == crate::api::ErrorKind::Rejected {
+                let refused = e.attempts <= 1 && e.kind == crate::api::ErrorKind::Rejected;
+                if refused {
                     let _ = journal.refused(seq, 0).await;
                 }
+                let message = e.to_string();
+                progress.event(&match refused {
+                    true => Event::Refused {
+                        call,
+                        pointer,
+                        message,
+                    },
+                    false => Event::Failed {
+                        call,
+                        pointer,
+                        message,
+                    },
+                });
                 stop.set();
                 run.failure = Some(format!("admin/configinfo/update: {e}"));
                 return run;
@@ -375,7 +398,7 @@ async fn execute(
         // Made batch by batch: the later ones while the first are in flight.
         let entries = phase.iter().map(entry_of);
         let writes = async {
-            let results: Vec<Result<Vec<String>, String>> = stream::iter(phase.iter().enumerate())
+            let results: Vec<Result<(), String>> = stream::iter(phase.iter().enumerate())
                 .map(|(i, change)| run_object(cluster, change, i, &ahead, journal, stop, progress))
                 .buffer_unordered(parallel)
                 .collect()
@@ -385,13 +408,7 @@ async fn execute(
         };
         let ((), results) =
             futures::join!(ahead.journal(journal, entries, 2 * parallel, stop), writes);
-        let mut errors = Vec::new();
-        for r in results {
-            match r {
-                Ok(events) => run.events.extend(events),
-                Err(e) => errors.push(e),
-            }
-        }
+        let errors: Vec<String> = results.into_iter().filter_map(Result::err).collect();
         if !errors.is_empty() {
             run.failure = Some(errors.join("\n  "));
             break;
@@ -519,18 +536,22 @@ async fn run_object(
     journal: &Journal,
     stop: &Abort,
     progress: &dyn Progress,
-) -> Result<Vec<String>, String> {
+) -> Result<(), String> {
     if stop.is_set() {
-        return Ok(Vec::new()); // not started: nothing to undo
+        return Ok(()); // not started: nothing to undo
     }
     let seq = match ahead.entry(i).await {
         Ok(Some(seq)) if !stop.is_set() => seq,
-        Ok(_) => return Ok(Vec::new()), // stopped before it was sent
+        Ok(_) => return Ok(()), // stopped before it was sent
         Err(e) => {
             stop.set();
             return Err(format!("cannot journal {:?}: {e}", change.name));
         }
     };
+    progress.event(&Event::Journaled {
+        seq,
+        pointer: events::action_pointer(&change.name),
+    });
     let r = executor::run_action(cluster, change, stop, progress, Some((journal, seq))).await;
     for i in &r.no_effect {
         let _ = journal.refused(seq, *i).await;
@@ -538,7 +559,7 @@ async fn run_object(
     match r.error {
         None => {
             journal.done(seq);
-            Ok(r.notes)
+            Ok(())
         }
         Some(e) => {
             if e.refused_first {

@@ -15,6 +15,7 @@ use super::changes::{
     association_map, converge, same_without_associations, ActionChange, ActionOp, Call,
     ConfigChange,
 };
+use super::events::Event;
 use super::executor::{self, Progress};
 use super::journal::{Entry, Journal, Record};
 use crate::api::Cluster;
@@ -56,7 +57,8 @@ struct Plan {
     config: Option<ConfigChange>,
     /// (write number, change) per action.
     actions: Vec<(u64, ActionChange)>,
-    conflicts: Vec<String>,
+    /// `Event::LeftAlone` each.
+    conflicts: Vec<Event>,
     already: usize,
 }
 
@@ -79,8 +81,11 @@ pub async fn undo(
 ) -> Result<UndoOutcome, Error> {
     let live = fetch::read_document(cluster).await?;
     let plan = plan(record, &live, force);
+    for e in &plan.conflicts {
+        progress.event(e);
+    }
     let mut out = UndoOutcome {
-        left_alone: plan.conflicts,
+        left_alone: plan.conflicts.iter().map(Event::to_string).collect(),
         ..UndoOutcome::default()
     };
     let abort = Abort::default();
@@ -97,7 +102,12 @@ pub async fn undo(
         match cluster.update_config(&config.after, Some(&abort)).await {
             Ok(()) => {
                 out.reverted += 1;
-                progress.wrote("config");
+                let pointer = super::events::CONFIG_POINTER.to_string();
+                progress.event(&Event::Answered {
+                    call: super::events::CallKind::Config,
+                    pointer: pointer.clone(),
+                });
+                progress.event(&Event::Undone { pointer });
             }
             Err(e) => out
                 .failures
@@ -123,6 +133,9 @@ pub async fn undo(
         match r.error {
             None => {
                 out.reverted += 1;
+                progress.event(&Event::Undone {
+                    pointer: super::events::action_pointer(&change.name),
+                });
                 if let Some(j) = journal {
                     j.undone(seq);
                 }
@@ -130,7 +143,7 @@ pub async fn undo(
             Some(e) => out.failures.push(e.message),
         }
     }
-    remove_strays(cluster, others, journal, record, &mut out).await;
+    remove_strays(cluster, others, journal, record, &mut out, progress).await;
     // Look again: the only proof that the objects are back.
     let after = fetch::read_document(cluster).await?;
     let check = plan_check(record, &after);
@@ -147,6 +160,7 @@ async fn remove_strays(
     journal: Option<&Journal>,
     record: &Record,
     out: &mut UndoOutcome,
+    progress: &dyn Progress,
 ) {
     for (id, (seq, removed)) in &record.strays {
         if *removed {
@@ -163,6 +177,10 @@ async fn remove_strays(
                 if let Some(j) = journal {
                     let _ = j.stray_removed(*seq, id, Some(org)).await;
                 }
+                progress.event(&Event::StrayRemoved {
+                    id: id.clone(),
+                    org: Some(org),
+                });
                 out.strays_removed.push(format!(
                     "the action {id} that write {seq} created in Org {org} (not its own) was deleted there"
                 ));
@@ -272,10 +290,7 @@ fn plan(record: &Record, live: &LiveDocument, force: bool) -> Plan {
                         }
                         touched = true;
                     } else {
-                        plan.conflicts.push(format!(
-                            "{}: changed on the target since the apply; left as it is",
-                            config_pointer(key)
-                        ));
+                        plan.conflicts.push(left_alone(config_pointer(key)));
                     }
                 }
                 if !touched {
@@ -403,8 +418,12 @@ fn field_pointer(name: &str, path: &[String]) -> String {
     pointer::join(&segs)
 }
 
-fn left_alone(what: String) -> String {
-    format!("{what}: changed on the target since the apply; left as it is")
+/// Changed by someone else since the apply: the undo leaves it be.
+fn left_alone(pointer: String) -> Event {
+    Event::LeftAlone {
+        pointer,
+        why: "changed on the target since the apply; left as it is".into(),
+    }
 }
 
 /// Deletes the action the apply created, if it is still as created.
@@ -414,7 +433,7 @@ fn undo_create(
     after: Option<&Value>,
     live: &LiveActions,
     force: bool,
-    conflicts: &mut Vec<String>,
+    conflicts: &mut Vec<Event>,
 ) -> Option<ActionChange> {
     let (id, l) = match created_id {
         Some(id) => live.by_id(id)?,
@@ -452,17 +471,17 @@ fn undo_update(
     refused: &BTreeSet<usize>,
     live: &LiveActions,
     force: bool,
-    conflicts: &mut Vec<String>,
+    conflicts: &mut Vec<Event>,
 ) -> Option<ActionChange> {
     let (b, a) = (before?, after?);
     let found = id
         .and_then(|id| live.by_id(id))
         .or_else(|| live.by_name(name));
     let Some((live_id, l)) = found else {
-        conflicts.push(format!(
-            "{}: the action is gone from the target; it was not restored",
-            pointer::join(&["actions", name])
-        ));
+        conflicts.push(Event::LeftAlone {
+            pointer: pointer::join(&["actions", name]),
+            why: "the action is gone from the target; it was not restored".into(),
+        });
         return None;
     };
     // The requests the apply planned; refused ones changed nothing.
@@ -539,7 +558,7 @@ fn undo_delete(
     before: Option<&Value>,
     not_ours: bool,
     live: &LiveActions,
-    conflicts: &mut Vec<String>,
+    conflicts: &mut Vec<Event>,
 ) -> Option<ActionChange> {
     let b = before?;
     match live.by_name(name) {
@@ -640,11 +659,13 @@ mod tests {
             json!({"link": "old", "f": "someone"})
         );
         assert_eq!(p.conflicts.len(), 2, "{:?}", p.conflicts);
-        assert!(p.conflicts.iter().any(|c| c.starts_with("/config/c")));
         assert!(p
             .conflicts
             .iter()
-            .any(|c| c.starts_with("/actions/x/detail/f")));
+            .any(|c| c.pointer().is_some_and(|p| p.starts_with("/config/c"))));
+        assert!(p.conflicts.iter().any(|c| c
+            .pointer()
+            .is_some_and(|p| p.starts_with("/actions/x/detail/f"))));
         // --force restores everything.
         let p = plan(&rec, &l, true);
         assert!(p.conflicts.is_empty());

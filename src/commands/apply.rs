@@ -80,6 +80,11 @@ pub fn live_ref<'a>(r: &'a ClusterRef, flag: &str) -> Result<&'a LiveRef, Error>
 }
 
 pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
+    if args.events && args.format != ReportFormat::Json {
+        return Err(Error::Usage(
+            "--events needs --format json (the events are JSON lines on stdout)".into(),
+        ));
+    }
     let settings = ctx.settings()?;
     let target_ref = settings.resolve_in(&args.target, args.orgs.target_org.as_deref())?;
     let live = live_ref(&target_ref, "--target")?;
@@ -178,7 +183,13 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     };
     let preview = (!args.yes).then(|| preview(ctx, &target, &desired));
     let confirm = |_: &Changes| confirm(preview.as_ref(), &target.label);
-    let progress = Writes::new(&ctx.printer, "writing", super::progress::every(&ctx.env)?);
+    let writes = Writes::new(&ctx.printer, "writing", super::progress::every(&ctx.env)?);
+    let lines = JsonEvents {
+        printer: &ctx.printer,
+        org: target.org.clone(),
+    };
+    let both = crate::apply::executor::Both(&writes, &lines);
+    let progress: &dyn crate::apply::Progress = if args.events { &both } else { &writes };
     let interrupt = Abort::default();
     let watcher = watch_signals(&ctx.printer, &interrupt, &journal);
     let result = apply::apply(apply::Request {
@@ -193,16 +204,20 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
         journal,
         selection: &settings.selection,
         confirm: if args.yes { None } else { Some(&confirm) },
-        progress: &progress,
+        progress,
         interrupt,
         view,
     })
     .await;
     watcher.abort();
-    progress.finish();
+    writes.finish();
     if args.format == ReportFormat::Json {
-        ctx.printer
-            .json(&result_json(&result, &source_label, &target.label))?;
+        let doc = result_json(&result, &source_label, &target.label);
+        if args.events {
+            ctx.printer.json_line(&doc)?;
+        } else {
+            ctx.printer.json(&doc)?;
+        }
         if let Ok(report) = &result {
             print_notes_of(ctx, report);
         }
@@ -210,6 +225,29 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     }
     print_report(ctx, &result?, &target.label, &source_label)?;
     Ok(Outcome::Success)
+}
+
+/// `--events`: each event as one JSON object on stdout, with the Org.
+/// Messages are masked like every message; pointers and GUIDs are data.
+struct JsonEvents<'a> {
+    printer: &'a crate::output::Printer,
+    org: Option<crate::model::Org>,
+}
+
+impl crate::apply::Progress for JsonEvents<'_> {
+    fn event(&self, e: &crate::apply::events::Event) {
+        let Ok(serde_json::Value::Object(mut line)) = serde_json::to_value(e) else {
+            return;
+        };
+        for key in ["message", "why"] {
+            if let Some(serde_json::Value::String(m)) = line.get_mut(key) {
+                *m = crate::secrets::mask_known(m).into_owned();
+            }
+        }
+        line.insert("org".into(), serde_json::json!(self.org));
+        // A closed stdout ends nothing here: the result says the rest.
+        let _ = self.printer.json_line(&serde_json::Value::Object(line));
+    }
 }
 
 fn print_notes_of(ctx: &Context, report: &Report) {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::apply::events::Event;
 use crate::apply::Progress;
 use crate::config::Environment;
 use crate::error::Error;
@@ -116,7 +117,11 @@ impl Progress for Writes {
         self.restart(total);
     }
 
-    fn wrote(&self, what: &str) {
+    fn event(&self, e: &Event) {
+        if !e.ends_request() {
+            return;
+        }
+        let what = e.pointer().unwrap_or_default();
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(bar) = self.bar.lock().ok().and_then(|b| b.clone()) {
             bar.set_message(what.to_string());

@@ -312,3 +312,101 @@ fn rollback_removes_a_stray_the_apply_left_in_another_org() {
         assert_eq!(sim.state(), after, "{what}");
     }
 }
+
+/// `apply --format json --events`: one JSON object per line, each with the
+/// Org and the pointer, the GUID of every create as stored in that Org,
+/// one answer per write the result counts, and the result last.
+#[test]
+fn apply_events_are_json_lines_with_org_pointer_and_the_stored_guids() {
+    let source = TestSim::start(Some(&with_new_actions(5)), Faults::default());
+    let target = TestSim::start(Some(&three_orgs()), Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    let out = Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "apply",
+            "--yes",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--target-org",
+            "Marketing",
+            "--format",
+            "json",
+            "--events",
+        ])
+        .status(0)
+        .stderr(Expect::Any)
+        .stdout(Expect::Any)
+        .run();
+    let text = stdout(&out);
+    assert_no_secrets("apply --events", &text);
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let (result, events) = lines.split_last().expect("lines");
+    crate::report::conforms("apply", result);
+    assert_eq!(result["verified"], true, "{result:#}");
+    for e in events {
+        assert_eq!(e["org"]["id"], MARKETING, "{e}");
+        assert!(e["event"].is_string(), "{e}");
+        assert!(
+            e["pointer"].as_str().is_some_and(|p| p.starts_with('/')),
+            "{e}"
+        );
+    }
+    let count = |kind: &str| events.iter().filter(|e| e["event"] == kind).count();
+    assert_eq!(
+        count("answered") as u64,
+        result["writes"].as_u64().unwrap(),
+        "one answer per write"
+    );
+    assert_eq!(count("sent"), count("answered"), "nothing failed");
+    assert_eq!(
+        count("journaled") as u64,
+        result["created"].as_u64().unwrap() + result["updated"].as_u64().unwrap()
+    );
+    // Each created GUID is the one stored in Marketing for that name.
+    let stored = target.state()["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == MARKETING)
+        .unwrap()["actions"]
+        .clone();
+    let created: Vec<&Value> = events.iter().filter(|e| e["event"] == "created").collect();
+    assert_eq!(created.len() as u64, result["created"].as_u64().unwrap());
+    for c in created {
+        let name = c["pointer"]
+            .as_str()
+            .unwrap()
+            .strip_prefix("/actions/")
+            .unwrap()
+            .replace("~1", "/")
+            .replace("~0", "~");
+        let there = stored
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name.as_str())
+            .unwrap_or_else(|| panic!("{name} stored in Marketing"));
+        assert_eq!(there["id"], c["id"], "{c}");
+    }
+    // --events is for JSON only.
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "apply",
+            "--yes",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--events",
+        ])
+        .status(1)
+        .stderr_has(&["--events needs --format json"])
+        .run();
+}

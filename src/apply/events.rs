@@ -1,0 +1,175 @@
+//! What happens while an apply or an undo writes, one typed event at a
+//! time, each naming the object by its pointer in the canonical document.
+//! The progress display, the notes printed at the end, `apply --format
+//! json --events` and the tests all read this one stream (the model is
+//! the reconciler events of Kong's decK: journaled, sent, answered,
+//! refused, created, undone, left alone).
+
+use serde::Serialize;
+
+/// The request an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallKind {
+    Config,
+    Create,
+    Update,
+    Associate,
+    Dissociate,
+    Delete,
+}
+
+impl CallKind {
+    fn verb(self) -> &'static str {
+        match self {
+            CallKind::Config => "config update",
+            CallKind::Create => "create",
+            CallKind::Update => "update",
+            CallKind::Associate => "association",
+            CallKind::Dissociate => "association removal",
+            CallKind::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Write `seq` of the journal is on disk, before its first request.
+    Journaled { seq: u64, pointer: String },
+    /// A request goes out.
+    Sent { call: CallKind, pointer: String },
+    /// It was answered with success.
+    Answered { call: CallKind, pointer: String },
+    /// A create got its GUID (journaled before any further request).
+    Created { pointer: String, id: String },
+    /// The cluster refused it on its first attempt: nothing changed.
+    Refused {
+        call: CallKind,
+        pointer: String,
+        message: String,
+    },
+    /// It failed after it may have changed something (retries spent, an
+    /// answer lost): the undo looks at the object.
+    Failed {
+        call: CallKind,
+        pointer: String,
+        message: String,
+    },
+    /// It succeeded without effect: someone else had done it already (a
+    /// delete of an action that was gone).
+    AlreadyDone { call: CallKind, pointer: String },
+    /// An undo put the object back as it was before the apply.
+    Undone { pointer: String },
+    /// An undo left the object alone: someone changed it since the apply.
+    LeftAlone { pointer: String, why: String },
+    /// A create was served in another Org (where the cluster keeps one Org
+    /// per user and another session moved it); the action was deleted
+    /// there (`org`: where it was found, if anywhere).
+    StrayRemoved { id: String, org: Option<i64> },
+}
+
+impl Event {
+    /// Whether it is worth a note after the run (the rest is progress).
+    pub fn is_note(&self) -> bool {
+        matches!(self, Event::AlreadyDone { .. } | Event::StrayRemoved { .. })
+    }
+
+    /// Whether it ends a request (for progress counts).
+    pub fn ends_request(&self) -> bool {
+        matches!(
+            self,
+            Event::Answered { .. }
+                | Event::AlreadyDone { .. }
+                | Event::Refused { .. }
+                | Event::Failed { .. }
+        )
+    }
+
+    /// The object it is about, for progress lines.
+    pub fn pointer(&self) -> Option<&str> {
+        match self {
+            Event::Journaled { pointer, .. }
+            | Event::Sent { pointer, .. }
+            | Event::Answered { pointer, .. }
+            | Event::Created { pointer, .. }
+            | Event::Refused { pointer, .. }
+            | Event::Failed { pointer, .. }
+            | Event::AlreadyDone { pointer, .. }
+            | Event::Undone { pointer }
+            | Event::LeftAlone { pointer, .. } => Some(pointer),
+            Event::StrayRemoved { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::Journaled { seq, pointer } => write!(f, "{pointer}: journaled as write {seq}"),
+            Event::Sent { call, pointer } => write!(f, "{pointer}: {} sent", call.verb()),
+            Event::Answered { call, pointer } => write!(f, "{pointer}: {} done", call.verb()),
+            Event::Created { pointer, id } => write!(f, "{pointer}: created as {id}"),
+            Event::Refused {
+                call,
+                pointer,
+                message,
+            } => write!(f, "{pointer}: {} refused: {message}", call.verb()),
+            Event::Failed {
+                call,
+                pointer,
+                message,
+            } => write!(f, "{pointer}: {} failed: {message}", call.verb()),
+            Event::AlreadyDone { call, pointer } => write!(
+                f,
+                "{pointer}: {}: it was already done (by someone else)",
+                call.verb()
+            ),
+            Event::Undone { pointer } => write!(f, "{pointer}: put back as before"),
+            Event::LeftAlone { pointer, why } => write!(f, "{pointer}: {why}"),
+            Event::StrayRemoved { id, org } => write!(
+                f,
+                "a create was served in another Org while another session of this user switched; its action {id} was deleted there{}",
+                org.map(|o| format!(" (Org {o})")).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// The pointer of action `name`.
+pub fn action_pointer(name: &str) -> String {
+    crate::pointer::join(&["actions", name])
+}
+
+/// The pointer of the config.
+pub const CONFIG_POINTER: &str = "/config";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn events_are_tagged_objects_with_their_pointer() {
+        let e = Event::Created {
+            pointer: action_pointer("Café ~ a/b"),
+            id: "g1".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({"event": "created", "pointer": "/actions/Café ~0 a~1b", "id": "g1"})
+        );
+        let s = Event::StrayRemoved {
+            id: "g2".into(),
+            org: Some(2),
+        };
+        assert!(s.is_note() && s.pointer().is_none());
+        assert!(s.to_string().contains("(Org 2)"));
+        let a = Event::Answered {
+            call: CallKind::Delete,
+            pointer: action_pointer("x"),
+        };
+        assert!(a.ends_request() && !a.is_note());
+        assert_eq!(a.to_string(), "/actions/x: delete done");
+    }
+}
