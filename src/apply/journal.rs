@@ -107,6 +107,16 @@ pub enum Line {
     },
 }
 
+/// Held while a journal file is created or deleted, and by the second
+/// signal's handler from looking at the file to the exit: what it says
+/// (a journal left, or none) is then still true when the process ends.
+static FILES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The lock of `FILES` (a poisoned one is as good: it guards no data).
+pub fn files_lock() -> std::sync::MutexGuard<'static, ()> {
+    FILES.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub struct Journal {
     pub path: PathBuf,
     file: Arc<File>,
@@ -149,6 +159,9 @@ impl Journal {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
+        // A journal exists with its header or not at all, as the second
+        // signal's handler sees it.
+        let _files = files_lock();
         let file = opts.open(path).map_err(|e| Error::io(path, e))?;
         let j = Journal::from_file(path, file, 1);
         j.append_sync(&Line::Header {

@@ -194,7 +194,9 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     };
     let Some(failure) = failure else {
         let _ = journal.finish("applied").await;
+        let files = journal::files_lock();
         let _ = std::fs::remove_file(&journal.path);
+        drop(files);
         return Ok(Report::Applied {
             counts: ch.counts(),
             writes: ch.writes(),
@@ -601,7 +603,9 @@ async fn undo_after_failure(
     };
     if check.is_ok() {
         let _ = journal.finish("rolled back").await;
+        let files = journal::files_lock();
         let _ = std::fs::remove_file(&journal.path);
+        drop(files);
         return Err(Error::ApplyRestored(format!(
             "apply failed; the target was restored to its state before the apply.\n  {failure}"
         )));

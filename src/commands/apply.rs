@@ -418,6 +418,9 @@ pub fn watch_signals(
             p1.warn("interrupted: no new writes; waiting for those in flight, then undoing (a second signal exits at once and leaves the journal)");
         },
         move || {
+            // Held to the exit: the journal is neither created nor
+            // deleted between this look and the exit code it decides.
+            let _files = crate::apply::journal::files_lock();
             if journal.exists() {
                 p2.error(&Error::ApplyNotRestored {
                     message: "interrupted twice: the undo did not finish; the target may hold part of the apply".into(),

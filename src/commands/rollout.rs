@@ -235,6 +235,8 @@ fn watch_signals(
             p1.warn("interrupted: no new target starts; those in flight stop writing and undo (a second signal exits at once and leaves their journals)");
         },
         move || {
+            // Held to the exit, as for apply.
+            let _files = crate::apply::journal::files_lock();
             let left: Vec<PathBuf> = journals
                 .lock()
                 .map(|j| j.iter().filter(|p| p.exists()).cloned().collect())
