@@ -341,11 +341,17 @@ async fn create(
                 Err(e) => e,
             };
             // The create may have happened: look before sending it again.
+            // A 500 is the cluster's answer: tried twice more at most, as
+            // every other request.
+            let attempts = match e.kind {
+                ErrorKind::Server => policy.max_attempts_500,
+                _ => policy.max_attempts,
+            };
             match find_by_name(cluster, name).await {
                 Ok(Some(id)) => Ok(id),
                 Ok(None) => Err(Failed::Retry {
                     error: e,
-                    attempts: policy.max_attempts,
+                    attempts,
                     backoff: true,
                 }),
                 Err(look) => Err(Failed::Stop(ApiError {

@@ -114,7 +114,9 @@ static FILES: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The lock of `FILES` (a poisoned one is as good: it guards no data).
 pub fn files_lock() -> std::sync::MutexGuard<'static, ()> {
-    FILES.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    FILES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 pub struct Journal {

@@ -324,6 +324,46 @@ fn a_500_is_the_clusters_answer_and_tried_twice_more_at_most() {
     assert_eq!(target.state(), before);
 }
 
+/// A create answered 500 is looked up by name (not there) and sent again,
+/// three times in all, as every request answered 500.
+#[test]
+fn a_create_answered_500_is_sent_three_times_at_most() {
+    let mut with_new = example();
+    let mut extra = with_new["actions"][1].clone();
+    extra["id"] = json!("30000000-0000-4000-8000-000000000099");
+    extra["name"] = json!("Neue Aktion für Zürich");
+    with_new["actions"].as_array_mut().unwrap().push(extra);
+    let source = TestSim::start(Some(&with_new), Faults::default());
+    let target = TestSim::start(
+        Some(&example()),
+        Faults {
+            fail_after: Some(0),
+            ..Faults::default()
+        },
+    );
+    let before = target.state();
+    let work = tempfile::tempdir().unwrap();
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            &source.url,
+            "--yes",
+        ])
+        .status(4)
+        .stderr_has(&["HTTP 500", "restored"])
+        .run();
+    assert_eq!(
+        target.writes(),
+        3,
+        "the create was sent three times, no more"
+    );
+    assert_eq!(target.state(), before);
+}
+
 #[test]
 fn watch_keeps_one_session_per_cluster() {
     let source = TestSim::start(Some(&demo_source()), Faults::default());
