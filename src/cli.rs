@@ -519,6 +519,9 @@ pub struct SimArgs {
     /// A v2 custom-action search for an unknown custom_action_identifier answers 400, not []
     #[arg(long)]
     pub v2_search_unknown_400: bool,
+    /// Longest request path and query served; longer ones answer 414 URI Too Long
+    #[arg(long, value_name = "BYTES", default_value_t = crate::sim::MAX_URL_BYTES)]
+    pub max_url_bytes: usize,
     /// Seed for repeatable faults
     #[arg(long)]
     pub seed: Option<u64>,

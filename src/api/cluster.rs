@@ -12,6 +12,38 @@ use super::{Api, ApiError, Body, ErrorKind, Request, Retry, Session};
 use crate::model::{self, ObjectQuery, Org};
 use crate::signals::Abort;
 
+/// Most bytes of one `fetchids` value, URL-encoded: with the rest of the
+/// query the URL stays under 4 KiB, well inside the 8 KiB many servers
+/// and proxies in front of a cluster allow.
+const FETCHIDS_BYTES: usize = 3072;
+
+/// `ids` in runs whose `fetchids` value (a JSON array, URL-encoded) takes
+/// at most `limit` bytes; one id longer than that goes alone.
+fn id_chunks(ids: &[String], limit: usize) -> Vec<&[String]> {
+    // `["a","b"]` encodes as %5B%22a%22%2C%22b%22%5D: each id costs its
+    // encoded self, two quotes (%22) and a comma (%2C); the brackets 6.
+    let cost = |id: &String| {
+        url::form_urlencoded::byte_serialize(id.as_bytes())
+            .map(str::len)
+            .sum::<usize>()
+            + 9
+    };
+    let mut out = Vec::new();
+    let (mut start, mut used) = (0, 6);
+    for (i, id) in ids.iter().enumerate() {
+        let c = cost(id);
+        if i > start && used + c > limit {
+            out.push(&ids[start..i]);
+            (start, used) = (i, 6);
+        }
+        used += c;
+    }
+    if start < ids.len() {
+        out.push(&ids[start..]);
+    }
+    out
+}
+
 /// Page size for `metadata/listobjectheaders`; a short page ends the list.
 const OBJECT_PAGE: usize = 500;
 
@@ -126,6 +158,22 @@ impl Cluster {
         if self.v2() {
             return self.v2_objects(query, ids).await;
         }
+        if ids.is_empty() {
+            return self.v1_object_headers(&query, None).await;
+        }
+        let mut out = Vec::new();
+        for chunk in id_chunks(ids, FETCHIDS_BYTES) {
+            out.extend(self.v1_object_headers(&query, Some(chunk)).await?);
+        }
+        Ok(out)
+    }
+
+    /// One `listobjectheaders` query, page by page.
+    async fn v1_object_headers(
+        &self,
+        query: &ObjectQuery,
+        ids: Option<&[String]>,
+    ) -> Result<Vec<Value>, ApiError> {
         let mut out = Vec::new();
         let mut offset = 0usize;
         loop {
@@ -137,7 +185,7 @@ impl Cluster {
             if !query.subtypes.is_empty() {
                 q.push(("subtypes", json!(query.subtypes).to_string()));
             }
-            if !ids.is_empty() {
+            if let Some(ids) = ids {
                 q.push(("fetchids", json!(ids).to_string()));
             }
             let page = self.get_array("/metadata/listobjectheaders", &q).await?;
@@ -402,6 +450,28 @@ fn action_path(id: &str, rest: &str) -> Result<String, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fetchids_go_in_chunks_that_fit_the_limit_and_keep_every_id_in_order() {
+        let ids: Vec<String> = (0..500)
+            .map(|i| format!("{i:08x}-0000-4000-8000-00000000ü{i}"))
+            .collect();
+        let chunks = id_chunks(&ids, FETCHIDS_BYTES);
+        assert!(chunks.len() > 1);
+        for c in &chunks {
+            let value = json!(c).to_string();
+            let encoded: usize = url::form_urlencoded::byte_serialize(value.as_bytes())
+                .map(str::len)
+                .sum();
+            assert!(encoded <= FETCHIDS_BYTES, "{encoded}");
+        }
+        let back: Vec<&String> = chunks.iter().flat_map(|c| c.iter()).collect();
+        assert_eq!(back, ids.iter().collect::<Vec<_>>());
+        // One id longer than the limit goes alone; none is lost.
+        let long = vec!["x".repeat(5000), "y".into()];
+        assert_eq!(id_chunks(&long, 100).len(), 2);
+        assert!(id_chunks(&[], 100).is_empty());
+    }
 
     #[test]
     fn org_lists() {

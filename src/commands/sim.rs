@@ -38,6 +38,7 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
             search_unknown_400: args.v2_search_unknown_400,
         },
         log_requests: ctx.printer.verbose > 0,
+        max_url_bytes: args.max_url_bytes,
     };
     let running = sim::start(opts).await?;
     ctx.printer

@@ -47,7 +47,13 @@ pub struct SimOptions {
     pub v2: V2Behaviour,
     /// Log every request at info level.
     pub log_requests: bool,
+    /// Longest request target (path and query) served; longer ones answer
+    /// 414, as web servers in front of a cluster do (8 KiB is common).
+    pub max_url_bytes: usize,
 }
+
+/// The simulator's default `max_url_bytes`.
+pub const MAX_URL_BYTES: usize = 8192;
 
 /// The REST APIs a simulated cluster serves.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -107,6 +113,7 @@ impl SimOptions {
             api: ApiChoice::default(),
             v2: V2Behaviour::default(),
             log_requests: false,
+            max_url_bytes: MAX_URL_BYTES,
         }
     }
 }

@@ -156,7 +156,17 @@ async fn checks(State(sim): State<Arc<Sim>>, mut req: Request, next: Next) -> Re
     } else {
         sim.faults.draw()
     };
-    let response = if !served {
+    let target_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    let response = if target_len > sim.opts.max_url_bytes {
+        SimError {
+            status: 414,
+            message: format!(
+                "URI Too Long: {target_len} bytes of path and query, {} at most",
+                sim.opts.max_url_bytes
+            ),
+        }
+        .into_response()
+    } else if !served {
         // A cluster that does not speak this API knows none of its paths.
         SimError::not_found("no such endpoint").into_response()
     } else if !sim.faults.admit() {

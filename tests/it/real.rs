@@ -364,6 +364,61 @@ fn a_create_answered_500_is_sent_three_times_at_most() {
     assert_eq!(target.state(), before);
 }
 
+/// 300 new actions, each associated with its own answer: the look-up of
+/// the referenced answers on the target (`fetchids`) would need a URL of
+/// about 14 KB, which the simulator (as a server with an 8 KiB limit)
+/// answers 414; it goes in chunks, and every association is stored.
+#[test]
+fn referenced_objects_are_looked_up_in_urls_a_server_accepts() {
+    let mut source = example();
+    let mut target = example();
+    let template = source["actions"][0].clone();
+    for i in 0..300 {
+        let answer = format!("50000000-0000-4000-8000-{i:012}");
+        let mut a = template.clone();
+        a["id"] = json!(format!("60000000-0000-4000-8000-{i:012}"));
+        a["name"] = json!(format!("Aktion {i:03} – 東京"));
+        a["actionAssociationMap"] =
+            json!({"ANSWER": {answer.clone(): {"enabled": "true", "context": "MENU"}}});
+        source["actions"].as_array_mut().unwrap().push(a);
+        for s in [&mut source, &mut target] {
+            s["objects"].as_array_mut().unwrap().push(
+                json!({"id": answer.clone(), "name": format!("Antwort {i}"), "type": "ANSWER"}),
+            );
+        }
+    }
+    let source = TestSim::start(Some(&source), Faults::default());
+    let target = TestSim::start(Some(&target), Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            &source.url,
+            "--yes",
+        ])
+        .status(0)
+        .stderr(Expect::Any)
+        .stdout(Expect::Any)
+        .run();
+    let stored = target.state();
+    let associated = stored["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["name"].as_str().unwrap().starts_with("Aktion ")
+                && a["actionAssociationMap"]["ANSWER"]
+                    .as_object()
+                    .is_some_and(|m| m.len() == 1)
+        })
+        .count();
+    assert_eq!(associated, 300);
+}
+
 #[test]
 fn watch_keeps_one_session_per_cluster() {
     let source = TestSim::start(Some(&demo_source()), Faults::default());
