@@ -519,6 +519,9 @@ pub struct SimArgs {
     /// A v2 custom-action search for an unknown custom_action_identifier answers 400, not []
     #[arg(long)]
     pub v2_search_unknown_400: bool,
+    /// auth/token/revoke also ends the token it is called with ("the current user session")
+    #[arg(long)]
+    pub v2_revoke_ends_caller: bool,
     /// Longest request path and query served; longer ones answer 414 URI Too Long
     #[arg(long, value_name = "BYTES", default_value_t = crate::sim::MAX_URL_BYTES)]
     pub max_url_bytes: usize,

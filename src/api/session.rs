@@ -36,6 +36,10 @@ struct Auth {
     cookies: Vec<(String, String)>,
     /// A REST v2 token we minted (`auth/token/full`), and when to renew it.
     minted: Option<(String, Instant)>,
+    /// Tokens we minted and replaced: revoked at the end, before the
+    /// current one. Never mid-run, as a revoke may end the session it is
+    /// called with ("the current user session").
+    retired: Vec<String>,
     /// Bumped by every login, so that concurrent 401s log in only once.
     generation: u64,
     logged_in: bool,
@@ -397,15 +401,13 @@ impl Session {
             let resp = self.send_with_retries(&req, None, false).await?;
             let token = v2::parse_token(&resp.body, V2_TOKEN_MARGIN)?;
             self.set_bearer(Some(token.0.clone()));
-            let replaced = auth.minted.replace(token);
+            if let Some((old, _)) = auth.minted.replace(token) {
+                auth.retired.push(old);
+            }
             auth.generation += 1;
             auth.logged_in = true;
             self.generation.store(auth.generation, Ordering::SeqCst);
             drop(auth);
-            // The token it replaces is of no more use: revoked (best effort).
-            if let Some((old, _)) = replaced {
-                self.revoke(&old).await;
-            }
             // No after-login hook: a v2 login carries its Org (`login_org`).
             return Ok(());
         }
@@ -439,7 +441,8 @@ impl Session {
         Ok(())
     }
 
-    /// `auth/token/revoke` of a token we minted (best effort, once).
+    /// `auth/token/revoke` of a token we minted (best effort, once), with
+    /// whatever token the session calls with.
     async fn revoke(&self, token: &str) {
         let body = serde_json::json!({ "token": token });
         let path = format!("{}{}", model::V2_BASE, model::v2::TOKEN_REVOKE);
@@ -470,9 +473,15 @@ impl Session {
             return;
         }
         auth.logged_in = false;
+        let retired = std::mem::take(&mut auth.retired);
         if let Some((token, _)) = auth.minted.take() {
             drop(auth);
-            self.revoke(&token).await;
+            // Each revoked with itself as the caller (a revoke may end the
+            // token it is called with), the current one last.
+            for t in retired.iter().chain([&token]) {
+                self.set_bearer(Some(t.clone()));
+                self.revoke(t).await;
+            }
             return;
         }
         let path = format!("{}/session/logout", model::V1_BASE);

@@ -36,6 +36,7 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
         v2: sim::V2Behaviour {
             config_nested: args.v2_config_nested,
             search_unknown_400: args.v2_search_unknown_400,
+            revoke_ends_caller: args.v2_revoke_ends_caller,
         },
         log_requests: ctx.printer.verbose > 0,
         max_url_bytes: args.max_url_bytes,

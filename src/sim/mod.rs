@@ -98,6 +98,9 @@ pub struct V2Behaviour {
     /// A custom-action search for an unknown identifier is a 400 ("Custom
     /// action identifier is invalid or malformed."), not `[]`.
     pub search_unknown_400: bool,
+    /// `auth/token/revoke` also ends the token the call was made with
+    /// (the docs: a revoke makes "the current user session" invalid).
+    pub revoke_ends_caller: bool,
 }
 
 impl SimOptions {

@@ -355,7 +355,12 @@ async fn session_token(
 /// `POST auth/token/revoke` `{token}` (or `{user_identifier}`: all of the
 /// user's tokens). Only minted tokens are revoked, never the `--token`;
 /// an unknown token is already as good as revoked.
-async fn token_revoke(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn token_revoke(
+    State(sim): State<Arc<Sim>>,
+    caller: Option<Extension<Caller>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result = (|| {
         let b = json_body(&headers, &body)?;
         let token = text(b.get("token"), "token")?;
@@ -364,6 +369,13 @@ async fn token_revoke(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Byt
             .sessions
             .lock()
             .map_err(|_| status_error(500, "session table poisoned"))?;
+        if sim.opts.v2.revoke_ends_caller {
+            if let Some(Extension(c)) = &caller {
+                if c.key.starts_with(TOKEN_KEY) {
+                    sessions.remove(&c.key);
+                }
+            }
+        }
         match (token, user) {
             (Some(t), _) => {
                 let key = format!("{TOKEN_KEY}{t}");

@@ -1275,6 +1275,7 @@ fn v2_switches_and_session_ttl() {
         V2Behaviour {
             config_nested: true,
             search_unknown_400: true,
+            ..V2Behaviour::default()
         },
     );
     // The token lives as long as --session-ttl when that is shorter.

@@ -189,6 +189,7 @@ fn v2_clusters_that_nest_config_keys_and_refuse_unknown_searches() {
     let quirks = V2Behaviour {
         config_nested: true,
         search_unknown_400: true,
+        revoke_ends_caller: true,
     };
     migrates(ApiChoice::V1, ApiChoice::V2, quirks);
     migrates(ApiChoice::V2, ApiChoice::V2, quirks);
@@ -397,8 +398,20 @@ fn a_profile_says_which_api() {
         .run();
 }
 
+/// Whether a revoke ends the token it is called with too or not, the
+/// tokens a run mints are revoked at its end only, each by itself: the run
+/// never loses its own session, and no token it minted outlives it.
 #[test]
 fn an_apply_longer_than_a_v2_token_lives_mints_another() {
+    for revoke_ends_caller in [false, true] {
+        longer_than_a_token(V2Behaviour {
+            revoke_ends_caller,
+            ..V2Behaviour::default()
+        });
+    }
+}
+
+fn longer_than_a_token(v2: V2Behaviour) {
     // 30 URL actions that the source changes.
     let mut tgt = clean(example());
     let template = tgt["actions"][0].clone();
@@ -422,7 +435,7 @@ fn an_apply_longer_than_a_v2_token_lives_mints_another() {
         },
         Behaviour::default(),
         ApiChoice::V2,
-        V2Behaviour::default(),
+        v2,
     );
     let work = tempfile::tempdir().unwrap();
     Tsm::new(work.path())
