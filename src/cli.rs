@@ -510,6 +510,9 @@ pub struct SimArgs {
     /// PUT session/orgs answers with a new session cookie in the new Org; the old cookie stays in the old Org
     #[arg(long)]
     pub switch_new_session: bool,
+    /// An association POST leaves an entry the action has already as it was ("appended")
+    #[arg(long)]
+    pub assoc_post_appends: bool,
     /// REST APIs served over the same state: v1 (/callosum/v1/tspublic/v1/), v2 (/api/rest/2.0/) or both; the other's paths answer 404
     #[arg(long, value_name = "API", default_value = "both", value_parser = ["v1", "v2", "both"])]
     pub api: String,
@@ -523,7 +526,7 @@ pub struct SimArgs {
     #[arg(long)]
     pub v2_revoke_ends_caller: bool,
     /// Longest request path and query served; longer ones answer 414 URI Too Long
-    #[arg(long, value_name = "BYTES", default_value_t = crate::sim::MAX_URL_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = 8192)]
     pub max_url_bytes: usize,
     /// Seed for repeatable faults
     #[arg(long)]

@@ -400,9 +400,13 @@ pub fn converge(before: Option<&Value>, after: Option<&Value>, id: Option<&str>)
         (Some(b), Some(a)) => {
             let (bm, am) = (association_map(b), association_map(a));
             let mut calls = Vec::new();
+            // Removed: entries the source lacks, and those whose content
+            // (context, enabled) changes, which are added again below. A
+            // POST over an existing entry may overwrite it or leave it
+            // ("appended", the docs say): removed first, either is right.
             let mut remove = Map::new();
             for (kind, guid, entry) in entries(bm) {
-                if am.get(kind).and_then(|o| o.get(guid)).is_none() {
+                if am.get(kind).and_then(|o| o.get(guid)) != Some(entry) {
                     insert_entry(&mut remove, kind, guid, entry.clone());
                 }
             }
@@ -514,16 +518,16 @@ mod tests {
                 ),
             ]
         );
-        // Without a PUT only what changed is posted.
+        // Without a PUT only what changed is posted; an entry whose
+        // content changes is removed first (a POST may only append).
         let after2 = json!({"name": "a", "x": 1, "actionAssociationMap": {"ANSWER": {"keep": {"c": 9}, "gone": {"c": 1}}}});
+        let map = |v: Value| v.as_object().unwrap().clone();
         assert_eq!(
             converge(Some(&before), Some(&after2), Some("g")),
-            vec![Call::AddAssociations(
-                json!({"ANSWER": {"keep": {"c": 9}}})
-                    .as_object()
-                    .unwrap()
-                    .clone()
-            )]
+            vec![
+                Call::RemoveAssociations(map(json!({"ANSWER": {"keep": {"c": 1}}}))),
+                Call::AddAssociations(map(json!({"ANSWER": {"keep": {"c": 9}}}))),
+            ]
         );
         assert!(converge(Some(&before), Some(&before), Some("g")).is_empty());
     }

@@ -28,6 +28,7 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
             no_orgs: args.no_orgs,
             org_per_user: args.org_per_user,
             switch_new_session: args.switch_new_session,
+            assoc_post_appends: args.assoc_post_appends,
         },
         api: args
             .api

@@ -52,7 +52,7 @@ pub struct SimOptions {
     pub max_url_bytes: usize,
 }
 
-/// The simulator's default `max_url_bytes`.
+/// The simulator's default `max_url_bytes` (also the default of `sim --max-url-bytes`).
 pub const MAX_URL_BYTES: usize = 8192;
 
 /// The REST APIs a simulated cluster serves.

@@ -691,7 +691,7 @@ async fn change_associations(
         admit_write(&sim, &[old]).await?;
         sim.write(|s| {
             if add {
-                s.add_associations(caller.org, &id, &map)
+                s.add_associations(caller.org, &id, &map, sim.opts.behaviour.assoc_post_appends)
             } else {
                 s.remove_associations(caller.org, &id, &map)
             }

@@ -104,6 +104,9 @@ pub struct Behaviour {
     /// `PUT session/orgs` establishes a new session: it answers with a new
     /// `JSESSIONID` in the new Org, and the old cookie stays in the old Org.
     pub switch_new_session: bool,
+    /// An association POST "appends" (the docs' word): an entry for an
+    /// object the action is associated with already is left as it was.
+    pub assoc_post_appends: bool,
 }
 
 /// The built-in example cluster (values our own, shapes from the API page).
@@ -426,6 +429,7 @@ impl SimState {
         org: i64,
         id: &str,
         map: &Value,
+        appends: bool,
     ) -> Result<(Value, Mutation), SimError> {
         let mut action = self.action(org, id)?.clone();
         model::check_association_map(map).map_err(SimError::parse_error)?;
@@ -434,7 +438,11 @@ impl SimState {
             let slot = stored.entry(kind.clone()).or_insert_with(|| json!({}));
             if let (Some(slot), Some(objects)) = (slot.as_object_mut(), objects.as_object()) {
                 for (guid, entry) in objects {
-                    slot.insert(guid.clone(), entry.clone());
+                    if appends {
+                        slot.entry(guid.clone()).or_insert_with(|| entry.clone());
+                    } else {
+                        slot.insert(guid.clone(), entry.clone());
+                    }
                 }
             }
         }
@@ -676,9 +684,14 @@ mod tests {
             .unwrap()
             .to_string();
         let add = json!({"ANSWER": {"g1": {"enabled": "true", "context": "MENU"}}});
-        s.add_associations(0, &id, &add).unwrap();
-        s.add_associations(0, &id, &json!({"ANSWER": {"g2": {"enabled": "true"}}}))
-            .unwrap();
+        s.add_associations(0, &id, &add, false).unwrap();
+        s.add_associations(
+            0,
+            &id,
+            &json!({"ANSWER": {"g2": {"enabled": "true"}}}),
+            false,
+        )
+        .unwrap();
         assert_eq!(
             s.associations(0, &id).unwrap()["ANSWER"]
                 .as_object()
@@ -694,7 +707,9 @@ mod tests {
             .unwrap();
         assert_eq!(s.associations(0, &id).unwrap(), json!({}));
         assert_eq!(
-            s.add_associations(0, &id, &json!([1])).unwrap_err().status,
+            s.add_associations(0, &id, &json!([1]), false)
+                .unwrap_err()
+                .status,
             500
         );
     }

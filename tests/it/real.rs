@@ -60,6 +60,7 @@ fn all_switches() -> (Faults, Behaviour) {
             // No Orgs: these two have nothing to move.
             org_per_user: true,
             switch_new_session: true,
+            assoc_post_appends: true,
         },
     )
 }
@@ -417,6 +418,61 @@ fn referenced_objects_are_looked_up_in_urls_a_server_accepts() {
         })
         .count();
     assert_eq!(associated, 300);
+}
+
+/// An association whose context changes (MENU → PRIMARY) and one that is
+/// switched off: whether the cluster's association POST overwrites an
+/// entry or leaves it ("appended"), and whatever a PUT does, the target
+/// ends with the source's entries, as stored.
+#[test]
+fn a_changed_association_context_lands_whether_a_post_overwrites_or_appends() {
+    let mut source = example();
+    source["actions"][0]["actionAssociationMap"]["ANSWER"]
+        ["3d8b1f60-5a2c-4e97-b4d1-0c6a9e2f7b35"]["context"] = json!("PRIMARY");
+    source["actions"][0]["detail"]["function"] = json!("changed-too");
+    source["actions"][2]["actionAssociationMap"]["WORKSHEET"]
+        ["8f4c2a6e-0b9d-4e13-a57c-1d3e5f7a9b02"]["enabled"] = json!("false");
+    let behaviours = [
+        Behaviour::default(),
+        Behaviour {
+            assoc_post_appends: true,
+            ..Behaviour::default()
+        },
+        Behaviour {
+            assoc_post_appends: true,
+            put_replaces: true,
+            list_omits_associations: true,
+            ..Behaviour::default()
+        },
+    ];
+    let src = TestSim::start(Some(&source), Faults::default());
+    for b in behaviours {
+        let target = TestSim::start_with(Some(&example()), Faults::default(), b);
+        let work = tempfile::tempdir().unwrap();
+        Tsm::new(work.path())
+            .logged_in()
+            .args(&[
+                "apply",
+                "--target",
+                &target.url,
+                "--source",
+                &src.url,
+                "--yes",
+            ])
+            .status(0)
+            .stderr(Expect::Any)
+            .stdout_has(&["verified."])
+            .run();
+        let (got, want) = (target.state(), src.state());
+        for i in [0, 2] {
+            assert_eq!(
+                got["actions"][i]["actionAssociationMap"],
+                want["actions"][i]["actionAssociationMap"],
+                "{b:?}"
+            );
+        }
+        assert_eq!(got["actions"][0]["detail"], want["actions"][0]["detail"]);
+    }
 }
 
 #[test]
