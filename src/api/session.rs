@@ -231,9 +231,24 @@ impl Session {
         }
         let mut auth = self.auth.lock().await;
         let mut cookies = auth.cookies.clone();
-        self.switch_with(&mut cookies, org, blind).await?;
-        self.publish(&mut auth, cookies, false);
-        Ok(())
+        match self.switch_with(&mut cookies, org, blind).await {
+            Ok(()) => {
+                self.publish(&mut auth, cookies, false);
+                Ok(())
+            }
+            // The session ended (it waited in the pool past its life): a
+            // new login, which switches to `org` and proves it before it
+            // is published, as every login does.
+            Err(e)
+                if e.status == Some(401)
+                    && matches!(self.endpoint.credentials, Credentials::Password { .. }) =>
+            {
+                let generation = auth.generation;
+                drop(auth);
+                Box::pin(self.login(generation)).await
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Switches the session whose cookies are `cookies` to `org` and reads

@@ -13,10 +13,14 @@
 //! | `userGroupList` | `group_identifiers` / `user_groups[].id` |
 //!
 //! What one side cannot hold is named, never dropped: APP actions,
-//! `additionalUrlHeaders`, `encodeUser`, an association context NONE go
-//! nowhere in v2; URL `parameters` and `Basic_Auth` go nowhere in v1
-//! (`detail.parameters`, `authSelect` BASIC_AUTH with `basicAuthUser` and
-//! `basicAuthPassword`, here). `version`, `application`, the action-level
+//! `additionalUrlHeaders`, `encodeUser`, an association context NONE and
+//! any `detail` field this table does not name go nowhere in v2; URL
+//! `parameters` and `Basic_Auth` go nowhere in v1 (`detail.parameters`,
+//! `authSelect` BASIC_AUTH here). Basic authentication's user and password
+//! are undocumented in v1: `username`/`password` (what a v2 action shows
+//! through v1, and what this tool writes) and
+//! `basicAuthUsername`/`basicAuthPassword` are both read; two spellings
+//! that disagree are refused. `version`, `application`, the action-level
 //! `context` and `schemaVersion` are the server's own and are not compared
 //! between APIs.
 
@@ -28,6 +32,65 @@ use crate::model;
 pub const AUTH_API_KEY: &str = "API_KEY";
 /// `detail.authSelect` for v2's `Basic_Auth`, which v1 cannot hold.
 pub const AUTH_BASIC: &str = "BASIC_AUTH";
+
+/// The two spellings of basic authentication in a v1 `detail`, the first
+/// the one written.
+const BASIC_SPELLINGS: [(&str, &str); 2] = [
+    ("username", "password"),
+    ("basicAuthUsername", "basicAuthPassword"),
+];
+
+/// The `detail` fields this mapping knows; any other has no place in v2.
+const KNOWN_DETAIL: [&str; 14] = [
+    "link",
+    "function",
+    "authSelect",
+    "authToken",
+    "apiKey",
+    "apiValue",
+    "encodeUser",
+    "additionalUrlHeaders",
+    "appActionType",
+    "parameters",
+    "username",
+    "password",
+    "basicAuthUsername",
+    "basicAuthPassword",
+];
+
+/// Basic authentication's user and password in `d`, whichever spelling
+/// holds them (the written one when it holds anything); `Err` with the
+/// pointer and why where the two spellings disagree.
+fn basic_auth(d: &Map<String, Value>) -> Result<(Value, Value), (String, String)> {
+    let set = |k: &str| {
+        d.get(k)
+            .filter(|v| !matches!(v, Value::Null) && v.as_str() != Some(""))
+    };
+    let mut found: Option<(Value, Value)> = None;
+    for (user, pass) in BASIC_SPELLINGS {
+        if set(user).is_none() && set(pass).is_none() {
+            continue;
+        }
+        let pair = (
+            d.get(user).cloned().unwrap_or_else(|| json!("")),
+            d.get(pass).cloned().unwrap_or_else(|| json!("")),
+        );
+        match &found {
+            None => found = Some(pair),
+            Some(first) if *first == pair => {}
+            Some(_) => {
+                return Err((
+                    format!("/detail/{user}"),
+                    format!(
+                        "basic authentication is spelt twice with different values ({} and {user}/{pass})",
+                        BASIC_SPELLINGS[0].0
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(found.unwrap_or_else(|| (json!(""), json!(""))))
+}
 
 /// Fields a v1 server keeps on its own, never compared between APIs.
 const SERVER_FIELDS: &[&str] = &["version", "application", "context", "schemaVersion", "id"];
@@ -164,12 +227,13 @@ fn auth_from_v2(auth: Option<&Value>, detail: &mut Map<String, Value>) {
         );
     } else if let Some(basic) = pick("Basic_Auth") {
         detail.insert("authSelect".into(), json!(AUTH_BASIC));
+        let (user, pass) = BASIC_SPELLINGS[0];
         detail.insert(
-            "basicAuthUser".into(),
+            user.into(),
             basic.get("username").cloned().unwrap_or_else(|| json!("")),
         );
         detail.insert(
-            "basicAuthPassword".into(),
+            pass.into(),
             basic.get("password").cloned().unwrap_or_else(|| json!("")),
         );
     } else {
@@ -286,9 +350,16 @@ fn project_detail(
             }
         }
         AUTH_BASIC => {
-            for k in ["basicAuthUser", "basicAuthPassword"] {
-                out.insert(k.into(), d.get(k).cloned().unwrap_or_else(|| json!("")));
-            }
+            let (user, pass) = match basic_auth(d) {
+                Ok(pair) => pair,
+                Err(why) => {
+                    lost.push(why);
+                    (json!(""), json!(""))
+                }
+            };
+            let (u, p) = BASIC_SPELLINGS[0];
+            out.insert(u.into(), user);
+            out.insert(p.into(), pass);
             if to == Api::V1 {
                 lost.push((
                     "/detail/authSelect".into(),
@@ -331,6 +402,20 @@ fn project_detail(
             if to == Api::V2 {
                 lost.push((format!("/detail/{key}"), why.into()));
             }
+        }
+    }
+    // Fields no table row names: kept (so a difference shows) and, on
+    // the way to v2, refused by pointer.
+    for (k, v) in d
+        .iter()
+        .filter(|(k, _)| !KNOWN_DETAIL.contains(&k.as_str()))
+    {
+        out.insert(k.clone(), v.clone());
+        if to == Api::V2 {
+            lost.push((
+                format!("/detail/{}", crate::pointer::escape(k)),
+                format!("REST v2 has no place for the detail field {k:?}"),
+            ));
         }
     }
     if let Some(p) = d
@@ -414,7 +499,11 @@ fn details(action: &Value) -> Value {
         "BEARER" => json!({"Bearer_Token": text("authToken")}),
         AUTH_API_KEY => json!({"API_Key": {"key": text("apiKey"), "value": text("apiValue")}}),
         AUTH_BASIC => {
-            json!({"Basic_Auth": {"username": text("basicAuthUser"), "password": text("basicAuthPassword")}})
+            let (user, pass) = d
+                .as_object()
+                .and_then(|d| basic_auth(d).ok())
+                .unwrap_or_else(|| (json!(""), json!("")));
+            json!({"Basic_Auth": {"username": user, "password": pass}})
         }
         _ => json!({"No_Auth": ""}),
     };
@@ -657,6 +746,52 @@ mod tests {
         let (_, lost) = project(&a, Api::V1);
         let pointers: Vec<&str> = lost.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(pointers, vec!["/detail/authSelect", "/detail/parameters"]);
+    }
+
+    #[test]
+    fn basic_auth_in_either_spelling_travels_and_unknown_fields_are_refused() {
+        for (user, pass) in BASIC_SPELLINGS {
+            let mut a = v1_url();
+            a["detail"]["authSelect"] = json!(AUTH_BASIC);
+            a["detail"][user] = json!("jürgen");
+            a["detail"][pass] = json!("S3CRET-pw");
+            let (projected, lost) = project(&a, Api::V2);
+            assert!(
+                lost.iter().all(|(p, _)| p != "/detail/username"),
+                "{lost:?}"
+            );
+            assert_eq!(projected["detail"]["username"], "jürgen");
+            let body = create_body(&a);
+            assert_eq!(
+                body["action_details"]["URL"]["authentication"],
+                json!({"Basic_Auth": {"username": "jürgen", "password": "S3CRET-pw"}})
+            );
+            // Back from v2: the same projection.
+            let mut back = body.clone();
+            back["name"] = a["name"].clone();
+            let read = crate::document::action_from_api(&action_from_v2(&back).unwrap());
+            assert_eq!(project(&read, Api::V2).0["detail"], projected["detail"]);
+        }
+        // Two spellings that disagree, and a field v2 has no place for.
+        let mut a = v1_url();
+        a["detail"]["authSelect"] = json!(AUTH_BASIC);
+        a["detail"]["username"] = json!("a");
+        a["detail"]["basicAuthUsername"] = json!("b");
+        a["detail"]["customHeaderMode"] = json!("X");
+        let pointers: Vec<String> = project(&a, Api::V2).1.into_iter().map(|(p, _)| p).collect();
+        assert!(
+            pointers.contains(&"/detail/basicAuthUsername".to_string()),
+            "{pointers:?}"
+        );
+        assert!(
+            pointers.contains(&"/detail/customHeaderMode".to_string()),
+            "{pointers:?}"
+        );
+        // The same action read from v1 and compared with v1 loses nothing.
+        assert!(project(&a, Api::V1)
+            .1
+            .iter()
+            .all(|(p, _)| p != "/detail/customHeaderMode"));
     }
 
     #[test]

@@ -537,7 +537,8 @@ impl Model {
             if self.is_pending(Scope::Org(*org)) {
                 continue;
             }
-            let mut got = actions_of(state, *org);
+            let stored = actions_of(state, *org);
+            let mut got = stored.clone();
             if let (true, Some(s), Some(found)) = (lost_create_strays, source, got.as_object_mut())
             {
                 let known = |n: &String| self.actions[org].iter().any(|w| w.get(n).is_some());
@@ -545,7 +546,9 @@ impl Model {
             }
             let want = &self.actions[org];
             if want.contains(&got) {
-                self.actions.insert(*org, vec![got]);
+                // The Org as stored, an excused stray included: the next
+                // steps start from it.
+                self.actions.insert(*org, vec![stored]);
                 continue;
             }
             let either = match want.len() {

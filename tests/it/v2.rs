@@ -195,6 +195,87 @@ fn v2_clusters_that_nest_config_keys_and_refuse_unknown_searches() {
     migrates(ApiChoice::V2, ApiChoice::V2, quirks);
 }
 
+/// Basic authentication in either v1 spelling reaches a v2 cluster whole
+/// (user and password as stored there) and comes back to v1; a detail
+/// field v2 has no place for is refused by pointer, nothing written.
+#[test]
+fn basic_auth_travels_both_ways_and_unknown_detail_fields_are_refused() {
+    let mut src = clean(example());
+    let template = src["actions"][0].clone();
+    let mut add = |name: &str, fields: Value| {
+        let mut a = template.clone();
+        a["name"] = json!(name);
+        a["id"] = json!(format!(
+            "70000000-0000-4000-8000-{:012}",
+            src["actions"].as_array().unwrap().len()
+        ));
+        a["actionAssociationMap"] = json!({});
+        a["detail"]["authSelect"] = json!("BASIC_AUTH");
+        for (k, v) in fields.as_object().unwrap() {
+            a["detail"][k] = v.clone();
+        }
+        src["actions"].as_array_mut().unwrap().push(a);
+    };
+    add(
+        "Basic lang",
+        json!({"basicAuthUsername": "jürgen", "basicAuthPassword": "S3CRET-basic-1"}),
+    );
+    add(
+        "Basic kurz",
+        json!({"username": "anna", "password": "S3CRET-basic-2"}),
+    );
+    let source = sim(&src, ApiChoice::V1);
+    let v2 = sim(&clean(example()), ApiChoice::V2);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    apply(w, &source, &v2, 0);
+    let stored = |sim: &TestSim, name: &str| -> Value {
+        sim.state()["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .unwrap_or_else(|| panic!("{name} stored"))["detail"]
+            .clone()
+    };
+    for (name, user, pass) in [
+        ("Basic lang", "jürgen", "S3CRET-basic-1"),
+        ("Basic kurz", "anna", "S3CRET-basic-2"),
+    ] {
+        let d = stored(&v2, name);
+        assert_eq!(
+            (
+                d["authSelect"].as_str(),
+                d["username"].as_str(),
+                d["password"].as_str()
+            ),
+            (Some("BASIC_AUTH"), Some(user), Some(pass)),
+            "{name} on v2: {d}"
+        );
+    }
+    // v2 → v1 cannot hold basic authentication: refused by pointer.
+    let v1 = sim(&clean(example()), ApiChoice::V1);
+    let text = apply(w, &v2, &v1, 1);
+    assert!(
+        text.contains("/actions/Basic lang/detail/authSelect: REST v1 has no basic authentication"),
+        "{text}"
+    );
+    assert_eq!(v1.writes(), 0);
+    // A field v2 has no place for, on its way there.
+    let mut odd = clean(example());
+    odd["actions"][0]["detail"]["customHeaderMode"] = json!("X-Mode");
+    let source = sim(&odd, ApiChoice::V1);
+    let target = sim(&clean(example()), ApiChoice::V2);
+    let before = target.state();
+    let text = apply(w, &source, &target, 1);
+    assert!(
+        text.contains("/actions/Open in CRM/detail/customHeaderMode: REST v2 has no place for the detail field"),
+        "{text}"
+    );
+    assert_eq!(target.writes(), 0);
+    assert_eq!(target.state(), before);
+}
+
 #[test]
 fn what_v2_cannot_hold_is_refused_before_writing() {
     // The example has custom URL headers on "Open in CRM" and an APP action.
