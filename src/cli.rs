@@ -319,6 +319,9 @@ pub struct ApplyArgs {
     /// Delete actions the source does not have
     #[arg(long)]
     pub prune: bool,
+    /// Also write protected settings (identity providers, directory, mail, session length; [migrate] protected), which are refused otherwise
+    #[arg(long, env = "TSMIGRATE_ALLOW_PROTECTED", hide_env_values = true)]
+    pub allow_protected: bool,
     /// Concurrent writes (default: the profile's `parallel`, else [migrate] parallel, else 8)
     #[arg(long, value_name = "N", env = "TSMIGRATE_PARALLEL", hide_env_values = true, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallel: Option<u16>,
@@ -399,6 +402,9 @@ pub struct RolloutArgs {
     /// Delete actions only on a target
     #[arg(long)]
     pub prune: bool,
+    /// Also write protected settings (identity providers, directory, mail, session length; [migrate] protected), which are refused otherwise
+    #[arg(long, env = "TSMIGRATE_ALLOW_PROTECTED", hide_env_values = true)]
+    pub allow_protected: bool,
     /// Do not add associations to objects missing on a target (with a warning)
     #[arg(long)]
     pub skip_missing_associations: bool,
@@ -434,6 +440,9 @@ pub struct WatchArgs {
     /// Count actions only on the target as drift (and, with --apply, delete them)
     #[arg(long)]
     pub prune: bool,
+    /// Also write protected settings (identity providers, directory, mail, session length; [migrate] protected), which are refused otherwise
+    #[arg(long, env = "TSMIGRATE_ALLOW_PROTECTED", hide_env_values = true)]
+    pub allow_protected: bool,
     /// POST each new drift report (the `diff --format json` document) here
     #[arg(long, value_name = "URL")]
     pub push_url: Option<String>,

@@ -37,6 +37,12 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// Refuses (exit 1, before anything is written) changes under
+    /// protected settings, unless `allow`.
+    pub fn check_protected(&self, allow: bool) -> Result<(), Error> {
+        refuse_protected(&self.notes.protected, allow, &self.target.label)
+    }
+
     /// Refuses (exit 1, before anything is written) what the target's API
     /// cannot hold or cannot write, naming each pointer.
     pub fn check_expressible(&self) -> Result<(), Error> {
@@ -181,6 +187,12 @@ pub fn compare(
     );
     notes.config_scope = config_scope;
     let ops = diff::diff_reduced(&target.doc, &desired, &target.reduced);
+    let pointers: Vec<String> = ops.iter().map(diff::Op::pointer).collect();
+    notes.protected = crate::select::protected_changes(
+        pointers.iter().map(String::as_str),
+        &settings.protected,
+        &settings.selection.only,
+    );
     Ok(Comparison {
         source,
         target,
@@ -417,4 +429,16 @@ fn keep_unremovable<'a>(
             Some(_) => {}
         }
     }
+}
+
+/// Refuses `protected` changes unless `allow` (`apply --plan` checks a
+/// plan's notes with it too).
+pub fn refuse_protected(protected: &[String], allow: bool, target: &str) -> Result<(), Error> {
+    if allow || protected.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{target}: the changes touch protected settings, which should not travel between environments (an identity provider, directory credentials, the mail server, session length); nothing was written. Pass --allow-protected to write them, name them with --only, or leave them out with --ignore:\n  {}",
+        protected.join("\n  ")
+    )))
 }

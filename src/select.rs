@@ -280,6 +280,58 @@ pub const DEFAULT_IGNORES: &[(&str, &str)] = &[(
     "GUIDs of the sample connection, tables, worksheet and Liveboard installed on this cluster; another cluster's GUIDs mean nothing here",
 )];
 
+/// Settings that must not travel between environments unless asked for:
+/// the identity providers (a dev IdP on prod locks everyone out), the
+/// directory's bind credentials, the mail server, how long sessions last.
+pub const DEFAULT_PROTECTED: &[(&str, &str)] = &[
+    ("/config/samlConfiguration", "the SAML identity provider"),
+    (
+        "/config/oidcConfiguration",
+        "the OpenID Connect identity provider",
+    ),
+    (
+        "/config/ldapConfiguration",
+        "the LDAP directory and its bind credentials",
+    ),
+    ("/config/emailConfig", "the mail server and sender"),
+    (
+        "/config/rememberedSessionIdleTimeoutMs",
+        "how long sessions last",
+    ),
+];
+
+pub fn default_protected() -> Vec<Rule> {
+    DEFAULT_PROTECTED
+        .iter()
+        .filter_map(|(p, _)| Rule::parse(p).ok())
+        .collect()
+}
+
+/// The pointers of `changed` that lie under a `protected` rule (or above
+/// one: a change that replaces it whole), except those an `only` rule
+/// names explicitly (an only rule at or under the protected one).
+pub fn protected_changes<'a>(
+    changed: impl IntoIterator<Item = &'a str>,
+    protected: &[Rule],
+    only: &[Rule],
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in changed {
+        let Some(path) = pointer::split(p) else {
+            continue;
+        };
+        let hit = protected
+            .iter()
+            .find(|r| r.covers(&path) || r.leads_to(&path));
+        let Some(rule) = hit else { continue };
+        let released = only.iter().any(|o| rule.covers(&o.segments));
+        if !released && !out.iter().any(|q| q == p) {
+            out.push(p.to_string());
+        }
+    }
+    out
+}
+
 pub fn default_rules() -> Vec<Rule> {
     DEFAULT_IGNORES
         .iter()

@@ -138,6 +138,8 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
             partial: req.notes.partial.clone(),
             shared_config: req.notes.shared_config,
             config_scope: req.notes.config_scope.clone(),
+            // Written (allowed) or refused before this: nothing left.
+            protected: Vec::new(),
         },
         skipped: checked.skipped,
         unchecked: checked.unchecked,

@@ -136,6 +136,19 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
                     drifted.join("\n  ")
                 )));
             }
+            // From the plan's own operations and today's settings (a plan
+            // made before a path was protected is no way around it).
+            let touched = plan
+                .patch
+                .iter()
+                .filter(|o| o["op"] != "test")
+                .filter_map(|o| o["path"].as_str());
+            let protected = crate::select::protected_changes(
+                touched,
+                &settings.protected,
+                &settings.selection.only,
+            );
+            crate::compare::refuse_protected(&protected, args.allow_protected, &target.label)?;
             let (desired, unresolved) = plan::desired(&plan, &target.doc, &settings.secrets)?;
             (
                 target,
@@ -162,6 +175,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
             )?;
             ctx.report_rules(&c);
             c.check_expressible()?;
+            c.check_protected(args.allow_protected)?;
             (
                 c.target,
                 c.desired,

@@ -25,6 +25,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("TSMIGRATE_HTTP_TIMEOUT", "Longest time one request may take (seconds, or with a unit), as --http-timeout. Default 120."),
     ("TSMIGRATE_RETRY_BASE_MS", "First wait before a retry, in milliseconds, as --retry-base-ms. Default 200."),
     ("TSMIGRATE_PARALLEL", "Concurrent writes, as --parallel."),
+    ("TSMIGRATE_ALLOW_PROTECTED", "true: write protected settings (identity providers, directory, mail, session length), as --allow-protected."),
     ("TSMIGRATE_PROGRESS_EVERY", "Off a terminal, time between two \"Still writing…\" lines of apply and rollback (seconds, or with a unit; 0 for a line per write). Default 10."),
     ("XDG_STATE_HOME", "Journals and locks live in $XDG_STATE_HOME/tsmigrate (else ~/.local/state/tsmigrate)."),
     ("NO_COLOR", "When set and not empty, no colour unless --color always."),

@@ -104,6 +104,12 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
         "  as an RFC 6902 patch: {}",
         plural(c.ops.len(), "operation", "operations")
     ))?;
+    if !c.notes.protected.is_empty() {
+        out(&format!(
+            "  {} under protected settings (SAML, LDAP, mail): `apply` refuses them without --allow-protected; this demo allows them",
+            plural(c.notes.protected.len(), "change", "changes")
+        ))?;
+    }
 
     step(3, "plan: the patch with test guards, saved for review")?;
     let plan_file = dir.path().join("prod.plan.json");

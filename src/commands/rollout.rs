@@ -444,6 +444,7 @@ async fn apply_locked(
         },
     )?;
     c.check_expressible()?;
+    c.check_protected(args.allow_protected)?;
     let view = c.view;
     let report = apply::apply(apply::Request {
         target: lock.vouch(&c.target)?,

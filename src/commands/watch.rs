@@ -474,7 +474,10 @@ impl Watch<'_> {
                 return false;
             }
         };
-        if let Err(e) = c.check_expressible() {
+        if let Err(e) = c
+            .check_expressible()
+            .and_then(|()| c.check_protected(self.args.allow_protected))
+        {
             ctx.printer.error(&e);
             return false;
         }

@@ -54,6 +54,9 @@ pub(crate) struct MigrateSection {
     /// Only these pointers (and what is under them) take part.
     #[serde(default)]
     pub only: Vec<String>,
+    /// More settings that apply writes only with --allow-protected.
+    #[serde(default)]
+    pub protected: Vec<String>,
     /// The first release's map for every command: now an error that says
     /// to write a `[[maps]]` entry.
     pub map: Option<toml::Value>,

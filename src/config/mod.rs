@@ -49,6 +49,9 @@ pub(crate) struct Settings {
     pub selection: Selection,
     pub maps: MapChoice,
     pub secrets: SecretValues,
+    /// Settings apply writes only when asked (`select::DEFAULT_PROTECTED`
+    /// and `[migrate] protected`).
+    pub protected: Vec<Rule>,
     pub allow_http: bool,
     pub net: NetOptions,
     /// Concurrent writes when neither a flag nor a profile says.
@@ -168,6 +171,10 @@ impl Settings {
         for text in &opts.only {
             selection.only.push(rule(text, "--only")?);
         }
+        let mut protected = crate::select::default_protected();
+        for text in &file.migrate.protected {
+            protected.push(rule(text, &format!("{file_name}: migrate.protected:"))?);
+        }
         let maps = match (&opts.map, opts.no_map) {
             (Some(p), _) => MapChoice::Given(p.clone()),
             (None, true) => MapChoice::Disabled,
@@ -226,6 +233,7 @@ impl Settings {
             selection,
             maps,
             secrets,
+            protected,
             allow_http: opts.allow_http,
             net: NetOptions {
                 timeout,

@@ -82,6 +82,15 @@ pub struct Notes {
     /// what was compared of the config, in a sentence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_scope: Option<String>,
+    /// Changes under protected settings (identity providers, mail,
+    /// sessions; `[migrate] protected`): apply refuses them without
+    /// `--allow-protected` or an `--only` that names them.
+    #[serde(
+        default,
+        rename = "protected_changes",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub protected: Vec<String>,
 }
 
 impl Notes {
@@ -94,7 +103,15 @@ impl Notes {
             && self.config_scope.is_none()
     }
 
-    /// One line each, for text outputs.
+    /// One line per protected change, for every output that shows notes.
+    pub(crate) fn protected_lines(&self) -> Vec<String> {
+        self.protected
+            .iter()
+            .map(|p| format!("{p}: a protected setting (it should not travel between environments); apply writes it only with --allow-protected"))
+            .collect()
+    }
+
+    /// One line each, for text outputs (what apply leaves as it is).
     pub(crate) fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
         if self.shared_config {
@@ -110,6 +127,7 @@ impl Notes {
         for p in &self.unwritable {
             out.push(unwritable_line(p));
         }
+
         for name in &self.kept {
             out.push(format!(
                 "{name:?}: only on the target; kept (--prune deletes it)"

@@ -169,6 +169,16 @@ fn leaves<'a>(base: &[String], value: &'a Value) -> Vec<(Vec<String>, &'a Value)
 /// `text`, then the notes (what apply leaves as it is), then the summary.
 pub(crate) fn text_with_notes(ops: &[Op], notes: &Notes, p: &Palette) -> String {
     let mut out = body(ops, p);
+    if !notes.protected.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.head.apply_to("PROTECTED settings, which should not travel between environments (apply refuses them without --allow-protected)")
+        );
+        for pointer in &notes.protected {
+            let _ = writeln!(out, "  {pointer}");
+        }
+    }
     if !notes.is_empty() {
         let _ = writeln!(
             out,
@@ -372,6 +382,7 @@ pub fn json_report(ops: &[Op], notes: &Notes, source: &str, target: &str) -> Val
         "notes": {
             "unremovable": notes.unremovable,
             "unwritable_config_keys": notes.unwritable,
+            "protected_changes": notes.protected,
             "kept_without_prune": notes.kept,
             "partly_selected": notes.partial,
             "config_shared_by_orgs": notes.shared_config,

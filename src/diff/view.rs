@@ -120,7 +120,8 @@ impl View {
                 _ => {}
             }
         }
-        let mut lines = notes.lines();
+        let mut lines = notes.protected_lines();
+        lines.extend(notes.lines());
         if unchecked > 0 {
             lines.push(format!(
                 "{} not checked: a visualization's id cannot be looked up on the target",

@@ -17,6 +17,7 @@ mod org_races;
 mod orgs;
 mod pair_oracle;
 mod props;
+mod protected;
 mod proxy;
 mod read;
 mod real;

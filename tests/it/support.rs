@@ -197,8 +197,9 @@ pub enum Expect {
 
 /// A tsmigrate run that states everything (as casey/just's tests do): the
 /// exit code, stdout and stderr; a stream not stated must be empty. The
-/// environment is cleared: no TS_*, no TSMIGRATE_*, HOME and the state
-/// directory inside the scratch directory.
+/// environment is cleared: no TS_*, no TSMIGRATE_* but
+/// TSMIGRATE_ALLOW_PROTECTED, HOME and the state directory inside the
+/// scratch directory.
 pub struct Tsm {
     cmd: Command,
     status: Option<i32>,
@@ -217,6 +218,10 @@ pub fn command(cwd: &Path) -> Command {
         .env("HOME", cwd.join(".home"))
         .env("XDG_STATE_HOME", cwd.join(".state"))
         .env("TSMIGRATE_RETRY_BASE_MS", "2")
+        // The end-to-end tests migrate the demo's identity, directory and
+        // mail settings: protected settings are allowed here, and refused
+        // where they are the subject (`protected.rs` unsets this).
+        .env("TSMIGRATE_ALLOW_PROTECTED", "true")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
     cmd
