@@ -440,15 +440,21 @@ fn project_associations(map: &Value, to: Api, lost: &mut Vec<(String, String)>) 
     };
     let mut out = Map::new();
     for (kind, entries) in m {
+        // A kind neither API documents (v2 answers `type` as a free
+        // string) is kept verbatim and refused on the way to either: it
+        // is never written as some other kind.
         let known = model::AssociationKind::parse(kind).is_some();
-        if !known && to == Api::V2 {
+        if !known {
             lost.push((
                 format!(
                     "/{}/{}",
                     model::ASSOCIATION_MAP,
                     crate::pointer::escape(kind)
                 ),
-                format!("REST v2 cannot associate an action with {kind}"),
+                format!(
+                    "REST {} cannot associate an action with {kind:?} (not a kind both APIs know)",
+                    to.name()
+                ),
             ));
         }
         let mut of_kind = Map::new();
@@ -792,6 +798,22 @@ mod tests {
             .1
             .iter()
             .all(|(p, _)| p != "/detail/customHeaderMode"));
+    }
+
+    #[test]
+    fn an_unknown_association_kind_from_v2_is_kept_and_refused_both_ways() {
+        let answer = json!({"id": "x", "name": "n", "action_details": {"URL": {"url": "https://x.example.test"}},
+            "metadata_association": [{"identifier": "g1", "type": "SPOTTER_MODEL",
+                "action_config": {"visibility": true, "position": "MENU"}}]});
+        let a = crate::document::action_from_api(&action_from_v2(&answer).unwrap());
+        assert!(a["actionAssociationMap"]["SPOTTER_MODEL"]["g1"].is_object(), "{a}");
+        for to in [Api::V1, Api::V2] {
+            let (_, lost) = project(&a, to);
+            assert!(
+                lost.iter().any(|(p, _)| p == "/actionAssociationMap/SPOTTER_MODEL"),
+                "{to:?}: {lost:?}"
+            );
+        }
     }
 
     #[test]
