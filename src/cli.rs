@@ -534,6 +534,12 @@ pub struct SimArgs {
     /// auth/token/revoke also ends the token it is called with ("the current user session")
     #[arg(long)]
     pub v2_revoke_ends_caller: bool,
+    /// v2 system/config-overrides answers its keys without the config_override_info wrapper (before 10.11.0.cl)
+    #[arg(long)]
+    pub v2_overrides_unwrapped: bool,
+    /// v2 system/config-overrides lists only applied overrides (values that differ from the example cluster's, taken as the defaults)
+    #[arg(long)]
+    pub v2_overrides_applied_only: bool,
     /// Longest request path and query served; longer ones answer 414 URI Too Long
     #[arg(long, value_name = "BYTES", default_value_t = 8192)]
     pub max_url_bytes: usize,

@@ -226,7 +226,7 @@ fn partial_config(desired: &mut Value, source: &Side, target: &Side) -> Option<S
         .cloned()
         .unwrap_or_else(|| Value::Object(Map::new()));
     let mut merged = have.clone();
-    let mut left_out = 0usize;
+    let mut left_out: Vec<String> = Vec::new();
     if target.partial_config() && !source.partial_config() {
         let mut shown = Vec::new();
         leaves(&have, &mut Vec::new(), &mut shown);
@@ -238,7 +238,7 @@ fn partial_config(desired: &mut Value, source: &Side, target: &Side) -> Option<S
                     crate::pointer::set(&mut merged, path, v.clone());
                 }
             } else {
-                left_out += 1;
+                left_out.push(path.join("."));
             }
         }
     } else {
@@ -252,10 +252,12 @@ fn partial_config(desired: &mut Value, source: &Side, target: &Side) -> Option<S
     };
     Some(if target.partial_config() && !source.partial_config() {
         format!(
-            "config: {} speaks REST v2, which shows only overridden config keys: the {} keys it shows were compared; {left_out} more of {} were not (their value there is unknown)",
+            "config: {} speaks REST v2, which shows only overridden config keys: the {} keys it shows were compared; {} more of {} were not (their value there is unknown){}",
             partial.label,
             count_leaves(&have),
-            source.label
+            left_out.len(),
+            source.label,
+            named(&left_out)
         )
     } else {
         format!(
@@ -265,6 +267,16 @@ fn partial_config(desired: &mut Value, source: &Side, target: &Side) -> Option<S
             target.label
         )
     })
+}
+
+/// ": a, b, c" naming up to 20 keys, then how many more.
+fn named(keys: &[String]) -> String {
+    const SHOWN: usize = 20;
+    match keys.len() {
+        0 => String::new(),
+        n if n <= SHOWN => format!(": {}", keys.join(", ")),
+        n => format!(": {} and {} more", keys[..SHOWN].join(", "), n - SHOWN),
+    }
 }
 
 /// The paths of the leaves of a config (arrays are leaves).

@@ -108,8 +108,9 @@ impl Cluster {
                 &v,
             ));
         }
+        // Before 10.11.0.cl the keys come without the wrapper.
         Ok(v2map::config_from_v2(
-            v.get("config_override_info").unwrap_or(&Value::Null),
+            v.get("config_override_info").unwrap_or(&v),
         ))
     }
 

@@ -806,11 +806,15 @@ mod tests {
             "metadata_association": [{"identifier": "g1", "type": "SPOTTER_MODEL",
                 "action_config": {"visibility": true, "position": "MENU"}}]});
         let a = crate::document::action_from_api(&action_from_v2(&answer).unwrap());
-        assert!(a["actionAssociationMap"]["SPOTTER_MODEL"]["g1"].is_object(), "{a}");
+        assert!(
+            a["actionAssociationMap"]["SPOTTER_MODEL"]["g1"].is_object(),
+            "{a}"
+        );
         for to in [Api::V1, Api::V2] {
             let (_, lost) = project(&a, to);
             assert!(
-                lost.iter().any(|(p, _)| p == "/actionAssociationMap/SPOTTER_MODEL"),
+                lost.iter()
+                    .any(|(p, _)| p == "/actionAssociationMap/SPOTTER_MODEL"),
                 "{to:?}: {lost:?}"
             );
         }

@@ -77,6 +77,25 @@ pub fn written(doc: &Value, ch: &Changes) -> Value {
     Value::Object(out)
 }
 
+/// REST v2 shows only the overridden config keys, and a key set back to
+/// its default may leave the list: a config key `got` does not show is
+/// unknown there, not different, so it leaves `want` too.
+fn unshown_unknown(want: &mut Value, got: &Value) {
+    fn prune(want: &mut Value, got: Option<&Value>) -> bool {
+        match (want, got) {
+            (_, None) => false,
+            (Value::Object(w), Some(Value::Object(g))) => {
+                w.retain(|k, v| prune(v, g.get(k)));
+                true
+            }
+            _ => true,
+        }
+    }
+    if let (Some(w), Some(g)) = (want.get_mut("config"), got.get("config")) {
+        prune(w, Some(g));
+    }
+}
+
 /// Server-filled defaults of created actions (fields the target shows that
 /// the source did not send) are not differences.
 fn accept_server_defaults(want: &mut Value, got: &Value, ch: &Changes) {
@@ -109,6 +128,9 @@ pub async fn applied(
     let got = written(&reread(cluster, selection, view).await?, ch);
     let mut want = written(&intended(current, desired, ch), ch);
     accept_server_defaults(&mut want, &got, ch);
+    if cluster.api() == Api::V2 {
+        unshown_unknown(&mut want, &got);
+    }
     let ops = diff::diff(&got, &want);
     if ops.is_empty() {
         Ok(())
@@ -126,7 +148,11 @@ pub async fn restored(
     view: Option<Api>,
 ) -> Result<(), String> {
     let got = written(&reread(cluster, selection, view).await?, ch);
-    let ops = diff::diff(&got, &written(before, ch));
+    let mut want = written(before, ch);
+    if cluster.api() == Api::V2 {
+        unshown_unknown(&mut want, &got);
+    }
+    let ops = diff::diff(&got, &want);
     if ops.is_empty() {
         Ok(())
     } else {

@@ -38,6 +38,8 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
             config_nested: args.v2_config_nested,
             search_unknown_400: args.v2_search_unknown_400,
             revoke_ends_caller: args.v2_revoke_ends_caller,
+            overrides_unwrapped: args.v2_overrides_unwrapped,
+            overrides_applied_only: args.v2_overrides_applied_only,
         },
         log_requests: ctx.printer.verbose > 0,
         max_url_bytes: args.max_url_bytes,

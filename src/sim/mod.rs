@@ -101,6 +101,13 @@ pub struct V2Behaviour {
     /// `auth/token/revoke` also ends the token the call was made with
     /// (the docs: a revoke makes "the current user session" invalid).
     pub revoke_ends_caller: bool,
+    /// `system/config-overrides` answers the keys without the
+    /// `config_override_info` wrapper (clusters before 10.11.0.cl).
+    pub overrides_unwrapped: bool,
+    /// `system/config-overrides` lists only the overrides applied: keys
+    /// whose value differs from the factory default (the example
+    /// cluster's value), so a key set back to its default leaves the list.
+    pub overrides_applied_only: bool,
 }
 
 impl SimOptions {

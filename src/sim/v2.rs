@@ -404,8 +404,9 @@ async fn system_config(State(sim): State<Arc<Sim>>) -> Response {
 }
 
 async fn config_overrides(State(sim): State<Arc<Sim>>) -> Response {
-    let nested = sim.opts.v2.config_nested;
-    json_ok(&sim.read(|s| v2_state::config_overrides(s, nested)).await)
+    let v2 = sim.opts.v2;
+    let answer = sim.read(|s| v2_state::config_overrides(s, v2)).await;
+    json_ok(&answer)
 }
 
 /// `POST system/config-update` `{"configuration": {…}}`: the cluster's

@@ -351,7 +351,11 @@ pub fn system_config(state: &SimState) -> Value {
 /// `GET system/config-overrides`: every overridable key (as the overrides
 /// metadata lists them, actions aside) with its current value; dotted keys,
 /// or nested objects when `nested`.
-pub fn config_overrides(state: &SimState, nested: bool) -> Value {
+pub fn config_overrides(state: &SimState, v2: super::V2Behaviour) -> Value {
+    let nested = v2.config_nested;
+    let defaults = v2
+        .overrides_applied_only
+        .then(|| SimState::example().configinfo);
     let mut out = Map::new();
     for key in state.overrides.keys() {
         if key == ACTION_LIST_KEY || key.starts_with("embedActionConfigList.") {
@@ -360,6 +364,12 @@ pub fn config_overrides(state: &SimState, nested: bool) -> Value {
         let Some(value) = lookup_key(&state.configinfo, key) else {
             continue;
         };
+        // Only what differs from the factory default is an applied override.
+        if let Some(d) = &defaults {
+            if lookup_key(d, key) == Some(value) {
+                continue;
+            }
+        }
         if !nested {
             out.insert(key.clone(), value.clone());
             continue;
@@ -379,7 +389,10 @@ pub fn config_overrides(state: &SimState, nested: bool) -> Value {
         }
         slot.insert(leaf.to_string(), value.clone());
     }
-    json!({"config_override_info": out})
+    match v2.overrides_unwrapped {
+        true => Value::Object(out),
+        false => json!({"config_override_info": out}),
+    }
 }
 
 /// The dotted keys of `system/config-update`'s `configuration`: a nested
@@ -548,13 +561,35 @@ mod tests {
     #[test]
     fn overrides_flat_or_nested_and_updates_either_way() {
         let mut s = SimState::example();
-        let flat = config_overrides(&s, false);
+        let v2 = |nested, unwrapped, applied_only| crate::sim::V2Behaviour {
+            config_nested: nested,
+            overrides_unwrapped: unwrapped,
+            overrides_applied_only: applied_only,
+            ..Default::default()
+        };
+        // Before 10.11.0.cl: no wrapper. Applied only: what differs from
+        // the example cluster (nothing, here; then maxFilterValues).
+        let bare = config_overrides(&s, v2(false, true, false));
+        assert_eq!(bare["maxFilterValues"], json!(10000));
+        assert_eq!(
+            config_overrides(&s, v2(false, false, true)),
+            json!({"config_override_info": {}})
+        );
+        let mut changed = s.clone();
+        if let Some(v) = changed.configinfo.get_mut("maxFilterValues") {
+            *v = json!(4321);
+        }
+        assert_eq!(
+            config_overrides(&changed, v2(false, false, true)),
+            json!({"config_override_info": {"maxFilterValues": 4321}})
+        );
+        let flat = config_overrides(&s, v2(false, false, false));
         let info = flat["config_override_info"].as_object().unwrap();
         assert_eq!(info["maxFilterValues"], json!(10000));
         assert_eq!(info["samlConfiguration.groupMapping"], json!(""));
         assert!(!info.contains_key(ACTION_LIST_KEY));
         assert_eq!(info.len(), s.overrides.len() - 1);
-        let nested = config_overrides(&s, true);
+        let nested = config_overrides(&s, v2(true, false, false));
         assert_eq!(
             nested["config_override_info"]["samlConfiguration"]["groupMapping"],
             json!("")

@@ -190,9 +190,55 @@ fn v2_clusters_that_nest_config_keys_and_refuse_unknown_searches() {
         config_nested: true,
         search_unknown_400: true,
         revoke_ends_caller: true,
+        ..V2Behaviour::default()
     };
     migrates(ApiChoice::V1, ApiChoice::V2, quirks);
     migrates(ApiChoice::V2, ApiChoice::V2, quirks);
+    // Before 10.11.0.cl: the overrides come without their wrapper (read
+    // as no keys, this migrated no config at all, silently).
+    let old = V2Behaviour {
+        overrides_unwrapped: true,
+        ..V2Behaviour::default()
+    };
+    migrates(ApiChoice::V1, ApiChoice::V2, old);
+    migrates(ApiChoice::V2, ApiChoice::V2, old);
+}
+
+/// A v2 cluster that lists only applied overrides: a key set back to its
+/// default leaves the list, which is no verification failure; the keys it
+/// cannot compare are named.
+#[test]
+fn a_key_set_back_to_its_default_on_v2_is_not_a_failure() {
+    let applied_only = V2Behaviour {
+        overrides_applied_only: true,
+        ..V2Behaviour::default()
+    };
+    let mut tgt = clean(example());
+    tgt["configinfo"]["maxFilterValues"] = json!(4321);
+    tgt["configinfo"]["defaultChartDataSize"] = json!(999);
+    let mut src = clean(example());
+    src["configinfo"]["defaultChartDataSize"] = json!(1234);
+    // maxFilterValues: the source has the default (the example's).
+    let source = sim(&src, ApiChoice::V1);
+    let target = sim_with(&tgt, ApiChoice::V2, applied_only);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let text = apply(w, &source, &target, 0);
+    assert!(text.contains("verified"), "{text}");
+    assert!(
+        text.contains("were not (their value there is unknown): "),
+        "the keys not compared are named:\n{text}"
+    );
+    let got = target.state();
+    assert_eq!(
+        got["configinfo"]["maxFilterValues"],
+        src["configinfo"]["maxFilterValues"]
+    );
+    assert_eq!(got["configinfo"]["defaultChartDataSize"], json!(1234));
+    assert!(
+        apply(w, &source, &target, 0).contains("already matches"),
+        "no drift after"
+    );
 }
 
 /// Basic authentication in either v1 spelling reaches a v2 cluster whole
