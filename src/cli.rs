@@ -540,6 +540,12 @@ pub struct SimArgs {
     /// v2 system/config-overrides lists only applied overrides (values that differ from the example cluster's, taken as the defaults)
     #[arg(long)]
     pub v2_overrides_applied_only: bool,
+    /// Trusted authentication on with this secret key (v2 auth/token/full with secret_key)
+    #[arg(long, value_name = "KEY")]
+    pub secret_key: Option<String>,
+    /// Multi-factor authentication on: every login with a password is refused
+    #[arg(long)]
+    pub mfa: bool,
     /// Longest request path and query served; longer ones answer 414 URI Too Long
     #[arg(long, value_name = "BYTES", default_value_t = 8192)]
     pub max_url_bytes: usize,

@@ -17,7 +17,7 @@ use super::host::read_bounded;
 use super::org_gate::OrgProbe;
 use super::request::{set_cookies, Answer, Body, Cookies, Request, Retry};
 use super::session::Session;
-use crate::config::settings::{Credentials, RetryPolicy};
+use crate::config::settings::RetryPolicy;
 use crate::model;
 use crate::signals::Abort;
 
@@ -270,7 +270,7 @@ impl Session {
                 let expired = err.status == Some(401)
                     && may_relogin
                     && relogins.load(Ordering::Relaxed) < 2
-                    && matches!(self.endpoint.credentials, Credentials::Password { .. });
+                    && self.endpoint.credentials.can_log_in();
                 if expired {
                     relogins.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(

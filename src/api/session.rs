@@ -100,7 +100,7 @@ impl Session {
             ApiChoice::Auto => session.probe().await?,
         };
         session.set_api(api);
-        if matches!(session.endpoint.credentials, Credentials::Password { .. }) {
+        if session.endpoint.credentials.can_log_in() {
             session.login(0).await?;
         }
         Ok(session)
@@ -391,8 +391,13 @@ impl Session {
         if auth.generation != seen_generation {
             return Ok(());
         }
-        let Credentials::Password { username, password } = &self.endpoint.credentials else {
-            return Ok(());
+        let (username, secret) = match &self.endpoint.credentials {
+            Credentials::Password { username, password } => (username, ("password", password)),
+            Credentials::SecretKey {
+                username,
+                secret_key,
+            } => (username, ("secret_key", secret_key)),
+            _ => return Ok(()),
         };
         if self.api() == Api::V2 {
             let org = self
@@ -402,7 +407,7 @@ impl Session {
                 .and_then(|o| *o)
                 .unwrap_or(model::PRIMARY_ORG);
             let body = serde_json::json!({
-                "username": username, "password": password,
+                "username": username, (secret.0): secret.1,
                 "org_id": org, "validity_time_in_sec": V2_TOKEN_SECONDS,
             });
             let path = format!("{}{}", model::V2_BASE, model::v2::TOKEN_FULL);
@@ -426,9 +431,11 @@ impl Session {
             // No after-login hook: a v2 login carries its Org (`login_org`).
             return Ok(());
         }
+        // REST v1: a session login with the password (a secret key speaks
+        // v2 only, which the profile's settings made sure of).
         let form = [
             ("username", username.clone()),
-            ("password", password.clone()),
+            ("password", secret.1.clone()),
             ("rememberme", "false".to_string()),
         ];
         let path = format!("{}/session/login", model::V1_BASE);

@@ -398,10 +398,7 @@ impl Cluster {
     /// REST v2 has no Org switch: log in again in Org `id` (a password
     /// is needed; a token carries its own Org).
     pub(super) async fn v2_switch(&self, id: i64) -> Result<(), ApiError> {
-        if !matches!(
-            self.session.endpoint.credentials,
-            crate::config::settings::Credentials::Password { .. }
-        ) {
+        if !self.session.endpoint.credentials.can_log_in() {
             return Err(ApiError {
                 kind: ErrorKind::Rejected,
                 status: None,

@@ -43,6 +43,8 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
         },
         log_requests: ctx.printer.verbose > 0,
         max_url_bytes: args.max_url_bytes,
+        secret_key: args.secret_key,
+        mfa: args.mfa,
     };
     let running = sim::start(opts).await?;
     ctx.printer

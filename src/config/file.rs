@@ -37,6 +37,9 @@ pub(crate) struct Profile {
     pub username: Option<String>,
     pub password_env: Option<String>,
     pub token_env: Option<String>,
+    /// Trusted authentication: the variable holding the secret key (with
+    /// `username`); REST v2 only.
+    pub secret_key_env: Option<String>,
     #[serde(default)]
     pub insecure_tls: bool,
     pub parallel: Option<usize>,

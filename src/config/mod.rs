@@ -326,6 +326,8 @@ impl Settings {
                         .into()
                 }
                 Credentials::Password { .. } => "check $TS_USERNAME and $TS_PASSWORD".into(),
+                // Only profiles hold a secret key.
+                Credentials::SecretKey { .. } => "check the secret key".into(),
                 Credentials::None => "set TS_TOKEN, or TS_USERNAME and TS_PASSWORD (or name a profile of tsmigrate.toml, which has its own)".into(),
             };
             let endpoint = Endpoint {
@@ -452,6 +454,20 @@ impl Settings {
                 },
                 format!("the token in ${var} was refused; it may have expired: set a fresh one"),
             )
+        } else if let Some(var) = &p.secret_key_env {
+            let username = p.username.clone().ok_or_else(|| {
+                Error::input(
+                    &file,
+                    format!("clusters.{name}.username: needed with secret_key_env"),
+                )
+            })?;
+            (
+                Credentials::SecretKey {
+                    username: username.clone(),
+                    secret_key: env(var, "secret_key_env")?,
+                },
+                format!("check the user {username} and the secret key in ${var} (trusted authentication must be on for the cluster, and the key be the Org's where each Org has its own)"),
+            )
         } else if let Some(var) = &p.password_env {
             let username = p.username.clone().ok_or_else(|| {
                 Error::input(
@@ -493,6 +509,17 @@ impl Settings {
                 )
             })?,
         };
+        // The secret key mints a REST v2 token (auth/token/full).
+        let api = match (&credentials, api) {
+            (Credentials::SecretKey { .. }, ApiChoice::V1) => {
+                return Err(Error::input(
+                    &file,
+                    format!("clusters.{name}.api: trusted authentication (secret_key_env) speaks REST v2; set api = \"v2\" or leave it out"),
+                ))
+            }
+            (Credentials::SecretKey { .. }, _) => ApiChoice::V2,
+            (_, api) => api,
+        };
         let endpoint = Endpoint {
             label: name.to_string(),
             url,
@@ -529,6 +556,7 @@ fn remember_credentials(c: &Credentials) {
     match c {
         Credentials::Token { token, .. } => crate::secrets::remember(token),
         Credentials::Password { password, .. } => crate::secrets::remember(password),
+        Credentials::SecretKey { secret_key, .. } => crate::secrets::remember(secret_key),
         Credentials::None => {}
     }
 }

@@ -19,6 +19,23 @@ pub(crate) enum Credentials {
         username: String,
         password: String,
     },
+    /// Trusted authentication: a token minted for `username` with the
+    /// cluster's (or Org's) secret key (REST v2 `auth/token/full`), as
+    /// MFA clusters need.
+    SecretKey {
+        username: String,
+        secret_key: String,
+    },
+}
+
+impl Credentials {
+    /// Whether a session can log in again by itself (an expired one).
+    pub(crate) fn can_log_in(&self) -> bool {
+        matches!(
+            self,
+            Credentials::Password { .. } | Credentials::SecretKey { .. }
+        )
+    }
 }
 
 impl std::fmt::Debug for Credentials {
@@ -28,6 +45,7 @@ impl std::fmt::Debug for Credentials {
             Credentials::None => write!(f, "none"),
             Credentials::Token { source, .. } => write!(f, "bearer token from {source}"),
             Credentials::Password { username, .. } => write!(f, "password of {username}"),
+            Credentials::SecretKey { username, .. } => write!(f, "secret key for {username}"),
         }
     }
 }

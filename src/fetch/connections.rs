@@ -425,7 +425,9 @@ async fn v2_switch_and_check(cluster: &Cluster, id: i64) -> Result<(), ApiError>
 /// Whose Org a cluster may keep per user: the login's user name.
 fn user_of(live: &LiveRef) -> String {
     match &live.endpoint.credentials {
-        Credentials::Password { username, .. } => username.clone(),
+        Credentials::Password { username, .. } | Credentials::SecretKey { username, .. } => {
+            username.clone()
+        }
         _ => String::new(),
     }
 }

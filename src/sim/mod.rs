@@ -50,6 +50,12 @@ pub struct SimOptions {
     /// Longest request target (path and query) served; longer ones answer
     /// 414, as web servers in front of a cluster do (8 KiB is common).
     pub max_url_bytes: usize,
+    /// Trusted authentication on, with this secret key (`auth/token/full`
+    /// with `secret_key`).
+    pub secret_key: Option<String>,
+    /// Multi-factor authentication on: every login with a password is
+    /// refused, as the docs say; only a secret key (or a token) gets in.
+    pub mfa: bool,
 }
 
 /// The simulator's default `max_url_bytes` (also the default of `sim --max-url-bytes`).
@@ -124,6 +130,8 @@ impl SimOptions {
             v2: V2Behaviour::default(),
             log_requests: false,
             max_url_bytes: MAX_URL_BYTES,
+            secret_key: None,
+            mfa: false,
         }
     }
 }

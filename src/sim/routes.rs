@@ -370,6 +370,14 @@ async fn login(State(sim): State<Arc<Sim>>, body: Bytes) -> Response {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
+    if sim.opts.mfa {
+        return SimError {
+            status: 401,
+            message: "Multi-factor authentication is enabled: a login with a password is refused"
+                .into(),
+        }
+        .into_response();
+    }
     if get("username") != Some(sim.opts.username.as_str())
         || get("password") != Some(sim.opts.password.as_str())
     {

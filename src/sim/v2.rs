@@ -174,8 +174,11 @@ fn mint(sim: &Sim, org: i64, validity: Duration) -> (String, u64, u64) {
     (token, created, created + life.as_millis() as u64)
 }
 
+/// A password login; never with multi-factor authentication on.
 fn credentials_match(sim: &Sim, username: Option<&str>, password: Option<&str>) -> bool {
-    username == Some(sim.opts.username.as_str()) && password == Some(sim.opts.password.as_str())
+    !sim.opts.mfa
+        && username == Some(sim.opts.username.as_str())
+        && password == Some(sim.opts.password.as_str())
 }
 
 /// `POST auth/token/full`: a token bound to `org_id`, else to the Org the
@@ -187,16 +190,23 @@ async fn token_full(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Bytes
             .ok_or_else(|| SimError::bad_request("username is required"))?;
         let password = text(b.get("password"), "password")?.filter(|p| !p.is_empty());
         let secret = text(b.get("secret_key"), "secret_key")?.filter(|s| !s.is_empty());
-        if password.is_none() {
-            return Err(match secret {
-                Some(_) => status_error(
+        // A password, if given, takes precedence (as the docs say).
+        let trusted = match (&password, &secret, &sim.opts.secret_key) {
+            (Some(_), _, _) => false,
+            (None, None, _) => {
+                return Err(SimError::bad_request(
+                    "Either secret_key or password must be provided.",
+                ))
+            }
+            (None, Some(_), None) => {
+                return Err(status_error(
                     403,
                     "Trusted authentication is not enabled for this cluster or org.",
-                ),
-                None => SimError::bad_request("Either secret_key or password must be provided."),
-            });
-        }
-        if !credentials_match(&sim, Some(&username), password.as_deref()) {
+                ))
+            }
+            (None, Some(given), Some(key)) => given == key && username == sim.opts.username,
+        };
+        if !trusted && !credentials_match(&sim, Some(&username), password.as_deref()) {
             return Err(status_error(
                 401,
                 "Invalid credentials. The provided secret key or password is incorrect.",

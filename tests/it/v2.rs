@@ -591,3 +591,78 @@ fn longer_than_a_token(v2: V2Behaviour) {
     );
     assert_eq!(target.live_tokens(), 0);
 }
+
+/// Trusted authentication: on a cluster with multi-factor authentication
+/// every password login is refused; a profile with `secret_key_env` gets
+/// a token for its Org with the secret key (again when it expires), and
+/// the key is never printed nor written.
+#[test]
+fn a_secret_key_profile_reaches_an_mfa_cluster_in_its_org() {
+    const KEY: &str = "S3CRET-trusted-key-7f3a";
+    let mut src = clean(example());
+    src["actions"][0]["detail"]["function"] = json!("vertrauenswürdig");
+    let source = sim(&src, ApiChoice::V1);
+    let dir = tempfile::tempdir().unwrap();
+    let state_file = dir.path().join("state.json");
+    let mut orgs = crate::orgs::three_orgs();
+    for a in orgs["orgs"][0]["actions"].as_array_mut().unwrap() {
+        a["detail"]["additionalUrlHeaders"] = json!("{}");
+    }
+    std::fs::write(&state_file, serde_json::to_vec_pretty(&orgs).unwrap()).unwrap();
+    let mut opts = tsmigrate::sim::SimOptions::new(&state_file);
+    opts.secret_key = Some(KEY.into());
+    opts.mfa = true;
+    opts.faults.session_ttl = Some(std::time::Duration::from_millis(60));
+    opts.faults.latency_ms = 5;
+    let target = TestSim::with_options(dir, state_file, opts);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let profiles = |api: &str| {
+        format!(
+            "[clusters.src]\nurl = \"{}\"\nusername = \"admin\"\npassword_env = \"SRC_PW\"\n\n\
+             [clusters.prod]\nurl = \"{}\"\nusername = \"admin\"\nsecret_key_env = \"PROD_KEY\"\norg = \"Marketing\"\n{api}\n\n\
+             [clusters.prodpw]\nurl = \"{}\"\nusername = \"admin\"\npassword_env = \"SRC_PW\"\n",
+            source.url, target.url, target.url
+        )
+    };
+    std::fs::write(w.join("tsmigrate.toml"), profiles("")).unwrap();
+    let tsm = || {
+        Tsm::new(w)
+            .env("TSMIGRATE_CONFIG", w.join("tsmigrate.toml"))
+            .env("SRC_PW", "admin")
+            .env("PROD_KEY", KEY)
+    };
+    let out = tsm()
+        .args(&["apply", "--source", "src", "--target", "prod", "--yes"])
+        .status(0)
+        .stdout(Expect::Any)
+        .stderr(Expect::Any)
+        .run();
+    assert!(!stdout(&out).contains(KEY) && !stderr(&out).contains(KEY));
+    assert!(
+        !all_text(w).contains(KEY),
+        "the key is in a file under the work directory"
+    );
+    assert!(target.logins() >= 2, "the token was minted again when it ended");
+    assert_eq!(target.live_tokens(), 0, "every token minted was revoked");
+    let got = actions_view(&target.state(), crate::orgs::MARKETING);
+    assert_eq!(got["Open in CRM"]["function"], json!("vertrauenswürdig"));
+    assert_eq!(
+        actions_view(&target.state(), 0)["Open in CRM"]["function"],
+        actions_view(&crate::orgs::three_orgs(), 0)["Open in CRM"]["function"],
+        "only Marketing was written"
+    );
+    // A password is refused there, with a hint; api = "v1" cannot be.
+    tsm()
+        .args(&["show", "prodpw"])
+        .status(6)
+        .stdout(Expect::Any)
+        .stderr(Expect::Any)
+        .run();
+    std::fs::write(w.join("tsmigrate.toml"), profiles("api = \"v1\"")).unwrap();
+    tsm()
+        .args(&["show", "prod"])
+        .status(1)
+        .stderr_has(&["clusters.prod.api", "trusted authentication"])
+        .run();
+}
