@@ -643,7 +643,10 @@ fn a_secret_key_profile_reaches_an_mfa_cluster_in_its_org() {
         !all_text(w).contains(KEY),
         "the key is in a file under the work directory"
     );
-    assert!(target.logins() >= 2, "the token was minted again when it ended");
+    assert!(
+        target.logins() >= 2,
+        "the token was minted again when it ended"
+    );
     assert_eq!(target.live_tokens(), 0, "every token minted was revoked");
     let got = actions_view(&target.state(), crate::orgs::MARKETING);
     assert_eq!(got["Open in CRM"]["function"], json!("vertrauenswürdig"));
