@@ -39,6 +39,10 @@ pub struct Host {
     pub(super) gates: super::org_gate::Gates,
     /// Per user: how the cluster keeps the current Org, once found out.
     org_modes: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<OrgMode>>>>,
+    /// Whether a PUT of an action keeps its associations (the docs do not
+    /// say), once an apply has seen it: then the associations need not be
+    /// POSTed again after every PUT.
+    pub put_keeps_associations: tokio::sync::OnceCell<bool>,
 }
 
 impl Host {
@@ -78,6 +82,7 @@ impl Host {
             stats: Stats::default(),
             gates: Default::default(),
             org_modes: Mutex::new(HashMap::new()),
+            put_keeps_associations: tokio::sync::OnceCell::new(),
         }))
     }
 }

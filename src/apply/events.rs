@@ -59,6 +59,9 @@ pub enum Event {
     /// It succeeded without effect: someone else had done it already (a
     /// delete of an action that was gone).
     AlreadyDone { call: CallKind, pointer: String },
+    /// Not sent, as not needed: the cluster showed that a PUT keeps an
+    /// action's associations, so only the changed ones are POSTed.
+    Unneeded { call: CallKind, pointer: String },
     /// An undo put the object back as it was before the apply.
     Undone { pointer: String },
     /// An undo left the object alone: someone changed it since the apply.
@@ -81,6 +84,7 @@ impl Event {
             self,
             Event::Answered { .. }
                 | Event::AlreadyDone { .. }
+                | Event::Unneeded { .. }
                 | Event::Refused { .. }
                 | Event::Failed { .. }
         )
@@ -96,6 +100,7 @@ impl Event {
             | Event::Refused { pointer, .. }
             | Event::Failed { pointer, .. }
             | Event::AlreadyDone { pointer, .. }
+            | Event::Unneeded { pointer, .. }
             | Event::Undone { pointer }
             | Event::LeftAlone { pointer, .. } => Some(pointer),
             Event::StrayRemoved { .. } => None,
@@ -123,6 +128,11 @@ impl std::fmt::Display for Event {
             Event::AlreadyDone { call, pointer } => write!(
                 f,
                 "{pointer}: {}: it was already done (by someone else)",
+                call.verb()
+            ),
+            Event::Unneeded { call, pointer } => write!(
+                f,
+                "{pointer}: {} not needed (a PUT keeps associations on this cluster)",
                 call.verb()
             ),
             Event::Undone { pointer } => write!(f, "{pointer}: put back as before"),

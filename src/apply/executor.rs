@@ -165,9 +165,32 @@ pub async fn run_action(
                     format!("{what}: the action has no GUID on the target"),
                     true,
                 )),
-                Some(guid) => send(cluster, guid, other, change.before.as_ref(), abort)
-                    .await
-                    .map_err(|(e, refused)| fail(format!("{what}: {e}"), refused)),
+                Some(guid) => {
+                    // After a PUT: the whole map again, or only what
+                    // changes where the cluster keeps associations.
+                    let after_put = i > 0 && matches!(change.calls[i - 1], Call::Put(_));
+                    let reduced = match other {
+                        Call::AddAssociations(map) if after_put => {
+                            needed_after_put(cluster, guid, change.before.as_ref(), map).await
+                        }
+                        _ => None,
+                    };
+                    match reduced {
+                        Some(map) if map.is_empty() => {
+                            progress.event(&Event::Unneeded {
+                                call: kind,
+                                pointer: pointer.clone(),
+                            });
+                            continue;
+                        }
+                        Some(map) => {
+                            let call = Call::AddAssociations(map);
+                            send(cluster, guid, &call, change.before.as_ref(), abort).await
+                        }
+                        None => send(cluster, guid, other, change.before.as_ref(), abort).await,
+                    }
+                    .map_err(|(e, refused)| fail(format!("{what}: {e}"), refused))
+                }
             },
         };
         match outcome {
@@ -203,6 +226,60 @@ pub async fn run_action(
         }
     }
     result
+}
+
+/// After a PUT of action `guid`, the associations of `map` to POST:
+/// `None` for all of them (the cluster may have cleared them, or it is not
+/// known), `Some` with only the entries that change where the cluster has
+/// shown that a PUT keeps associations. It shows it once per cluster: the
+/// first action with entries that stay is read back after its PUT (one
+/// GET); actions meanwhile wait for that answer. Verification reads every
+/// action back, so a cluster that changes its mind is still caught.
+async fn needed_after_put(
+    cluster: &Cluster,
+    guid: &str,
+    before: Option<&Value>,
+    map: &Map<String, Value>,
+) -> Option<Map<String, Value>> {
+    let before = before.map(super::changes::association_map)?;
+    let mut changed = Map::new();
+    let mut staying = Map::new();
+    for (kind, object, entry) in entries(map) {
+        let same = before.get(kind).and_then(|o| o.get(object)) == Some(entry);
+        let into = if same { &mut staying } else { &mut changed };
+        insert_entry(into, kind, object, entry.clone());
+    }
+    let cell = &cluster.session.host.put_keeps_associations;
+    let keeps = match cell.get() {
+        Some(k) => *k,
+        // Nothing here would tell: the entries all change anyway.
+        None if staying.is_empty() => return None,
+        None => {
+            let learned = cell
+                .get_or_try_init(|| async {
+                    let live = cluster.associations(guid).await.map_err(|_| ())?;
+                    let kept = entries(&staying)
+                        .all(|(k, o, e)| live.get(k).and_then(|x| x.get(o)) == Some(e));
+                    tracing::info!(
+                        "{}: a PUT {} an action's associations; {}",
+                        cluster.label(),
+                        if kept { "keeps" } else { "clears" },
+                        if kept {
+                            "only the changed ones are posted after each PUT"
+                        } else {
+                            "they are posted again after each PUT"
+                        }
+                    );
+                    Ok::<bool, ()>(kept)
+                })
+                .await;
+            match learned {
+                Ok(k) => *k,
+                Err(()) => return None,
+            }
+        }
+    };
+    keeps.then_some(changed)
 }
 
 fn call_kind(call: &Call) -> CallKind {

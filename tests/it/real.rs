@@ -475,6 +475,76 @@ fn a_changed_association_context_lands_whether_a_post_overwrites_or_appends() {
     }
 }
 
+/// One write per change where the cluster keeps associations on a PUT:
+/// 40 changed actions, each associated with an answer, take 40 PUTs once
+/// the first PUT was read back (one GET) and showed its associations kept;
+/// a cluster whose PUT clears them gets them POSTed again (80 writes), and
+/// both end with every association stored.
+#[test]
+fn a_put_is_one_write_where_the_cluster_keeps_associations() {
+    let answers = [
+        "3d8b1f60-5a2c-4e97-b4d1-0c6a9e2f7b35",
+        "0a7e9c35-d2b4-4f16-8e3a-5b1c7d9f0e62",
+    ];
+    let with = |function: &str| {
+        let mut s = example();
+        let template = s["actions"][0].clone();
+        for i in 0..40 {
+            let mut a = template.clone();
+            a["id"] = json!(format!("80000000-0000-4000-8000-{i:012}"));
+            a["name"] = json!(format!("Verknüpft {i:02} – 関連"));
+            a["detail"]["function"] = json!(format!("{function}-{i}"));
+            a["actionAssociationMap"] =
+                json!({"ANSWER": {answers[i % 2]: {"enabled": "true", "context": "MENU"}}});
+            s["actions"].as_array_mut().unwrap().push(a);
+        }
+        s
+    };
+    let source = TestSim::start(Some(&with("neu")), Faults::default());
+    let cases = [
+        (Behaviour::default(), 40),
+        (
+            Behaviour {
+                put_replaces: true,
+                ..Behaviour::default()
+            },
+            80,
+        ),
+        (
+            Behaviour {
+                put_replaces: true,
+                list_omits_associations: true,
+                ..Behaviour::default()
+            },
+            80,
+        ),
+    ];
+    for (b, writes) in cases {
+        let target = TestSim::start_with(Some(&with("alt")), Faults::default(), b);
+        let work = tempfile::tempdir().unwrap();
+        Tsm::new(work.path())
+            .logged_in()
+            .args(&[
+                "apply",
+                "--target",
+                &target.url,
+                "--source",
+                &source.url,
+                "--yes",
+            ])
+            .status(0)
+            .stderr(Expect::Any)
+            .stdout_has(&["40 updated", "verified."])
+            .run();
+        assert_eq!(target.writes(), writes, "{b:?}");
+        let (got, want) = (target.state(), source.state());
+        assert_eq!(
+            got["actions"], want["actions"],
+            "{b:?}: every action as the source's, associations too"
+        );
+    }
+}
+
 #[test]
 fn watch_keeps_one_session_per_cluster() {
     let source = TestSim::start(Some(&demo_source()), Faults::default());
