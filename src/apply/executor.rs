@@ -32,10 +32,12 @@ impl Progress for NoProgress {
     fn event(&self, _: &Event) {}
 }
 
-/// Passes every event on and keeps those worth a note after the run.
+/// Passes every event on, keeps those worth a note after the run, and
+/// counts the planned requests that were not needed.
 pub struct Recorder<'a> {
     inner: &'a dyn Progress,
     notes: std::sync::Mutex<Vec<Event>>,
+    unneeded: std::sync::atomic::AtomicUsize,
 }
 
 impl<'a> Recorder<'a> {
@@ -43,11 +45,14 @@ impl<'a> Recorder<'a> {
         Recorder {
             inner,
             notes: std::sync::Mutex::default(),
+            unneeded: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
-    pub fn notes(self) -> Vec<Event> {
-        self.notes.into_inner().unwrap_or_else(|p| p.into_inner())
+    /// The notes, and how many planned requests were not sent.
+    pub fn finish(self) -> (Vec<Event>, usize) {
+        let notes = self.notes.into_inner().unwrap_or_else(|p| p.into_inner());
+        (notes, self.unneeded.into_inner())
     }
 }
 
@@ -56,6 +61,10 @@ impl Progress for Recorder<'_> {
         self.inner.begin(total, journal);
     }
     fn event(&self, e: &Event) {
+        if matches!(e, Event::Unneeded { .. }) {
+            self.unneeded
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         if e.is_note() {
             if let Ok(mut n) = self.notes.lock() {
                 n.push(e.clone());

@@ -181,7 +181,8 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     let stop = req.interrupt.child();
     let recorder = executor::Recorder::new(req.progress);
     let run = execute(cluster, &ch, &journal, req.parallel, &stop, &recorder).await;
-    notes.events.extend(recorder.notes());
+    let (events, unneeded) = recorder.finish();
+    notes.events.extend(events);
     let failure = if let Some(f) = run.failure {
         Some(f)
     } else if stop.is_set() {
@@ -201,7 +202,8 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
         drop(files);
         return Ok(Report::Applied {
             counts: ch.counts(),
-            writes: ch.writes(),
+            // What was sent: a POST not needed after a PUT was not.
+            writes: ch.writes().saturating_sub(unneeded),
             elapsed: started.elapsed(),
             notes,
         });
