@@ -285,6 +285,20 @@ pub fn project(action: &Value, to: Api) -> (Value, Vec<(String, String)>) {
             model::ASSOCIATION_MAP => {
                 out.insert(k.clone(), project_associations(v, to, &mut lost));
             }
+            // No groups means everyone in REST v1 and the UI, but only
+            // administrators and developers on a REST v2 action: the
+            // same `[]` read on both sides would hide the change.
+            model::USER_GROUPS if v.as_array().is_some_and(Vec::is_empty) => {
+                lost.push((
+                    format!("/{}", model::USER_GROUPS),
+                    match to {
+                        Api::V2 => "no groups means everyone in REST v1, but a REST v2 action with no groups is visible to administrators and developers only: give it the groups that should see it (for everyone, the Org's All group) on the source",
+                        Api::V1 => "no groups means administrators and developers only on REST v2, but everyone in REST v1: give it the groups that should see it on the source",
+                    }
+                    .into(),
+                ));
+                out.insert(k.clone(), v.clone());
+            }
             _ => {
                 out.insert(k.clone(), v.clone());
             }
@@ -741,6 +755,7 @@ mod tests {
     #[test]
     fn what_v1_cannot_hold_is_named() {
         let answer = json!({"id": "x", "name": "p", "default_action_config": {"visibility": false},
+            "user_groups": [{"id": "g1", "name": "Sales"}],
             "action_details": {"URL": {"url": "https://x.example.test", "parameters": [{"key": "a", "value": "b"}],
                 "authentication": {"Basic_Auth": {"username": "u", "password": "p"}}}}});
         let a = crate::document::action_from_api(&action_from_v2(&answer).unwrap());
@@ -818,6 +833,29 @@ mod tests {
                 "{to:?}: {lost:?}"
             );
         }
+    }
+
+    #[test]
+    fn no_groups_is_refused_between_apis_where_it_changes_who_sees_the_action() {
+        let mut a = v1_url();
+        a["userGroupList"] = json!([]);
+        for (to, says) in [
+            (Api::V2, "administrators and developers only"),
+            (Api::V1, "everyone in REST v1"),
+        ] {
+            let (_, lost) = project(&a, to);
+            let why = lost
+                .iter()
+                .find(|(p, _)| p == "/userGroupList")
+                .map(|(_, w)| w.as_str())
+                .unwrap_or_default();
+            assert!(why.contains(says), "{to:?}: {lost:?}");
+        }
+        a["userGroupList"] = json!(["g1"]);
+        assert!(project(&a, Api::V2)
+            .1
+            .iter()
+            .all(|(p, _)| p != "/userGroupList"));
     }
 
     #[test]

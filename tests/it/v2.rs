@@ -29,9 +29,16 @@ fn clean(mut s: Value) -> Value {
     actions.retain(|a| a["type"] != "APP");
     for a in actions.iter_mut() {
         a["detail"]["additionalUrlHeaders"] = json!("{}");
+        // No groups means everyone in v1, admins and developers in v2.
+        if a["userGroupList"].as_array().is_none_or(Vec::is_empty) {
+            a["userGroupList"] = json!([SALES_MANAGERS]);
+        }
     }
     s
 }
+
+/// The example cluster's user group.
+const SALES_MANAGERS: &str = "b7e3a9c1-4d2f-4a60-9e85-3c1b7d9f2e04";
 
 /// The stored actions of an Org as both APIs hold them, by name: type,
 /// link, function, authentication, visibility, associations, groups.
@@ -334,6 +341,7 @@ fn what_v2_cannot_hold_is_refused_before_writing() {
     for pointer in [
         "/actions/Open in CRM/detail/additionalUrlHeaders: REST v2 has no custom URL headers",
         "/actions/Send to Slack/type: REST v2 has no APP actions",
+        "/actions/Open in CRM/userGroupList: no groups means everyone in REST v1, but a REST v2 action with no groups is visible to administrators and developers only",
         "nothing was written",
     ] {
         assert!(text.contains(pointer), "{pointer}\n{text}");
@@ -387,6 +395,9 @@ fn what_v2_cannot_hold_is_refused_before_writing() {
             "/actions/Send to Slack",
             "--ignore",
             "/actions/Open in CRM/detail/additionalUrlHeaders",
+            // The target's groups stay (those of the clean example).
+            "--ignore",
+            "/actions/Open in CRM/userGroupList",
         ])
         .status(0)
         .stdout(Expect::Any)
