@@ -522,6 +522,9 @@ pub struct SimArgs {
     /// An association POST leaves an entry the action has already as it was ("appended")
     #[arg(long)]
     pub assoc_post_appends: bool,
+    /// The cluster keeps its own action version: a create or update stores "v2" whatever it sends
+    #[arg(long)]
+    pub rewrites_version: bool,
     /// REST APIs served over the same state: v1 (/callosum/v1/tspublic/v1/), v2 (/api/rest/2.0/) or both; the other's paths answer 404
     #[arg(long, value_name = "API", default_value = "both", value_parser = ["v1", "v2", "both"])]
     pub api: String,

@@ -365,6 +365,24 @@ fn what_apply_leaves(
         }
         keep
     });
+    // The cluster's own fields of an action it has: not compared, told.
+    for (name, action) in want.iter_mut() {
+        let Some(theirs) = have.get(name) else {
+            continue;
+        };
+        for field in crate::model::SERVER_OWNED_ACTION_FIELDS {
+            let (Some(w), Some(h)) = (action.get(*field), theirs.get(*field)) else {
+                continue;
+            };
+            if w != h {
+                notes.server_owned.push(format!(
+                    "{}: {w} on the source, {h} here",
+                    crate::pointer::join(&["actions", name.as_str(), field])
+                ));
+                action[*field] = h.clone();
+            }
+        }
+    }
     for (name, action) in have {
         if want.contains_key(name) {
             continue;

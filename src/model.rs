@@ -58,6 +58,11 @@ pub const ACTION_TYPES: &[&str] = &["URL", "CALLBACK", "APP"];
 pub const AVAILABILITY: &[&str] = &["GLOBAL", "LOCAL"];
 pub const CONTEXTS: &[&str] = &["NONE", "PRIMARY", "MENU", "CONTEXT_MENU"];
 
+/// Fields of an action that the cluster may keep its own way whatever is
+/// written (the docs' examples write "v4" and answer "v2"): not compared
+/// where both sides have the action; a create sends the source's.
+pub const SERVER_OWNED_ACTION_FIELDS: &[&str] = &["version"];
+
 /// The Primary Org: where everything lives on a cluster without Orgs.
 pub const PRIMARY_ORG: i64 = 0;
 

@@ -140,6 +140,7 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
             config_scope: req.notes.config_scope.clone(),
             // Written (allowed) or refused before this: nothing left.
             protected: Vec::new(),
+            server_owned: req.notes.server_owned.clone(),
         },
         skipped: checked.skipped,
         unchecked: checked.unchecked,

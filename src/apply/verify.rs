@@ -97,8 +97,26 @@ fn unshown_unknown(want: &mut Value, got: &Value) {
 }
 
 /// Server-filled defaults of created actions (fields the target shows that
-/// the source did not send) are not differences.
+/// the source did not send) are not differences, nor are the cluster's
+/// own fields of any action written.
 fn accept_server_defaults(want: &mut Value, got: &Value, ch: &Changes) {
+    for a in &ch.actions {
+        let (Some(w), Some(g)) = (
+            want.get_mut("actions")
+                .and_then(|x| x.get_mut(&a.name))
+                .and_then(Value::as_object_mut),
+            got.get("actions")
+                .and_then(|x| x.get(&a.name))
+                .and_then(Value::as_object),
+        ) else {
+            continue;
+        };
+        for field in crate::model::SERVER_OWNED_ACTION_FIELDS {
+            if let Some(v) = g.get(*field) {
+                w.insert((*field).to_string(), v.clone());
+            }
+        }
+    }
     for a in ch.actions.iter().filter(|a| a.op == ActionOp::Create) {
         let (Some(w), Some(g)) = (
             want.get_mut("actions")

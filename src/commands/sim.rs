@@ -29,6 +29,7 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
             org_per_user: args.org_per_user,
             switch_new_session: args.switch_new_session,
             assoc_post_appends: args.assoc_post_appends,
+            rewrites_version: args.rewrites_version,
         },
         api: args
             .api

@@ -91,6 +91,14 @@ pub struct Notes {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub protected: Vec<String>,
+    /// Fields the cluster keeps its own way (`model::SERVER_OWNED_ACTION_FIELDS`)
+    /// that differ: "pointer: source value, here value"; not compared.
+    #[serde(
+        default,
+        rename = "server_owned_differences",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub server_owned: Vec<String>,
 }
 
 impl Notes {
@@ -101,6 +109,7 @@ impl Notes {
             && self.partial.is_empty()
             && !self.shared_config
             && self.config_scope.is_none()
+            && self.server_owned.is_empty()
     }
 
     /// One line per protected change, for every output that shows notes.
@@ -128,6 +137,11 @@ impl Notes {
             out.push(unwritable_line(p));
         }
 
+        for d in &self.server_owned {
+            out.push(format!(
+                "{d}: the cluster's own field, not compared (a create sends the source's)"
+            ));
+        }
         for name in &self.kept {
             out.push(format!(
                 "{name:?}: only on the target; kept (--prune deletes it)"

@@ -383,6 +383,7 @@ pub fn json_report(ops: &[Op], notes: &Notes, source: &str, target: &str) -> Val
             "unremovable": notes.unremovable,
             "unwritable_config_keys": notes.unwritable,
             "protected_changes": notes.protected,
+            "server_owned_differences": notes.server_owned,
             "kept_without_prune": notes.kept,
             "partly_selected": notes.partial,
             "config_shared_by_orgs": notes.shared_config,

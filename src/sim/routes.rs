@@ -578,7 +578,7 @@ async fn create_action(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let action = json_param(&body, model::EMBED_ACTION)?;
+        let action = server_version(&sim, json_param(&body, model::EMBED_ACTION)?);
         let name = action
             .get("name")
             .and_then(Value::as_str)
@@ -588,6 +588,16 @@ async fn create_action(
     }
     .await;
     respond(result)
+}
+
+/// `--rewrites-version`: the action as the cluster keeps it.
+fn server_version(sim: &Sim, mut action: Value) -> Value {
+    if sim.opts.behaviour.rewrites_version {
+        if let Some(a) = action.as_object_mut() {
+            a.insert("version".into(), json!("v2"));
+        }
+    }
+    action
 }
 
 async fn get_action(
@@ -615,7 +625,7 @@ async fn update_action(
 ) -> Response {
     let behaviour = sim.opts.behaviour;
     let result = async {
-        let action = json_param(&body, model::EMBED_ACTION)?;
+        let action = server_version(&sim, json_param(&body, model::EMBED_ACTION)?);
         let old = current_name(&sim, caller.org, &id).await?;
         let new = action
             .get("name")

@@ -107,6 +107,10 @@ pub struct Behaviour {
     /// An association POST "appends" (the docs' word): an entry for an
     /// object the action is associated with already is left as it was.
     pub assoc_post_appends: bool,
+    /// The cluster keeps its own `version` of an action: whatever a create
+    /// or an update sends, it stores (and answers) `"v2"`, as the docs'
+    /// examples suggest ("v4" written, "v2" answered).
+    pub rewrites_version: bool,
 }
 
 /// The built-in example cluster (values our own, shapes from the API page).

@@ -61,6 +61,7 @@ fn all_switches() -> (Faults, Behaviour) {
             org_per_user: true,
             switch_new_session: true,
             assoc_post_appends: true,
+            rewrites_version: true,
         },
     )
 }
@@ -93,8 +94,17 @@ fn migrations_land_whichever_way_the_docs_fall() {
             .run();
         // What the cluster stored: the source's actions, associations
         // (ANSWER and WORKSHEET), user groups and secrets, nothing else.
-        let want = stored_actions(&source.state());
-        let got = stored_actions(&target.state());
+        // A cluster that keeps its own version: the rest is the source's.
+        let strip = |mut m: BTreeMap<String, Value>| {
+            if behaviour.rewrites_version {
+                for a in m.values_mut() {
+                    a.as_object_mut().unwrap().remove("version");
+                }
+            }
+            m
+        };
+        let want = strip(stored_actions(&source.state()));
+        let got = strip(stored_actions(&target.state()));
         assert_eq!(got, want, "{name}");
         assert_converged(w, &source.url, &target.url, &["--prune"]);
         assert_eq!(
@@ -128,7 +138,15 @@ fn migrations_land_whichever_way_the_docs_fall() {
                 "--exit-code",
             ])
             .status(0)
-            .stdout(Expect::Exact("No differences.\n".into()))
+            .stdout(if behaviour.rewrites_version {
+                // The version the cluster keeps is a note, not a change.
+                Expect::Contains(vec![
+                    "\"v4\" on the source, \"v2\" here: the cluster's own field".into(),
+                    "No differences.".into(),
+                ])
+            } else {
+                Expect::Exact("No differences.\n".into())
+            })
             .run();
     }
 }
@@ -543,6 +561,66 @@ fn a_put_is_one_write_where_the_cluster_keeps_associations() {
             "{b:?}: every action as the source's, associations too"
         );
     }
+}
+
+/// A cluster that keeps its own action `version` ("v4" written, "v2"
+/// stored): the apply converges without a verification failure or an
+/// undo, and no diff after it drifts; the difference is a note.
+#[test]
+fn a_version_the_cluster_keeps_its_own_way_neither_fails_nor_drifts() {
+    let mut src = example();
+    src["actions"][1]["detail"]["function"] = json!("geändert");
+    let mut extra = src["actions"][1].clone();
+    extra["id"] = json!("90000000-0000-4000-8000-000000000001");
+    extra["name"] = json!("Neu – v4");
+    src["actions"].as_array_mut().unwrap().push(extra);
+    let source = TestSim::start(Some(&src), Faults::default());
+    let target = TestSim::start_with(
+        Some(&example()),
+        Faults::default(),
+        Behaviour {
+            rewrites_version: true,
+            ..Behaviour::default()
+        },
+    );
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "apply",
+            "--target",
+            &target.url,
+            "--source",
+            &source.url,
+            "--yes",
+        ])
+        .status(0)
+        .stderr(Expect::Any)
+        .stdout_has(&["1 action created, 1 updated", "verified."])
+        .run();
+    let stored = target.state();
+    let by_name = |n: &str| {
+        stored["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == n)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_name("Send to Slack")["detail"]["function"], "geändert");
+    assert_eq!(by_name("Neu – v4")["version"], "v2", "the cluster's own");
+    Tsm::new(w)
+        .logged_in()
+        .args(&["diff", "--source", &source.url, "--target", &target.url, "--exit-code"])
+        .status(0)
+        .stdout_has(&[
+            "/actions/Send to Slack/version: \"v4\" on the source, \"v2\" here: the cluster's own field",
+            "No differences",
+        ])
+        .stderr(Expect::Any)
+        .run();
 }
 
 #[test]
