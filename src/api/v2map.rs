@@ -347,6 +347,22 @@ fn project_detail(
     if let Some(f) = d.get("function") {
         out.insert("function".into(), f.clone());
     }
+    // A v2 callback holds a reference and nothing else: a link or an
+    // authentication on a v1 callback would be lost on the way there.
+    if callback && to == Api::V2 {
+        if !text("link").is_empty() {
+            lost.push((
+                "/detail/link".into(),
+                "REST v2 has no link for CALLBACK actions".into(),
+            ));
+        }
+        if !matches!(text("authSelect"), "" | "NONE") {
+            lost.push((
+                "/detail/authSelect".into(),
+                "REST v2 has no authentication for CALLBACK actions".into(),
+            ));
+        }
+    }
     let select = if callback { "NONE" } else { text("authSelect") };
     let select = if select.is_empty() { "NONE" } else { select };
     out.insert("authSelect".into(), json!(select));
@@ -856,6 +872,26 @@ mod tests {
             .1
             .iter()
             .all(|(p, _)| p != "/userGroupList"));
+    }
+
+    #[test]
+    fn a_callback_with_a_link_or_authentication_is_refused_on_its_way_to_v2() {
+        let mut a = v1_url();
+        a["type"] = json!("CALLBACK");
+        a["detail"]["link"] = json!("https://x.example.test");
+        a["detail"]["authSelect"] = json!("BEARER");
+        let pointers: Vec<String> = project(&a, Api::V2).1.into_iter().map(|(p, _)| p).collect();
+        assert!(
+            pointers.contains(&"/detail/link".to_string()),
+            "{pointers:?}"
+        );
+        assert!(
+            pointers.contains(&"/detail/authSelect".to_string()),
+            "{pointers:?}"
+        );
+        a["detail"]["link"] = json!("");
+        a["detail"]["authSelect"] = json!("NONE");
+        assert!(project(&a, Api::V2).1.is_empty());
     }
 
     #[test]

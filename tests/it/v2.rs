@@ -33,6 +33,10 @@ fn clean(mut s: Value) -> Value {
         if a["userGroupList"].as_array().is_none_or(Vec::is_empty) {
             a["userGroupList"] = json!([SALES_MANAGERS]);
         }
+        // A v2 callback has no authentication.
+        if a["type"] == "CALLBACK" {
+            a["detail"]["authSelect"] = json!("NONE");
+        }
     }
     s
 }
@@ -342,6 +346,7 @@ fn what_v2_cannot_hold_is_refused_before_writing() {
         "/actions/Open in CRM/detail/additionalUrlHeaders: REST v2 has no custom URL headers",
         "/actions/Send to Slack/type: REST v2 has no APP actions",
         "/actions/Open in CRM/userGroupList: no groups means everyone in REST v1, but a REST v2 action with no groups is visible to administrators and developers only",
+        "/actions/Notify owner/detail/authSelect: REST v2 has no authentication for CALLBACK actions",
         "nothing was written",
     ] {
         assert!(text.contains(pointer), "{pointer}\n{text}");
@@ -395,9 +400,12 @@ fn what_v2_cannot_hold_is_refused_before_writing() {
             "/actions/Send to Slack",
             "--ignore",
             "/actions/Open in CRM/detail/additionalUrlHeaders",
-            // The target's groups stay (those of the clean example).
+            // The target's groups stay (those of the clean example), and
+            // its callback's authentication (none).
             "--ignore",
             "/actions/Open in CRM/userGroupList",
+            "--ignore",
+            "/actions/Notify owner/detail/authSelect",
         ])
         .status(0)
         .stdout(Expect::Any)
