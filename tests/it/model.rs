@@ -523,9 +523,10 @@ impl Model {
     /// where two values were possible, the one found is kept. With
     /// `lost_create_strays`, an action of the source's name found in an
     /// Org that should not have it is the known limit (README, "Every
-    /// write in its Org"): a create whose answer was lost while another
-    /// session moved the user's Org may be served there with no GUID to
-    /// find it by. It is taken out of that Org before the comparison.
+    /// write in its Org"): a create whose answer was lost (or whose
+    /// process a second signal ended) while another session moved the
+    /// user's Org may be served there with no GUID to find it by. It is
+    /// taken out of that Org before the comparison.
     fn check(
         &mut self,
         state: &Value,
@@ -541,7 +542,13 @@ impl Model {
             let mut got = stored.clone();
             if let (true, Some(s), Some(found)) = (lost_create_strays, source, got.as_object_mut())
             {
-                let known = |n: &String| self.actions[org].iter().any(|w| w.get(n).is_some());
+                // Known: the Org had it before the step (the first
+                // candidate; a later one is the step's writing).
+                let known = |n: &String| {
+                    self.actions[org]
+                        .first()
+                        .is_some_and(|w| w.get(n).is_some())
+                };
                 found.retain(|n, _| s.actions.get(n.as_str()).is_none() || known(n));
             }
             let want = &self.actions[org];
@@ -1174,11 +1181,14 @@ impl<'a> Run<'a> {
         let judged = self.judge(&plan, &ran);
         let source = &self.sources[plan.source];
         let checked = judged.and_then(|mut m| {
-            // The known limit: a lost create answer while a competing
-            // session moves the user's Org (per-user Orgs only).
+            // The known limit: a create answer lost while a competing
+            // session moves the user's Org (per-user Orgs only) — by the
+            // network, or by a second signal that ends the process while
+            // a create is out.
             let limit = self.behaviour == "per-user"
                 && plan.cond.competitor.is_some()
-                && matches!(plan.cond.lose, Some((0, _)));
+                && (matches!(plan.cond.lose, Some((0, _)))
+                    || plan.cond.sigint.is_some_and(|s| s.second_ms.is_some()));
             m.check(&state, Some(source), limit)
                 .map_err(|e| {
                     format!(
