@@ -18,6 +18,13 @@ fn tsm(dir: &Path) -> Tsm {
     Tsm::new(dir).logged_in().unset(ALLOW)
 }
 
+/// `apply --yes --source S --target T EXTRA…` as `cmd` runs it.
+fn apply(cmd: Tsm, source: &str, target: &str, extra: &[&str]) -> Tsm {
+    let mut args = vec!["apply", "--yes", "--source", source, "--target", target];
+    args.extend_from_slice(extra);
+    cmd.args(&args)
+}
+
 /// The demo source's config, which changes SAML, LDAP and mail settings
 /// and one unprotected key (maxFilterValues) of the example cluster.
 fn pair() -> (TestSim, TestSim) {
@@ -32,15 +39,7 @@ fn apply_refuses_protected_changes_and_writes_nothing() {
     let (source, target) = pair();
     let work = tempfile::tempdir().unwrap();
     let before = target.state();
-    let out = tsm(work.path())
-        .args(&[
-            "apply",
-            "--yes",
-            "--source",
-            &source.url,
-            "--target",
-            &target.url,
-        ])
+    let out = apply(tsm(work.path()), &source.url, &target.url, &[])
         .status(1)
         .stderr_has(&[
             "protected settings",
@@ -137,21 +136,16 @@ fn an_only_that_names_a_protected_setting_writes_it_and_nothing_else_protected()
     let (source, target) = pair();
     let work = tempfile::tempdir().unwrap();
     let before = target.state();
-    tsm(work.path())
-        .args(&[
-            "apply",
-            "--yes",
-            "--source",
-            &source.url,
-            "--target",
-            &target.url,
-            "--only",
-            "/config/samlConfiguration",
-        ])
-        .status(0)
-        .stdout(Expect::Any)
-        .stderr(Expect::Any)
-        .run();
+    apply(
+        tsm(work.path()),
+        &source.url,
+        &target.url,
+        &["--only", "/config/samlConfiguration"],
+    )
+    .status(0)
+    .stdout(Expect::Any)
+    .stderr(Expect::Any)
+    .run();
     let (got, want) = (target.state(), source.state());
     assert_eq!(
         got["configinfo"]["samlConfiguration"],
@@ -163,23 +157,18 @@ fn an_only_that_names_a_protected_setting_writes_it_and_nothing_else_protected()
     );
     // --only /config is not a name for them: still refused.
     let target = TestSim::start(Some(&example()), Faults::default());
-    tsm(work.path())
-        .args(&[
-            "apply",
-            "--yes",
-            "--source",
-            &source.url,
-            "--target",
-            &target.url,
-            "--only",
-            "/config",
-        ])
-        .status(1)
-        .stderr_has(&[
-            "protected settings",
-            "/config/ldapConfiguration/bindPassword",
-        ])
-        .run();
+    apply(
+        tsm(work.path()),
+        &source.url,
+        &target.url,
+        &["--only", "/config"],
+    )
+    .status(1)
+    .stderr_has(&[
+        "protected settings",
+        "/config/ldapConfiguration/bindPassword",
+    ])
+    .run();
     assert_eq!(target.writes(), 0);
 }
 

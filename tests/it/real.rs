@@ -322,16 +322,7 @@ fn a_500_is_the_clusters_answer_and_tried_twice_more_at_most() {
     );
     let before = target.state();
     let work = tempfile::tempdir().unwrap();
-    Tsm::new(work.path())
-        .logged_in()
-        .args(&[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--yes",
-        ])
+    apply_yes(work.path(), &target.url, &source.url)
         .status(4)
         .stderr_has(&["HTTP 500", "refused (injected after 0)", "restored"])
         .run();
@@ -362,16 +353,7 @@ fn a_create_answered_500_is_sent_three_times_at_most() {
     );
     let before = target.state();
     let work = tempfile::tempdir().unwrap();
-    Tsm::new(work.path())
-        .logged_in()
-        .args(&[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--yes",
-        ])
+    apply_yes(work.path(), &target.url, &source.url)
         .status(4)
         .stderr_has(&["HTTP 500", "restored"])
         .run();
@@ -409,16 +391,7 @@ fn referenced_objects_are_looked_up_in_urls_a_server_accepts() {
     let source = TestSim::start(Some(&source), Faults::default());
     let target = TestSim::start(Some(&target), Faults::default());
     let work = tempfile::tempdir().unwrap();
-    Tsm::new(work.path())
-        .logged_in()
-        .args(&[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--yes",
-        ])
+    apply_yes(work.path(), &target.url, &source.url)
         .status(0)
         .stderr(Expect::Any)
         .stdout(Expect::Any)
@@ -467,16 +440,7 @@ fn a_changed_association_context_lands_whether_a_post_overwrites_or_appends() {
     for b in behaviours {
         let target = TestSim::start_with(Some(&example()), Faults::default(), b);
         let work = tempfile::tempdir().unwrap();
-        Tsm::new(work.path())
-            .logged_in()
-            .args(&[
-                "apply",
-                "--target",
-                &target.url,
-                "--source",
-                &src.url,
-                "--yes",
-            ])
+        apply_yes(work.path(), &target.url, &src.url)
             .status(0)
             .stderr(Expect::Any)
             .stdout_has(&["verified."])
@@ -540,16 +504,7 @@ fn a_put_is_one_write_where_the_cluster_keeps_associations() {
     for (b, writes) in cases {
         let target = TestSim::start_with(Some(&with("alt")), Faults::default(), b);
         let work = tempfile::tempdir().unwrap();
-        Tsm::new(work.path())
-            .logged_in()
-            .args(&[
-                "apply",
-                "--target",
-                &target.url,
-                "--source",
-                &source.url,
-                "--yes",
-            ])
+        apply_yes(work.path(), &target.url, &source.url)
             .status(0)
             .stderr(Expect::Any)
             .stdout_has(&["40 updated", "verified."])
@@ -585,16 +540,7 @@ fn a_version_the_cluster_keeps_its_own_way_neither_fails_nor_drifts() {
     );
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
-    Tsm::new(w)
-        .logged_in()
-        .args(&[
-            "apply",
-            "--target",
-            &target.url,
-            "--source",
-            &source.url,
-            "--yes",
-        ])
+    apply_yes(w, &target.url, &source.url)
         .status(0)
         .stderr(Expect::Any)
         .stdout_has(&["1 action created, 1 updated", "verified."])

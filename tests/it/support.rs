@@ -423,6 +423,14 @@ pub fn login_at(c: &reqwest::blocking::Client, url: &str) {
     assert_eq!(r.status(), 204);
 }
 
+/// `tsmigrate apply --target TARGET --source SOURCE --yes` in `dir`,
+/// logged in, for the caller to state its outcome.
+pub fn apply_yes(dir: &Path, target: &str, source: &str) -> Tsm {
+    Tsm::new(dir)
+        .logged_in()
+        .args(&["apply", "--target", target, "--source", source, "--yes"])
+}
+
 /// `tsmigrate apply --target TARGET --source SOURCE EXTRA…` in `dir`.
 pub fn apply_in(dir: &Path, target: &TestSim, source: &TestSim, extra: &[&str]) -> Output {
     let mut args = vec![
