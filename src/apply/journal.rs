@@ -293,23 +293,6 @@ impl Journal {
         self.sync_until(n).await
     }
 
-    /// Informational: written with the next record (see `note`).
-    pub fn done(&self, seq: u64) {
-        self.note(&Line::Done { done: seq });
-    }
-
-    pub fn undone(&self, seq: u64) {
-        self.note(&Line::Undone { undone: seq });
-    }
-
-    pub async fn recreated(&self, seq: u64, id: &str) -> Result<(), Error> {
-        let n = self.append(&Line::Recreated {
-            recreated: seq,
-            id: id.to_string(),
-        })?;
-        self.sync_until(n).await
-    }
-
     /// Records a stray create (on disk before it is looked for).
     pub async fn stray(&self, seq: u64, id: &str) -> Result<(), Error> {
         let n = self.append(&Line::Stray {
@@ -366,6 +349,24 @@ fn push_line(text: &mut String, line: &Line) -> Result<(), Error> {
     text.push_str(&serde_json::to_string(line).map_err(Error::Encode)?);
     text.push('\n');
     Ok(())
+}
+
+/// The journal reads the event stream for its informational records
+/// (what was done, undone or created again): they are for people reading
+/// the journal, and go out with the next record (see `note`).
+impl super::executor::Progress for Journal {
+    fn event(&self, e: &super::events::Event) {
+        use super::events::Event;
+        match e {
+            Event::Done { seq, .. } => self.note(&Line::Done { done: *seq }),
+            Event::Undone { seq: Some(seq), .. } => self.note(&Line::Undone { undone: *seq }),
+            Event::Recreated { seq, id, .. } => self.note(&Line::Recreated {
+                recreated: *seq,
+                id: id.clone(),
+            }),
+            _ => {}
+        }
+    }
 }
 
 fn poisoned() -> Error {
@@ -481,6 +482,8 @@ pub fn read(path: &Path) -> Result<Record, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apply::events::Event;
+    use crate::apply::executor::Progress;
 
     #[tokio::test]
     async fn torn_records_are_skipped_and_appends_start_on_a_fresh_line() {
@@ -507,7 +510,10 @@ mod tests {
         assert_eq!(rec.skipped, vec![3]);
         let j = Journal::reopen(&path, rec.next_seq()).unwrap();
         j.finish("rolled back").await.unwrap();
-        j.undone(seq);
+        j.event(&Event::Undone {
+            seq: Some(seq),
+            pointer: "/config".into(),
+        });
         let rec = read(&path).unwrap();
         assert_eq!(rec.finished.as_deref(), Some("rolled back"));
         assert_eq!(rec.skipped, vec![3], "later records are intact");
@@ -532,14 +538,18 @@ mod tests {
             after: Map::new(),
         };
         let first = j.before_write(entry()).await.unwrap();
-        j.done(first);
+        let done = |seq| Event::Done {
+            seq,
+            pointer: "/config".into(),
+        };
+        j.event(&done(first));
         assert_eq!(lines().len(), 2, "a done record waits for the next one");
         let second = j.before_write(entry()).await.unwrap();
         let all = lines();
         assert_eq!(all.len(), 4);
         assert_eq!(all[2], serde_json::json!({ "done": first }));
         assert_eq!(all[3]["seq"], second, "the done record came first");
-        j.done(second);
+        j.event(&done(second));
         drop(j);
         assert_eq!(lines()[4], serde_json::json!({ "done": second }));
         let rec = read(&path).unwrap();

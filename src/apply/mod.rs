@@ -180,7 +180,9 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     // This apply's own flag: its failure stops its writes, not those of
     // the other targets of a rollout; a signal (the parent) stops all.
     let stop = req.interrupt.child();
-    let recorder = executor::Recorder::new(req.progress);
+    // The journal reads the stream too, for its informational records.
+    let both = executor::Both(&journal, req.progress);
+    let recorder = executor::Recorder::new(&both);
     let run = execute(cluster, &ch, &journal, req.parallel, &stop, &recorder).await;
     let (events, unneeded) = recorder.finish();
     notes.events.extend(events);
@@ -369,8 +371,11 @@ async fn execute(
         });
         match cluster.update_config(&config.after, Some(stop)).await {
             Ok(()) => {
-                journal.done(seq);
-                progress.event(&Event::Answered { call, pointer });
+                progress.event(&Event::Answered {
+                    call,
+                    pointer: pointer.clone(),
+                });
+                progress.event(&Event::Done { seq, pointer });
             }
             Err(e) => {
                 let refused = e.attempts <= 1 && e.kind == crate::api::ErrorKind::Rejected;
@@ -565,7 +570,10 @@ async fn run_object(
     }
     match r.error {
         None => {
-            journal.done(seq);
+            progress.event(&Event::Done {
+                seq,
+                pointer: events::action_pointer(&change.name),
+            });
             Ok(())
         }
         Some(e) => {

@@ -79,6 +79,15 @@ pub async fn undo(
     progress: &dyn Progress,
     others: &OtherOrgs,
 ) -> Result<UndoOutcome, Error> {
+    // The journal reads the stream too, for its informational records.
+    let both;
+    let progress: &dyn Progress = match journal {
+        Some(j) => {
+            both = executor::Both(j, progress);
+            &both
+        }
+        None => progress,
+    };
     let live = fetch::read_document(cluster).await?;
     let plan = plan(record, &live, force);
     for e in &plan.conflicts {
@@ -99,19 +108,32 @@ pub async fn undo(
     );
     if let Some(config) = &plan.config {
         out.writes += 1;
+        let (call, pointer) = (
+            super::events::CallKind::Config,
+            super::events::CONFIG_POINTER.to_string(),
+        );
+        progress.event(&Event::Sent {
+            call,
+            pointer: pointer.clone(),
+        });
         match cluster.update_config(&config.after, Some(&abort)).await {
             Ok(()) => {
                 out.reverted += 1;
-                let pointer = super::events::CONFIG_POINTER.to_string();
                 progress.event(&Event::Answered {
-                    call: super::events::CallKind::Config,
+                    call,
                     pointer: pointer.clone(),
                 });
-                progress.event(&Event::Undone { pointer });
+                progress.event(&Event::Undone { seq: None, pointer });
             }
-            Err(e) => out
-                .failures
-                .push(format!("config update of {} keys: {e}", config.after.len())),
+            Err(e) => {
+                let message = format!("config update of {} keys: {e}", config.after.len());
+                progress.event(&Event::Failed {
+                    call,
+                    pointer,
+                    message: message.clone(),
+                });
+                out.failures.push(message);
+            }
         }
     }
     let results: Vec<(u64, &ActionChange, executor::ObjectResult)> = stream::iter(&plan.actions)
@@ -127,18 +149,21 @@ pub async fn undo(
         .await;
     for (seq, change, r) in results {
         out.writes += change.calls.len();
-        if let (Some(j), Some(id)) = (journal, &r.created) {
-            let _ = j.recreated(seq, id).await;
+        let pointer = super::events::action_pointer(&change.name);
+        if let Some(id) = &r.created {
+            progress.event(&Event::Recreated {
+                seq,
+                pointer: pointer.clone(),
+                id: id.clone(),
+            });
         }
         match r.error {
             None => {
                 out.reverted += 1;
                 progress.event(&Event::Undone {
-                    pointer: super::events::action_pointer(&change.name),
+                    seq: Some(seq),
+                    pointer,
                 });
-                if let Some(j) = journal {
-                    j.undone(seq);
-                }
             }
             Some(e) => out.failures.push(e.message),
         }

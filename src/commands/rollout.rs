@@ -17,7 +17,9 @@ use serde_json::{json, Value};
 
 use super::apply::{live_ref, lock_target};
 use super::Context;
-use crate::apply::{self, Counts, NoProgress, Report};
+use crate::apply::events::{Event, Tally, Tallying};
+use crate::apply::executor::Progress;
+use crate::apply::{self, Counts, Report};
 use crate::cli::{ReportFormat, RolloutArgs};
 use crate::compare;
 use crate::config::{ClusterRef, LiveRef, Settings};
@@ -92,6 +94,9 @@ struct Row {
     counts: Option<Counts>,
     /// Requests sent (for a dry run: that would be sent).
     writes: Option<usize>,
+    /// What its apply's event stream told, failed runs included (`None`:
+    /// skipped, or a dry run).
+    events: Option<Tally>,
     elapsed: Option<Duration>,
     journal: Option<PathBuf>,
     error: Option<String>,
@@ -105,6 +110,7 @@ impl Row {
             result: Result_::Skipped,
             counts: None,
             writes: None,
+            events: None,
             elapsed: None,
             journal: None,
             error: Some(why.to_string()),
@@ -336,16 +342,29 @@ async fn one(
     let started = Instant::now();
     let label = t.label(None);
     ctx.printer.info(&format!("rollout: {label}: starting"));
+    // The target's row is told by its apply's event stream.
+    let stream = Notes {
+        ctx,
+        label: &label,
+        tally: Tallying::default(),
+    };
     let result = match journal_path(settings, index) {
         Ok(journal) => {
             if let Ok(mut j) = journals.lock() {
                 j.push(journal.clone());
             }
-            apply_one(ctx, settings, args, source, t, journal, interrupt).await
+            let job = Job {
+                journal,
+                interrupt,
+                progress: &stream,
+            };
+            apply_one(ctx, settings, args, source, t, job).await
         }
         Err(e) => Err(e),
     };
     let elapsed = started.elapsed();
+    let tally = stream.tally.tally();
+    let events = (!args.dry_run).then_some(tally);
     let row = match result {
         Ok((org, report)) => {
             let (result, counts, writes) = match &report {
@@ -353,7 +372,7 @@ async fn one(
                 Report::DryRun {
                     requests, counts, ..
                 } => (Result_::DryRun, *counts, requests.len()),
-                Report::Applied { counts, writes, .. } => (Result_::Applied, *counts, *writes),
+                Report::Applied { counts, .. } => (Result_::Applied, *counts, tally.sent),
             };
             let (Report::Applied { notes, .. }
             | Report::DryRun { notes, .. }
@@ -367,6 +386,7 @@ async fn one(
                 result,
                 counts: Some(counts),
                 writes: Some(writes),
+                events,
                 elapsed: Some(elapsed),
                 journal: None,
                 error: None,
@@ -385,7 +405,9 @@ async fn one(
                 org: t.listed.clone(),
                 result,
                 counts: None,
-                writes: None,
+                // A failed apply's requests, as its stream counted them.
+                writes: events.map(|t| t.sent),
+                events,
                 elapsed: Some(elapsed),
                 journal,
                 error: Some(crate::secrets::mask_known(&e.to_string()).into_owned()),
@@ -396,7 +418,17 @@ async fn one(
         "rollout: {label}: {}{}",
         row.result.word(),
         match (&row.writes, &row.error) {
-            (_, Some(e)) => format!(": {}", first_line(e)),
+            (_, Some(e)) => format!(
+                ": {}{}",
+                first_line(e),
+                row.events
+                    .filter(|t| t.sent > 0)
+                    .map(|t| format!(
+                        " ({} writes sent, {} undone, {} left alone)",
+                        t.sent, t.undone, t.left_alone
+                    ))
+                    .unwrap_or_default()
+            ),
             (Some(w), None) if row.result == Result_::DryRun => format!(" (would send {w} writes)"),
             (Some(w), None) => format!(" ({w} writes, {:.1} s)", elapsed.as_secs_f64()),
             (None, None) => String::new(),
@@ -411,10 +443,9 @@ async fn apply_one(
     args: &RolloutArgs,
     source: &Side,
     t: &Target,
-    journal: PathBuf,
-    interrupt: &Abort,
+    job: Job<'_>,
 ) -> Result<(Option<Org>, Report), Error> {
-    let result = apply_locked(ctx, settings, args, source, t, journal, interrupt).await;
+    let result = apply_locked(ctx, settings, args, source, t, job).await;
     // Its session may now serve another Org of the cluster.
     ctx.conns.release(&t.live);
     result
@@ -426,9 +457,13 @@ async fn apply_locked(
     args: &RolloutArgs,
     source: &Side,
     t: &Target,
-    journal: PathBuf,
-    interrupt: &Abort,
+    job: Job<'_>,
 ) -> Result<(Option<Org>, Report), Error> {
+    let Job {
+        journal,
+        interrupt,
+        progress,
+    } = job;
     let lock = lock_target(ctx, settings, &t.live, None, "tsmigrate rollout", false).await?;
     let target_ref = ClusterRef::Live(t.live.clone());
     let target = fetch::load(&target_ref, settings, &ctx.conns).await?;
@@ -458,12 +493,43 @@ async fn apply_locked(
         journal,
         selection: &settings.selection,
         confirm: None,
-        progress: &NoProgress,
+        progress,
         interrupt: interrupt.clone(),
         view,
     })
     .await?;
     Ok((org, report))
+}
+
+/// One target's apply: its journal, the rollout's signal flag, and where
+/// its events go.
+struct Job<'a> {
+    journal: PathBuf,
+    interrupt: &'a Abort,
+    progress: &'a dyn Progress,
+}
+
+/// A target's event stream: counted for its row, and what is worth a
+/// note (a stray removed from another Org, a delete someone else had
+/// done) told as it happens.
+struct Notes<'a> {
+    ctx: &'a Context,
+    label: &'a str,
+    tally: Tallying,
+}
+
+impl Progress for Notes<'_> {
+    fn begin_undo(&self, total: usize) {
+        self.tally.begin_undo(total);
+    }
+    fn event(&self, e: &Event) {
+        self.tally.event(e);
+        if e.is_note() || matches!(e, Event::LeftAlone { .. }) {
+            self.ctx
+                .printer
+                .info(&format!("rollout: {}: note: {e}", self.label));
+        }
+    }
 }
 
 /// A journal of its own for each target.
@@ -577,6 +643,7 @@ fn row_json(r: &Row) -> Value {
             "updated": c.updated, "deleted": c.deleted,
         })),
         "writes": r.writes,
+        "events": r.events,
         "seconds": r.elapsed.map(|d| (d.as_secs_f64() * 1000.0).round() / 1000.0),
         "journal": r.journal.as_ref().map(|j| j.display().to_string()),
         "error": r.error,

@@ -615,6 +615,23 @@ fn a_failing_target_stops_the_rollout_after_max_failures() {
         "{rows:#}"
     );
     assert_eq!(bad.state(), bad_before, "the failed target is as before");
+    // The failed row counts what its apply and its undo sent, as the
+    // cluster saw it.
+    let ev = &rows[1]["events"];
+    assert_eq!(ev["refused"], 1, "{rows:#}");
+    assert_eq!(rows[1]["writes"], ev["sent"]);
+    let (sent, undo) = (
+        ev["sent"].as_u64().unwrap(),
+        ev["undo_sent"].as_u64().unwrap(),
+    );
+    assert_eq!(bad.writes(), sent + undo, "{rows:#}");
+    assert_eq!(
+        ev["undone"].as_u64().unwrap() > 0,
+        ev["answered"].as_u64().unwrap() > 0
+    );
+    assert_eq!(rows[2]["events"], Value::Null, "skipped: nothing sent");
+    assert_eq!(rows[0]["events"]["sent"], rows[0]["writes"]);
+    assert_eq!(rows[0]["events"]["undo_sent"], 0);
     assert_eq!(later.writes(), 0, "the skipped target was not touched");
     assert_eq!(later.state(), later_before);
     assert_eq!(actions_of(&good.state(), 0), actions_of(&source.state(), 0));
