@@ -12,6 +12,11 @@
 # of 10,000 items with 100 changed, 50 inserted, 50 removed; 2,000 actions
 # with 20 changed. Goal: exactly as many ops as real changes, and at least
 # 3x faster than the fastest peer, at 1x and at 16x (linear cost).
+# CORPUS=1: the Primary Org of the shared corpus instead (clusters shaped
+# like real ones, `src/benchdata/corpus.rs`): at scale 1, 100,000 config
+# leaves (1,000 changed) and 5,000 actions, two in three associated, with
+# groups, non-ASCII names and secrets (50 changed, 10 of them in an
+# association, 10 created).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -102,7 +107,8 @@ PY
 
 for scale in $scales; do
   d="$scratch/x$scale"
-  real=$("$root/target/release/examples/gen_bench" "$d" "$scale")
+  # shellcheck disable=SC2086
+  real=$("$root/target/release/examples/gen_bench" "$d" "$scale" ${CORPUS:+--corpus})
   # The generator's writes reach the disk before anything is timed.
   sync
   ours="$root/target/release/tsmigrate diff --source $d/source --target $d/target --format patch"

@@ -340,16 +340,20 @@ impl Connections {
                     .map_err(|e| connect_error(&live.endpoint, e))?;
                 self.sessions.register(&probe);
                 // Per session only on proof: the probe in `other` while
-                // the first session stayed in `current`, read in that
-                // order. Any movement seen (a switch that did not stay,
+                // the first session stayed in `current`, both read after
+                // the switch. Any movement seen (a switch that did not stay,
                 // the first session moved) can only be the user's Org
                 // moving: per user, which costs speed, never safety.
                 let mode = match probe.enter_org(other.id, true).await {
                     Err(e) if e.kind == ErrorKind::OrgMoved => OrgMode::PerUser,
                     Err(e) => return Err(cluster_error(cluster, what, e)),
                     Ok(()) => {
-                        let first = cluster.session.current_org_now().await;
-                        let second = probe.current_org_now().await;
+                        // Both read after the probe's switch was proven:
+                        // at once (one round trip, not two).
+                        let (first, second) = tokio::join!(
+                            cluster.session.current_org_now(),
+                            probe.current_org_now()
+                        );
                         let first = first.map_err(|e| cluster_error(cluster, what, e))?;
                         let second = second.map_err(|e| cluster_error(cluster, what, e))?;
                         // A session like any other: the next Org of this

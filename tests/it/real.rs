@@ -642,3 +642,139 @@ fn at_the_cloud_rate_limit_300_actions_converge_with_few_429s() {
         stored_actions(&source.state())
     );
 }
+
+/// The shared corpus (`benchdata::corpus`) on both association
+/// behaviours, in two Orgs of three: every change is stored as the
+/// source has it, associations and groups included; the simulator is sent
+/// exactly the planned requests less those the event stream says were not
+/// needed, and those are all the POSTs after a PUT of a field-only change,
+/// only where the cluster showed that a PUT keeps associations.
+#[test]
+fn the_corpus_converges_on_both_association_behaviours_in_every_org() {
+    use tsmigrate::benchdata::corpus::{generate, Shape};
+    let c = generate(&Shape {
+        actions: 45,
+        changed: 24,
+        association_changes: 6,
+        created: 3,
+        orgs: 3,
+        ..Shape::default()
+    });
+    let s = &c.summary;
+    assert_eq!((s.changed_associated, s.changed_associations), (24, 6));
+    let source = TestSim::start(Some(&c.source), Faults::default());
+    let by_name = |actions: &Value| -> BTreeMap<String, Value> {
+        actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let mut a = a.clone();
+                a.as_object_mut().unwrap().remove("id");
+                (a["name"].as_str().unwrap().to_string(), a)
+            })
+            .collect()
+    };
+    let org_actions = |state: &Value, org: &str| match org {
+        "Primary" => by_name(&state["actions"]),
+        _ => by_name(
+            &state["orgs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["name"] == org)
+                .unwrap()["actions"],
+        ),
+    };
+    let behaviours = [
+        Behaviour::default(),
+        Behaviour {
+            put_replaces: true,
+            ..Behaviour::default()
+        },
+        Behaviour {
+            put_replaces: true,
+            list_omits_associations: true,
+            ..Behaviour::default()
+        },
+    ];
+    for b in behaviours {
+        let target = TestSim::start_with(Some(&c.target), Faults::default(), b);
+        let work = tempfile::tempdir().unwrap();
+        for org in ["Primary", "Sales"] {
+            let args = |extra: &[&str]| {
+                let mut a = vec![
+                    "apply",
+                    "--source",
+                    source.url.as_str(),
+                    "--source-org",
+                    org,
+                    "--target",
+                    target.url.as_str(),
+                    "--target-org",
+                    org,
+                    "--format",
+                    "json",
+                ];
+                a.extend_from_slice(extra);
+                a.into_iter().map(String::from).collect::<Vec<_>>()
+            };
+            let dry = Tsm::new(work.path())
+                .logged_in()
+                .args(
+                    &args(&["--dry-run"])
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>(),
+                )
+                .status(0)
+                .stderr(Expect::Any)
+                .stdout(Expect::Any)
+                .run();
+            let planned = serde_json::from_str::<Value>(&stdout(&dry)).unwrap()["requests"]
+                .as_array()
+                .unwrap()
+                .len() as u64;
+            let writes_before = target.writes();
+            let out = Tsm::new(work.path())
+                .logged_in()
+                .args(
+                    &args(&["--yes", "--events"])
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>(),
+                )
+                .status(0)
+                .stderr(Expect::Any)
+                .stdout(Expect::Any)
+                .run();
+            let lines: Vec<Value> = stdout(&out)
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            let (result, events) = lines.split_last().unwrap();
+            assert_eq!(result["verified"], true, "{b:?} {org}: {result:#}");
+            let unneeded = events.iter().filter(|e| e["event"] == "unneeded").count() as u64;
+            let sent = target.writes() - writes_before;
+            assert_eq!(sent, planned - unneeded, "{b:?} {org}");
+            let keeps = !b.put_replaces;
+            assert_eq!(
+                unneeded,
+                if keeps { 24 - 6 } else { 0 },
+                "{b:?} {org}: one write per field-only change, and only where a PUT keeps associations"
+            );
+            let (got, want) = (target.state(), source.state());
+            assert_eq!(
+                org_actions(&got, org),
+                org_actions(&want, org),
+                "{b:?} {org}: stored as the source's"
+            );
+        }
+        // The Org left alone is as it was.
+        assert_eq!(
+            org_actions(&target.state(), "Marketing"),
+            org_actions(&c.target, "Marketing"),
+            "{b:?}"
+        );
+    }
+}

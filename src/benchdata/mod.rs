@@ -1,7 +1,12 @@
+//! Generated data for benchmarks and tests: clusters like real ones
+//! (`corpus`), and the diff benchmark's pair of documents (below).
+//!
 //! The diff benchmark's generated pair (used by `benches/` and
 //! `examples/gen_bench.rs`): at scale 1, 100,000 config leaves with 1%
 //! changed, an id-keyed array of 10,000 items with 100 changed, 50 inserted
 //! and 50 removed, and 2,000 actions with 20 changed.
+
+pub mod corpus;
 
 use serde_json::{json, Map, Value};
 
