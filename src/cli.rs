@@ -525,6 +525,9 @@ pub struct SimArgs {
     /// The cluster keeps its own action version: a create or update stores "v2" whatever it sends
     #[arg(long)]
     pub rewrites_version: bool,
+    /// A REST v1 create adds the Org's administrators group (defaultAdminUserGroupId of session/orgs) to the action's userGroupList (a cluster with Orgs)
+    #[arg(long)]
+    pub adds_admin_group: bool,
     /// REST APIs served over the same state: v1 (/callosum/v1/tspublic/v1/), v2 (/api/rest/2.0/) or both; the other's paths answer 404
     #[arg(long, value_name = "API", default_value = "both", value_parser = ["v1", "v2", "both"])]
     pub api: String,

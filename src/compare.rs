@@ -9,6 +9,7 @@ use crate::config::{Settings, SideOrgs};
 use crate::diff::{self, Notes, Op};
 use crate::error::Error;
 use crate::fetch::{self, Connections, Side};
+use crate::model;
 use crate::secrets;
 
 /// Both sides and what turns the target into the source.
@@ -159,6 +160,7 @@ pub fn compare(
     if let Some(mapping) = &mapping {
         mapping.apply(&mut desired);
     }
+    let admin_notes = admin_groups(&mut desired, &source, &target);
     let secrets::Reconciled {
         unresolved,
         placeholders,
@@ -186,6 +188,7 @@ pub fn compare(
         opts.keep_config || (same_cluster(&source, &target) && source.org_id() != target.org_id()),
     );
     notes.config_scope = config_scope;
+    notes.server_owned.extend(admin_notes);
     let ops = diff::diff_reduced(&target.doc, &desired, &target.reduced);
     let pointers: Vec<String> = ops.iter().map(diff::Op::pointer).collect();
     notes.protected = crate::select::protected_changes(
@@ -205,6 +208,56 @@ pub fn compare(
         view,
         inexpressible,
     })
+}
+
+/// The Orgs' administrators groups (`model::Org::admin_group`), which a
+/// cluster may add to an action it creates: the source Org's stands for
+/// the target Org's, and on an action both sides have, the target's where
+/// the source lacks it is the cluster's, kept, and told in the returned
+/// notes (else every diff after such a create would remove it).
+fn admin_groups(desired: &mut Value, source: &Side, target: &Side) -> Vec<String> {
+    let admin = |side: &Side| side.org.as_ref().and_then(|o| o.admin_group.clone());
+    let (theirs, ours) = (admin(source), admin(target));
+    let mut notes = Vec::new();
+    let Some(want) = desired.get_mut("actions").and_then(Value::as_object_mut) else {
+        return notes;
+    };
+    let have = crate::document::actions(&target.doc);
+    for (name, action) in want.iter_mut() {
+        let Some(list) = action
+            .get_mut(model::USER_GROUPS)
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        if let (Some(theirs), Some(ours)) = (&theirs, &ours) {
+            for g in list.iter_mut() {
+                if g.as_str() == Some(theirs.as_str()) {
+                    *g = Value::String(ours.clone());
+                }
+            }
+        }
+        let (Some(ours), Some(had)) = (
+            &ours,
+            have.get(name)
+                .and_then(|a| a.get(model::USER_GROUPS))
+                .and_then(Value::as_array),
+        ) else {
+            continue;
+        };
+        let is_ours = |g: &Value| g.as_str() == Some(ours.as_str());
+        if list.iter().any(is_ours) {
+            continue;
+        }
+        if let Some(at) = had.iter().position(is_ours) {
+            list.insert(at.min(list.len()), Value::String(ours.clone()));
+            notes.push(format!(
+                "{}: the Org's administrators group {ours}, which the cluster adds, is on the target only; kept",
+                crate::pointer::join(&["actions", name.as_str(), model::USER_GROUPS])
+            ));
+        }
+    }
+    notes
 }
 
 /// Config where a side shows only some keys (REST v2: the overridden

@@ -72,11 +72,61 @@ pub const SESSION_ORGS: &str = "/session/orgs";
 pub const PARAM_ORG_ID: &str = "orgid";
 
 /// An Org as a cluster names it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Org {
     pub id: i64,
     pub name: String,
+    /// The Org's default administrators group (`defaultAdminUserGroupId`
+    /// of REST v1's `session/orgs`), where the cluster tells it: a group
+    /// the cluster may add to an action it creates, so it is the
+    /// cluster's (see `admin_group_list`). Not part of the Org's identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_group: Option<String>,
 }
+
+impl Org {
+    pub fn new(id: i64, name: impl Into<String>) -> Org {
+        Org {
+            id,
+            name: name.into(),
+            admin_group: None,
+        }
+    }
+}
+
+/// `list` (a `userGroupList`) as it reads without the group `admin`
+/// where `admin` is one the cluster added: `reference` (what was sent,
+/// or the other side) lacks it. Otherwise `list` as it is.
+pub fn without_added_admin(list: &Value, reference: &Value, admin: Option<&str>) -> Value {
+    let (Some(admin), Some(items)) = (admin, list.as_array()) else {
+        return list.clone();
+    };
+    let has = |v: &Value| {
+        v.as_array()
+            .is_some_and(|a| a.iter().any(|g| g.as_str() == Some(admin)))
+    };
+    if has(list) && !has(reference) {
+        Value::Array(
+            items
+                .iter()
+                .filter(|g| g.as_str() != Some(admin))
+                .cloned()
+                .collect(),
+        )
+    } else {
+        list.clone()
+    }
+}
+
+/// Two Orgs are the same Org when id and name agree; what is known of
+/// their groups does not count.
+impl PartialEq for Org {
+    fn eq(&self, other: &Org) -> bool {
+        self.id == other.id && self.name == other.name
+    }
+}
+
+impl Eq for Org {}
 
 impl std::fmt::Display for Org {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -625,10 +625,7 @@ mod tests {
         let f = Path::new("p.json");
         plan.check_target("https://prod.example.invalid", None, "prod", f)
             .unwrap();
-        let primary = Org {
-            id: 0,
-            name: "Primary".into(),
-        };
+        let primary = Org::new(0, "Primary");
         plan.check_target("https://prod.example.invalid", Some(&primary), "prod", f)
             .unwrap();
         let err = plan
@@ -640,10 +637,7 @@ mod tests {
                 && err.contains("https://dev.example.invalid"),
             "{err}"
         );
-        let sales = Org {
-            id: 7,
-            name: "Sales".into(),
-        };
+        let sales = Org::new(7, "Sales");
         let err = plan
             .check_target("https://prod.example.invalid", Some(&sales), "prod", f)
             .unwrap_err()

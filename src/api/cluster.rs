@@ -422,6 +422,11 @@ pub(super) fn parse_org_list(v: &Value) -> Result<Option<OrgList>, &'static str>
         orgs.push(Org {
             id,
             name: name.to_string(),
+            admin_group: o
+                .get("defaultAdminUserGroupId")
+                .and_then(Value::as_str)
+                .filter(|g| !g.is_empty())
+                .map(str::to_string),
         });
     }
     if orgs.is_empty() {
@@ -475,7 +480,8 @@ mod tests {
 
     #[test]
     fn org_lists() {
-        let v = json!({"orgs": [{"orgId": 0, "orgName": "Primary", "isActive": true},
+        let v = json!({"orgs": [{"orgId": 0, "orgName": "Primary", "isActive": true,
+                "defaultAdminUserGroupId": "d0326b56-ef23-4c8a-8327-a30e99bcc72b"},
             {"orgId": 7, "orgName": "Old", "isActive": false}, {"orgId": 9, "orgName": "Sales"}],
             "canAdministerAllOrgs": true, "currentOrgId": 9});
         let list = parse_org_list(&v).unwrap().unwrap();
@@ -485,6 +491,11 @@ mod tests {
             vec![0, 9],
             "inactive Orgs are not offered"
         );
+        assert_eq!(
+            list.orgs[0].admin_group.as_deref(),
+            Some("d0326b56-ef23-4c8a-8327-a30e99bcc72b")
+        );
+        assert_eq!(list.orgs[1].admin_group, None);
         assert_eq!(parse_org_list(&json!({"orgs": []})), Ok(None));
         assert!(parse_org_list(&json!({"orgs": [{"orgId": "x"}]})).is_err());
         assert!(parse_org_list(&json!([])).is_err());

@@ -353,12 +353,7 @@ impl Cluster {
             Err(e) if e.status == Some(404) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let org_of = |v: &Value| {
-            Some(Org {
-                id: v.get("id")?.as_i64()?,
-                name: v.get("name")?.as_str()?.to_string(),
-            })
-        };
+        let org_of = |v: &Value| Some(Org::new(v.get("id")?.as_i64()?, v.get("name")?.as_str()?));
         let current = user.get("current_org").and_then(org_of);
         let searched = match self.v2_array(v2::ORGS_SEARCH, &json!({})).await {
             Ok(list) => Some(

@@ -296,6 +296,9 @@ impl LiveActions {
 fn plan(record: &Record, live: &LiveDocument, force: bool) -> Plan {
     let mut plan = Plan::default();
     let actions = LiveActions::new(live);
+    // The Org's administrators group, which the cluster may have added to
+    // what a create sent (the journal's Org tells it, where known).
+    let admin = record.org.as_ref().and_then(|o| o.admin_group.as_deref());
     let config = crate::document::config(&live.doc);
     let mut revert = ConfigChange::default();
     for (seq, entry) in record.entries.iter().rev() {
@@ -341,7 +344,7 @@ fn plan(record: &Record, live: &LiveDocument, force: bool) -> Plan {
                         record.created.get(seq).map(String::as_str),
                         after.as_ref(),
                         &actions,
-                        force,
+                        (force, admin),
                         &mut plan.conflicts,
                     ),
                     ActionOp::Update => undo_update(
@@ -376,11 +379,16 @@ fn plan(record: &Record, live: &LiveDocument, force: bool) -> Plan {
 }
 
 /// The fields of an action (API form) for comparison: top-level keys but
-/// the GUID and associations, and each `detail` key on its own.
+/// the GUID, associations and the cluster's own fields, and each `detail`
+/// key on its own.
 fn fields(action: &Value) -> BTreeMap<Vec<String>, &Value> {
     let mut out = BTreeMap::new();
     for (k, v) in action.as_object().into_iter().flatten() {
-        if k == "id" || k == model::ASSOCIATION_MAP {
+        // The cluster's own fields say nothing of who changed the action.
+        if k == "id"
+            || k == model::ASSOCIATION_MAP
+            || model::SERVER_OWNED_ACTION_FIELDS.contains(&k.as_str())
+        {
             continue;
         }
         match (k.as_str(), v) {
@@ -457,7 +465,7 @@ fn undo_create(
     created_id: Option<&str>,
     after: Option<&Value>,
     live: &LiveActions,
-    force: bool,
+    (force, admin): (bool, Option<&str>),
     conflicts: &mut Vec<Event>,
 ) -> Option<ActionChange> {
     let (id, l) = match created_id {
@@ -467,6 +475,12 @@ fn undo_create(
         None => live.by_name(name)?,
     };
     let after = after?;
+    // As created: with the group the cluster adds, if it added one.
+    let mut as_created = l.clone();
+    if let (Some(stored), Some(sent)) = (l.get(model::USER_GROUPS), after.get(model::USER_GROUPS)) {
+        as_created[model::USER_GROUPS] = model::without_added_admin(stored, sent, admin);
+    }
+    let l = &as_created;
     let ours_fields = fields(after)
         .iter()
         .all(|(p, v)| fields(l).get(p) == Some(v));

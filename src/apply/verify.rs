@@ -99,7 +99,7 @@ fn unshown_unknown(want: &mut Value, got: &Value) {
 /// Server-filled defaults of created actions (fields the target shows that
 /// the source did not send) are not differences, nor are the cluster's
 /// own fields of any action written.
-fn accept_server_defaults(want: &mut Value, got: &Value, ch: &Changes) {
+fn accept_server_defaults(want: &mut Value, got: &Value, ch: &Changes, admin: Option<&str>) {
     for a in &ch.actions {
         let (Some(w), Some(g)) = (
             want.get_mut("actions")
@@ -114,6 +114,16 @@ fn accept_server_defaults(want: &mut Value, got: &Value, ch: &Changes) {
         for field in crate::model::SERVER_OWNED_ACTION_FIELDS {
             if let Some(v) = g.get(*field) {
                 w.insert((*field).to_string(), v.clone());
+            }
+        }
+        // The Org's administrators group, added by the cluster to what
+        // was sent.
+        if let (Some(sent), Some(stored)) = (
+            w.get(crate::model::USER_GROUPS),
+            g.get(crate::model::USER_GROUPS),
+        ) {
+            if &crate::model::without_added_admin(stored, sent, admin) == sent {
+                w.insert(crate::model::USER_GROUPS.to_string(), stored.clone());
             }
         }
         if a.op == ActionOp::Create {
@@ -149,7 +159,8 @@ pub async fn applied(
 ) -> Result<(), String> {
     let got = written(&reread(cluster, selection, view).await?, ch);
     let mut want = written(&intended(current, desired, ch), ch);
-    accept_server_defaults(&mut want, &got, ch);
+    let admin = cluster.org().and_then(|o| o.admin_group);
+    accept_server_defaults(&mut want, &got, ch, admin.as_deref());
     compare_back(cluster, &got, want)
 }
 

@@ -107,8 +107,10 @@ impl Writes {
 
 impl Progress for Writes {
     fn begin(&self, total: usize, journal: &Path) {
-        self.printer
-            .info(&format!("journal: {}", journal.display()));
+        self.printer.info(&format!(
+            "journal: {} (removed once the apply is verified; kept for rollback otherwise)",
+            journal.display()
+        ));
         self.restart(total);
     }
 

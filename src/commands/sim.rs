@@ -30,6 +30,7 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
             switch_new_session: args.switch_new_session,
             assoc_post_appends: args.assoc_post_appends,
             rewrites_version: args.rewrites_version,
+            adds_admin_group: args.adds_admin_group,
         },
         api: args
             .api

@@ -108,10 +108,7 @@ pub(super) fn snapshot_side(
     settings: &Settings,
 ) -> Result<Side, Error> {
     if let ClusterRef::Snapshot(_, Some(spec)) = r {
-        let primary = model::Org {
-            id: model::PRIMARY_ORG,
-            name: String::new(),
-        };
+        let primary = model::Org::new(model::PRIMARY_ORG, "");
         let org = origin.org.as_ref().unwrap_or(&primary);
         if !spec.matches(org) {
             return Err(Error::Usage(format!(

@@ -16,7 +16,7 @@ use axum::{Extension, Router};
 use serde_json::{json, Value};
 
 use super::faults::Injected;
-use super::state::SimError;
+use super::state::{self, SimError};
 use super::v2::V2Error;
 use super::{SessionInfo, Sim, TOKEN_KEY};
 use crate::model::{self, V1_BASE, V2_BASE};
@@ -406,9 +406,11 @@ async fn orgs(State(sim): State<Arc<Sim>>, Extension(caller): Extension<Caller>)
     let list = sim.read(|s| s.org_list()).await;
     let orgs: Vec<Value> = list
         .into_iter()
-        .map(
-            |(id, name)| json!({"orgId": id, "orgName": name, "description": "", "isActive": true}),
-        )
+        .map(|(id, name)| {
+            json!({"orgId": id, "orgName": name, "description": "", "isActive": true,
+                "allUserGroupId": state::all_users_group_of(id),
+                "defaultAdminUserGroupId": state::admin_group_of(id)})
+        })
         .collect();
     json_ok(&json!({"orgs": orgs, "canAdministerAllOrgs": true, "currentOrgId": caller.org}))
 }
@@ -578,7 +580,22 @@ async fn create_action(
     body: Bytes,
 ) -> Response {
     let result = async {
-        let action = server_version(&sim, json_param(&body, model::EMBED_ACTION)?);
+        let mut action = server_version(&sim, json_param(&body, model::EMBED_ACTION)?);
+        // The Org's administrators group: a cluster without Orgs has none
+        // that `session/orgs` names.
+        if sim.opts.behaviour.adds_admin_group && !sim.opts.behaviour.no_orgs {
+            let admin = Value::String(state::admin_group_of(caller.org));
+            if let Some(list) = action
+                .get_mut(model::USER_GROUPS)
+                .and_then(Value::as_array_mut)
+            {
+                if !list.contains(&admin) {
+                    list.push(admin);
+                }
+            } else if let Some(a) = action.as_object_mut() {
+                a.insert(model::USER_GROUPS.into(), json!([admin]));
+            }
+        }
         let name = action
             .get("name")
             .and_then(Value::as_str)

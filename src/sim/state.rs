@@ -111,6 +111,22 @@ pub struct Behaviour {
     /// or an update sends, it stores (and answers) `"v2"`, as the docs'
     /// examples suggest ("v4" written, "v2" answered).
     pub rewrites_version: bool,
+    /// A REST v1 create adds the Org's administrators group
+    /// (`defaultAdminUserGroupId`) to the action's `userGroupList`, as the
+    /// docs' example suggests (an action created with `[]` is answered
+    /// with that group). Not without Orgs (`no_orgs`).
+    pub adds_admin_group: bool,
+}
+
+/// The GUID of Org `org`'s default administrators group, as `session/orgs`
+/// names it (`defaultAdminUserGroupId`).
+pub fn admin_group_of(org: i64) -> String {
+    format!("ad0ad0ad-0000-4000-8000-{:012x}", org.unsigned_abs())
+}
+
+/// The GUID of Org `org`'s all-users group (`allUserGroupId`).
+pub fn all_users_group_of(org: i64) -> String {
+    format!("a11a11a1-0000-4000-8000-{:012x}", org.unsigned_abs())
 }
 
 /// The built-in example cluster (values our own, shapes from the API page).

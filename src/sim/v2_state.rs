@@ -104,7 +104,7 @@ pub fn orgs(state: &SimState, no_orgs: bool) -> Vec<Org> {
         .org_list()
         .into_iter()
         .filter(|(id, _)| !no_orgs || *id == PRIMARY_ORG)
-        .map(|(id, name)| Org { id, name })
+        .map(|(id, name)| Org::new(id, name))
         .collect()
 }
 

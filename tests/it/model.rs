@@ -959,7 +959,8 @@ fn journals_in(text: &str) -> Vec<PathBuf> {
         let path = line
             .split_once("journal: ")
             .or_else(|| line.split_once("rollback --journal "))
-            .map(|(_, p)| p.trim().trim_matches('\''));
+            .map(|(_, p)| p.split(" (removed once").next().unwrap_or(p))
+            .map(|p| p.trim().trim_matches('\''));
         if let Some(p) = path.filter(|p| p.ends_with(".jsonl")) {
             if !out.iter().any(|o| o == Path::new(p)) {
                 out.push(PathBuf::from(p));

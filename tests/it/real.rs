@@ -62,6 +62,8 @@ fn all_switches() -> (Faults, Behaviour) {
             switch_new_session: true,
             assoc_post_appends: true,
             rewrites_version: true,
+            // The Org's group: nothing to add without Orgs.
+            adds_admin_group: true,
         },
     )
 }
@@ -777,4 +779,96 @@ fn the_corpus_converges_on_both_association_behaviours_in_every_org() {
             "{b:?}"
         );
     }
+}
+
+/// A cluster that adds its Org's administrators group to an action it
+/// creates (`--adds-admin-group`, as the docs' example answers a create
+/// sent with `[]`): the apply converges without a verification failure,
+/// no later diff wants the group removed (a note says it is the
+/// cluster's), and an undo deletes such a create rather than leaving it
+/// as "changed by someone else"; with `--rewrites-version` too, whose
+/// `version` no longer stops an undo either. Off: the groups are as sent.
+#[test]
+fn an_admin_group_the_cluster_adds_on_create_neither_fails_nor_drifts() {
+    let admin = tsmigrate::sim::state::admin_group_of(0);
+    let mut src = example();
+    let mut extra = src["actions"][1].clone();
+    extra["id"] = json!("90000000-0000-4000-8000-000000000002");
+    extra["name"] = json!("Neu – für alle");
+    extra["userGroupList"] = json!([]);
+    src["actions"].as_array_mut().unwrap().push(extra);
+    let source = TestSim::start(Some(&src), Faults::default());
+    for on in [false, true] {
+        let target = TestSim::start_with(
+            Some(&example()),
+            Faults::default(),
+            Behaviour {
+                adds_admin_group: on,
+                ..Behaviour::default()
+            },
+        );
+        let work = tempfile::tempdir().unwrap();
+        let w = work.path();
+        apply_yes(w, &target.url, &source.url)
+            .status(0)
+            .stderr(Expect::Any)
+            .stdout_has(&["1 action created", "verified."])
+            .run();
+        let stored = target.state();
+        let created = stored["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "Neu – für alle")
+            .unwrap();
+        let want = if on { json!([admin]) } else { json!([]) };
+        assert_eq!(created["userGroupList"], want, "on: {on}");
+        let diff = Tsm::new(w)
+            .logged_in()
+            .args(&[
+                "diff",
+                "--source",
+                &source.url,
+                "--target",
+                &target.url,
+                "--exit-code",
+            ])
+            .status(0)
+            .stdout_has(&["No differences"])
+            .stderr(Expect::Any)
+            .run();
+        let note = format!("the Org's administrators group {admin}, which the cluster adds");
+        assert_eq!(stdout(&diff).contains(&note), on, "{}", stdout(&diff));
+    }
+
+    // A failed apply whose create the cluster stored its own way (group
+    // added, version rewritten): the undo deletes it.
+    let mut failing = src.clone();
+    failing["actions"][0]["detail"]["function"] = json!("abgelehnt");
+    let source = TestSim::start(Some(&failing), Faults::default());
+    let target = TestSim::start_with(
+        Some(&example()),
+        Faults {
+            reject_actions: vec!["Open in CRM".into()],
+            ..Faults::default()
+        },
+        Behaviour {
+            adds_admin_group: true,
+            rewrites_version: true,
+            ..Behaviour::default()
+        },
+    );
+    let before = target.state();
+    let work = tempfile::tempdir().unwrap();
+    apply_yes(work.path(), &target.url, &source.url)
+        .args(&["--parallel", "1"])
+        .status(4)
+        .stderr(Expect::Any)
+        .stdout(Expect::Any)
+        .run();
+    assert_eq!(
+        target.state()["actions"],
+        before["actions"],
+        "the create was undone, not left as someone else's"
+    );
 }
