@@ -139,6 +139,9 @@ pub enum Command {
         /// For a plan: text (for people), markdown (a pull-request comment), html (a page), json (changes and notes), patch (RFC 6902 with guards) or summary (a commit message)
         #[arg(long, value_enum, hide_possible_values = true)]
         format: Option<ShowFormat>,
+        /// markdown: at most N bytes (N >= 1024); whole sections are left out, last actions first, and a closing line says which (GitHub refuses comments over 65,536 characters)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1024..))]
+        max_bytes: Option<u32>,
         /// The Org: a name or numeric id (default: the profile's `org`, else the Primary Org)
         #[arg(long, value_name = "ORG")]
         org: Option<String>,
@@ -178,6 +181,9 @@ pub enum Command {
         /// text (for people), patch (RFC 6902), json (changes and notes), summary (a commit message), markdown (a pull-request comment) or html (a self-contained page)
         #[arg(long, value_enum, default_value_t = DiffFormat::Text, hide_possible_values = true)]
         format: DiffFormat,
+        /// markdown: at most N bytes (N >= 1024); whole sections are left out, last actions first, and a closing line says which (GitHub refuses comments over 65,536 characters)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1024..))]
+        max_bytes: Option<u32>,
         /// Exit 2 when apply (with the same flags) would write something, 0 when not
         #[arg(long)]
         exit_code: bool,

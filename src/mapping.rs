@@ -17,6 +17,9 @@ pub struct Mapping {
     pub guids: BTreeMap<String, String>,
     #[serde(default)]
     pub replace: BTreeMap<String, String>,
+    /// For editors (`docs/schemas/map.schema.json`): read past.
+    #[serde(default, rename = "$schema")]
+    pub _schema: Option<String>,
 }
 
 impl Mapping {
@@ -58,6 +61,7 @@ impl Mapping {
         Ok(Mapping {
             guids: flip(&self.guids, "guids")?,
             replace,
+            _schema: None,
         })
     }
 
@@ -132,6 +136,7 @@ mod tests {
         let m = Mapping {
             guids: [("s1".to_string(), "t1".to_string())].into(),
             replace: [("dev.example".to_string(), "prod.example".to_string())].into(),
+            ..Mapping::default()
         };
         let mut doc = json!({"config": {"u": "https://dev.example/x"},
             "actions": {"a": {"actionAssociationMap": {"ANSWER": {"s1": {"enabled": "true"}, "s2": {}}}, "userGroupList": ["s1"]}}});
@@ -155,6 +160,7 @@ mod tests {
             ]
             .into(),
             replace: [("dev".to_string(), "prod".to_string())].into(),
+            ..Mapping::default()
         };
         let back = m.inverted().unwrap();
         assert_eq!(back.guids["t1"], "s1");
@@ -165,7 +171,7 @@ mod tests {
                 ("s2".to_string(), "t".to_string()),
             ]
             .into(),
-            replace: Default::default(),
+            ..Mapping::default()
         };
         let why = clash.inverted().unwrap_err();
         assert!(why.contains("\"s1\" and \"s2\" both become \"t\""), "{why}");

@@ -24,9 +24,16 @@ pub fn check_scheme(url: &Url, what: &str, allow_http: bool) -> Result<(), Strin
         return Err(format!("{what}: expected http(s)://host[:port]"));
     }
     if url.scheme() == "http" && !allow_http && !is_loopback(url) {
+        let host = url.host_str().unwrap_or_default();
+        // A name is never taken for loopback (it can resolve anywhere).
+        let hint = match host.eq_ignore_ascii_case("localhost") {
+            true => {
+                " (for this machine, write 127.0.0.1: a loopback address is allowed plain http)"
+            }
+            false => "",
+        };
         return Err(format!(
-            "{what}: plain http to {} would send credentials unencrypted; use https, or --allow-http if you must",
-            url.host_str().unwrap_or_default()
+            "{what}: plain http to {host} would send credentials unencrypted; use https, or --allow-http if you must{hint}"
         ));
     }
     Ok(())
@@ -72,6 +79,10 @@ mod tests {
         assert!(check_scheme(&url("http://127.attacker.invalid"), "u", false).is_err());
         assert!(check_scheme(&url("http://127.attacker.invalid"), "u", true).is_ok());
         assert!(check_scheme(&url("ftp://x.invalid"), "u", true).is_err());
+        let why = check_scheme(&url("http://localhost:8080"), "--target", false).unwrap_err();
+        assert!(why.contains("write 127.0.0.1"), "{why}");
+        let why = check_scheme(&url("http://ts.example.invalid"), "--target", false).unwrap_err();
+        assert!(!why.contains("127.0.0.1"), "{why}");
     }
 
     #[test]

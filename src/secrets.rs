@@ -268,7 +268,9 @@ impl SecretValues {
         };
         if let Some(path) = file {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            let map: BTreeMap<String, Value> = crate::json::file::parse(&bytes, path)?;
+            let mut map: BTreeMap<String, Value> = crate::json::file::parse(&bytes, path)?;
+            // For editors (`docs/schemas/secrets.schema.json`): read past.
+            map.remove("$schema");
             for key in map.keys() {
                 if pointer::split(key).is_none() {
                     return Err(Error::input(
@@ -479,13 +481,18 @@ pub fn reconcile_at(
 const MASK_MIN_LEN: usize = 6;
 
 struct Known {
-    values: Vec<String>,
-    matcher: Option<AhoCorasick>,
+    values: std::collections::BTreeSet<String>,
+    /// Built when text is first masked after a value was remembered: one
+    /// build for the thousands of secrets a large cluster has, not one per
+    /// secret (which was quadratic).
+    matcher: Option<(AhoCorasick, usize)>,
+    stale: bool,
 }
 
 static KNOWN: RwLock<Known> = RwLock::new(Known {
-    values: Vec::new(),
+    values: std::collections::BTreeSet::new(),
     matcher: None,
+    stale: false,
 });
 
 /// Remembers a secret value (and its URL- and JSON-encoded forms) so that
@@ -504,20 +511,31 @@ pub fn remember(value: &str) {
             .unwrap_or_default(),
     ];
     let Ok(mut known) = KNOWN.write() else { return };
-    let mut changed = false;
     for f in forms {
-        if f.len() >= MASK_MIN_LEN && !known.values.contains(&f) {
-            known.values.push(f);
-            changed = true;
+        if f.len() >= MASK_MIN_LEN && known.values.insert(f) {
+            known.stale = true;
         }
     }
-    if changed {
+}
+
+impl Known {
+    fn rebuild(&mut self) {
         // Longest first, so a value that contains another is masked whole.
-        known.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        known.matcher = AhoCorasick::builder()
+        let mut values: Vec<&String> = self.values.iter().collect();
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        self.matcher = AhoCorasick::builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(&known.values)
-            .ok();
+            .build(values)
+            .ok()
+            .map(|m| (m, self.values.len()));
+        self.stale = false;
+    }
+
+    fn mask<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match &self.matcher {
+            Some((m, n)) if m.is_match(text) => Cow::Owned(m.replace_all(text, &vec!["***"; *n])),
+            _ => Cow::Borrowed(text),
+        }
     }
 }
 
@@ -540,15 +558,18 @@ pub fn remember_value(value: &Value) {
 
 /// `text` with every remembered secret value replaced by `***`.
 pub fn mask_known(text: &str) -> Cow<'_, str> {
-    let Ok(known) = KNOWN.read() else {
+    if let Ok(known) = KNOWN.read() {
+        if !known.stale {
+            return known.mask(text);
+        }
+    }
+    let Ok(mut known) = KNOWN.write() else {
         return Cow::Borrowed(text);
     };
-    match &known.matcher {
-        Some(m) if m.is_match(text) => {
-            Cow::Owned(m.replace_all(text, &vec!["***"; known.values.len()]))
-        }
-        _ => Cow::Borrowed(text),
+    if known.stale {
+        known.rebuild();
     }
+    known.mask(text)
 }
 
 /// Text that came from a cluster (an error message may echo the request):

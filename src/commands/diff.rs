@@ -23,18 +23,23 @@ pub async fn run(
     source: &str,
     targets: &[String],
     orgs: &OrgFlags,
-    format: DiffFormat,
+    (format, max_bytes): (DiffFormat, Option<usize>),
     exit_code: bool,
     prune: bool,
 ) -> Result<Outcome, Error> {
+    if max_bytes.is_some() && format != DiffFormat::Markdown {
+        return Err(Error::Usage(
+            "--max-bytes is for --format markdown (a pull-request comment)".into(),
+        ));
+    }
     let opts = compare::Options {
         prune,
         orgs: orgs.sides(),
         keep_config: false,
     };
     match targets {
-        [target] => one(ctx, source, target, opts, format, exit_code).await,
-        _ => fleet(ctx, source, targets, opts, format, exit_code).await,
+        [target] => one(ctx, source, target, opts, (format, max_bytes), exit_code).await,
+        _ => fleet(ctx, source, targets, opts, (format, max_bytes), exit_code).await,
     }
 }
 
@@ -43,7 +48,7 @@ async fn one(
     source: &str,
     target: &str,
     opts: compare::Options,
-    format: DiffFormat,
+    (format, max_bytes): (DiffFormat, Option<usize>),
     exit_code: bool,
 ) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
@@ -64,7 +69,9 @@ async fn one(
             &render::Palette::new(ctx.printer.color_out()),
         ))?,
         DiffFormat::Summary => ctx.printer.text(&render::summary(&c.ops))?,
-        DiffFormat::Markdown => ctx.printer.text(&diff::markdown::render(&review(&c)))?,
+        DiffFormat::Markdown => ctx
+            .printer
+            .text(&diff::markdown::render_within(&review(&c), max_bytes))?,
         DiffFormat::Html => ctx.printer.text(&diff::html::render(&review(&c)))?,
     }
     let outcome = if exit_code && !c.ops.is_empty() {
@@ -115,7 +122,7 @@ async fn fleet(
     source: &str,
     targets: &[String],
     opts: compare::Options,
-    format: DiffFormat,
+    (format, max_bytes): (DiffFormat, Option<usize>),
     exit_code: bool,
 ) -> Result<Outcome, Error> {
     if matches!(format, DiffFormat::Patch | DiffFormat::Html) {
@@ -172,7 +179,10 @@ async fn fleet(
     let source_label = side_label(&source_side, false);
     match format {
         DiffFormat::Json => ctx.printer.json(&fleet_json(&source_label, &rows))?,
-        DiffFormat::Markdown => ctx.printer.text(&fleet_markdown(&source_label, &rows))?,
+        DiffFormat::Markdown => {
+            ctx.printer
+                .text(&fleet_markdown(&source_label, &rows, max_bytes))?
+        }
         DiffFormat::Summary => ctx
             .printer
             .text(&fleet_summary(&source_label, &rows, true))?,
@@ -288,7 +298,9 @@ fn fleet_json(source: &str, rows: &[Row]) -> Value {
     })
 }
 
-fn fleet_markdown(source: &str, rows: &[Row]) -> String {
+/// `max`: the report's bytes, shared evenly by the targets' own reports
+/// (each cut as `markdown::render_within` cuts).
+fn fleet_markdown(source: &str, rows: &[Row], max: Option<usize>) -> String {
     use crate::diff::markdown::html;
     let mut out = format!(
         "### tsmigrate: <code>{}</code> → {} targets\n\n",
@@ -332,7 +344,8 @@ fn fleet_markdown(source: &str, rows: &[Row]) -> String {
                 html(&drift_line(c))
             ));
             // The target's own report, its headings a level down.
-            let report = diff::markdown::render(&review(c));
+            let share = max.map(|m| (m / rows.len().max(1)).max(1024));
+            let report = diff::markdown::render_within(&review(c), share);
             for line in report.lines() {
                 if line.starts_with("### ") {
                     continue;

@@ -186,8 +186,12 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
         Command::Show {
             cluster,
             format,
+            max_bytes,
             org,
-        } => show::run(&ctx, &cluster, format, org.as_deref()).await,
+        } => {
+            let report = (format, max_bytes.map(|n| n as usize));
+            show::run(&ctx, &cluster, report, org.as_deref()).await
+        }
         Command::Export {
             cluster,
             out,
@@ -199,9 +203,13 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
             target,
             orgs,
             format,
+            max_bytes,
             exit_code,
             prune,
-        } => diff::run(&ctx, &source, &target, &orgs, format, exit_code, prune).await,
+        } => {
+            let report = (format, max_bytes.map(|n| n as usize));
+            diff::run(&ctx, &source, &target, &orgs, report, exit_code, prune).await
+        }
         Command::Plan {
             source,
             target,

@@ -13,16 +13,21 @@ use crate::{fetch, plan, secrets};
 pub async fn run(
     ctx: &Context,
     reference: &str,
-    format: Option<ShowFormat>,
+    (format, max_bytes): (Option<ShowFormat>, Option<usize>),
     org: Option<&str>,
 ) -> Result<Outcome, Error> {
+    if max_bytes.is_some() && format != Some(ShowFormat::Markdown) {
+        return Err(Error::Usage(
+            "--max-bytes is for --format markdown (a pull-request comment)".into(),
+        ));
+    }
     if let Some(p) = plan_file(reference) {
         if org.is_some() {
             return Err(Error::Usage(format!(
                 "{reference}: --org is for a cluster; a plan names its own Org"
             )));
         }
-        return show_plan(ctx, &p, format.unwrap_or(ShowFormat::Text));
+        return show_plan(ctx, &p, (format.unwrap_or(ShowFormat::Text), max_bytes));
     }
     if !matches!(format, None | Some(ShowFormat::Json)) {
         return Err(Error::Usage(format!(
@@ -47,7 +52,11 @@ fn plan_file(reference: &str) -> Option<std::path::PathBuf> {
         .then(|| p.to_path_buf())
 }
 
-fn show_plan(ctx: &Context, path: &Path, format: ShowFormat) -> Result<Outcome, Error> {
+fn show_plan(
+    ctx: &Context,
+    path: &Path,
+    (format, max_bytes): (ShowFormat, Option<usize>),
+) -> Result<Outcome, Error> {
     let the_plan = plan::read(path)?;
     let view = the_plan.view();
     let ops = plan_ops(&the_plan.patch);
@@ -90,7 +99,9 @@ fn show_plan(ctx: &Context, path: &Path, format: ShowFormat) -> Result<Outcome, 
                     )),
             )?;
         }
-        ShowFormat::Markdown => ctx.printer.text(&diff::markdown::render(&view))?,
+        ShowFormat::Markdown => ctx
+            .printer
+            .text(&diff::markdown::render_within(&view, max_bytes))?,
         ShowFormat::Html => ctx.printer.text(&diff::html::render(&view))?,
         ShowFormat::Summary => ctx.printer.text(&render::summary(&ops))?,
     }

@@ -360,8 +360,13 @@ impl Settings {
             Some(p) => format!("a profile in {}", p.display()),
             None => "a profile (no tsmigrate.toml found)".into(),
         };
+        let known: Vec<&str> = self.file.clusters.keys().map(String::as_str).collect();
+        let listed = match known.is_empty() {
+            true => String::new(),
+            false => format!("; the profiles are: {}", known.join(", ")),
+        };
         Err(Error::Usage(format!(
-            "{text:?} is not {where_}, a URL (http[s]://host[:port]) or a snapshot directory"
+            "{text:?} is not {where_}, a URL (http[s]://host[:port]) or a snapshot directory{listed}"
         )))
     }
 

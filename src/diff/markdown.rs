@@ -13,6 +13,15 @@ use super::OpKind;
 const CELL: usize = 80;
 
 pub fn render(v: &View) -> String {
+    render_within(v, None)
+}
+
+/// `render`, in at most `max` bytes where given (GitHub refuses a comment
+/// over 65,536 characters): whole sections are left out, the last actions
+/// first, then the config table, then the notes, and a closing line says
+/// what was left out and that the full report has it. The heading and the
+/// headline always stay.
+pub fn render_within(v: &View, max: Option<usize>) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -35,26 +44,102 @@ pub fn render(v: &View) -> String {
         );
     }
     let _ = writeln!(out, "**{}**\n", v.headline());
-    let mut full: Vec<(String, &Change)> = Vec::new();
+    let mut config = String::new();
     if !v.config.is_empty() {
-        let _ = writeln!(out, "#### Config\n");
-        table(&mut out, &v.config, "pointer", &mut full);
-        long_values(&mut out, &full);
-        full.clear();
+        let mut full: Vec<(String, &Change)> = Vec::new();
+        let _ = writeln!(config, "#### Config\n");
+        table(&mut config, &v.config, "pointer", &mut full);
+        long_values(&mut config, &full);
     }
-    if !v.actions.is_empty() {
-        let _ = writeln!(out, "#### Actions\n");
-        for a in &v.actions {
-            action(&mut out, a);
-        }
-    }
+    let actions: Vec<String> = v
+        .actions
+        .iter()
+        .map(|a| {
+            let mut s = String::new();
+            action(&mut s, a);
+            s
+        })
+        .collect();
+    let mut notes = String::new();
     if !v.notes.is_empty() {
-        let _ = writeln!(out, "#### Notes\n");
+        let _ = writeln!(notes, "#### Notes\n");
         for n in &v.notes {
-            let _ = writeln!(out, "- {}", inline(n));
+            let _ = writeln!(notes, "- {}", inline(n));
         }
-        out.push('\n');
+        notes.push('\n');
     }
+    let whole = out.len()
+        + config.len()
+        + notes.len()
+        + actions.iter().map(String::len).sum::<usize>()
+        + usize::from(!actions.is_empty()) * "#### Actions\n\n".len();
+    let Some(max) = max.filter(|m| whole > *m) else {
+        out.push_str(&config);
+        if !actions.is_empty() {
+            out.push_str("#### Actions\n\n");
+            actions.iter().for_each(|a| out.push_str(a));
+        }
+        out.push_str(&notes);
+        return out;
+    };
+    // Room for the closing line, which names what was left out.
+    const CLOSING: usize = 400;
+    let mut budget = max.saturating_sub(out.len() + CLOSING);
+    let mut take = |section: &str| {
+        let fits = section.len() <= budget;
+        if fits {
+            budget -= section.len();
+        }
+        fits
+    };
+    let keep_notes = take(&notes);
+    let keep_config = take(&config);
+    let heading = "#### Actions\n\n";
+    let mut kept = 0;
+    if !actions.is_empty() && take(heading) {
+        while kept < actions.len() && take(&actions[kept]) {
+            kept += 1;
+        }
+    }
+    if keep_config {
+        out.push_str(&config);
+    }
+    if kept > 0 {
+        out.push_str(heading);
+        actions[..kept].iter().for_each(|a| out.push_str(a));
+    }
+    if keep_notes {
+        out.push_str(&notes);
+    }
+    let mut left = Vec::new();
+    if !keep_config && !config.is_empty() {
+        left.push(format!(
+            "the config table ({})",
+            plural(v.config.len(), "key", "keys")
+        ));
+    }
+    if kept < actions.len() {
+        let names: Vec<String> = v.actions[kept..]
+            .iter()
+            .take(3)
+            .map(|a| format!("<code>{}</code>", html(&short(&a.name, 40))))
+            .collect();
+        let more = v.actions.len() - kept;
+        left.push(format!(
+            "{} ({}{})",
+            plural(more, "action", "actions"),
+            names.join(", "),
+            if more > names.len() { ", …" } else { "" }
+        ));
+    }
+    if !keep_notes && !notes.is_empty() {
+        left.push(plural(v.notes.len(), "note", "notes"));
+    }
+    let _ = writeln!(
+        out,
+        "> Left out to stay under {max} bytes: {}. The full report (without `--max-bytes`) has them.",
+        left.join(", ")
+    );
     out
 }
 
@@ -194,5 +279,52 @@ mod tests {
             "{md}"
         );
         assert!(!md.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn a_report_over_max_bytes_leaves_out_whole_sections_and_says_which() {
+        let mut actions = serde_json::Map::new();
+        for i in 0..300 {
+            let name = format!("Aktion für Café {i:03}");
+            actions.insert(
+                name.clone(),
+                json!({"name": name, "type": "URL", "detail": {"link": format!("https://x.example/{i}/{}", "é".repeat(40))}}),
+            );
+        }
+        let target = json!({"config": {"k": 1}, "actions": {}});
+        let source = json!({"config": {"k": 2}, "actions": actions});
+        let ops = diff(&target, &source);
+        let notes = Notes {
+            kept: vec!["Old one".into()],
+            ..Notes::default()
+        };
+        let view = View::of(&ops, &notes, "dev", "prod");
+        let whole = render(&view);
+        assert!(whole.len() > 65_536, "{}", whole.len());
+        assert_eq!(
+            render_within(&view, Some(whole.len())),
+            whole,
+            "fits: as it is"
+        );
+        for max in [1024, 4096, 65_536] {
+            let md = render_within(&view, Some(max));
+            assert!(md.len() <= max, "{max}: {}", md.len());
+            assert!(md.contains(&view.headline()), "the headline stays");
+            assert!(
+                md.contains(&format!("Left out to stay under {max} bytes")),
+                "{md}"
+            );
+            let kept = md.matches("<code>+</code>").count();
+            assert!(
+                md.contains(&format!("{} actions", 300 - kept)),
+                "{max}: {md}"
+            );
+        }
+        // The notes and the config go before the last actions do.
+        let md = render_within(&view, Some(8192));
+        assert!(
+            md.contains("#### Notes") && md.contains("#### Config"),
+            "{md}"
+        );
     }
 }

@@ -511,3 +511,47 @@ fn placeholders_in_what_both_hold_alike_still_count() {
     );
     assert_no_secrets("diff output", &(stdout(&out) + &stderr(&out)));
 }
+
+/// A Markdown report kept under GitHub's comment limit: whole sections
+/// left out, said so; the flag is for markdown only.
+#[test]
+fn max_bytes_keeps_a_markdown_report_under_the_limit() {
+    use tsmigrate::benchdata::corpus::{generate, Shape};
+    let c = generate(&Shape {
+        actions: 400,
+        changed: 400,
+        orgs: 1,
+        ..Shape::default()
+    });
+    let source = TestSim::start(Some(&c.source), Faults::default());
+    let target = TestSim::start(Some(&c.target), Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    let args = |extra: &[&str]| {
+        let mut a = vec!["diff", "--source", &source.url, "--target", &target.url];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |extra: &[&str], status: i32| {
+        let a = args(extra);
+        Tsm::new(work.path())
+            .logged_in()
+            .args(&a.iter().map(String::as_str).collect::<Vec<_>>())
+            .status(status)
+            .stdout(Expect::Any)
+            .stderr(Expect::Any)
+            .run()
+    };
+    let whole = stdout(&run(&["--format", "markdown"], 0));
+    assert!(whole.len() > 65_536, "{}", whole.len());
+    let cut = stdout(&run(&["--format", "markdown", "--max-bytes", "65536"], 0));
+    assert!(cut.len() <= 65_536, "{}", cut.len());
+    assert!(cut.contains("Left out to stay under 65536 bytes"), "{cut}");
+    assert!(
+        cut.starts_with(whole.lines().next().unwrap()),
+        "the heading stays"
+    );
+    let refused = run(&["--format", "text", "--max-bytes", "2000"], 1);
+    assert!(stderr(&refused).contains("--max-bytes is for --format markdown"));
+    let small = run(&["--format", "markdown", "--max-bytes", "100"], 1);
+    assert!(stderr(&small).contains("1024"), "{}", stderr(&small));
+}

@@ -7,6 +7,7 @@ mod diff;
 mod dotted_keys;
 mod environments;
 mod hostile;
+mod input_schemas;
 mod inputs;
 mod layout;
 mod masking;
