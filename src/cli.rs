@@ -259,8 +259,15 @@ pub enum Command {
     )]
     Watch(WatchArgs),
     /// Run the whole flow on two built-in simulated clusters
-    #[command(after_help = "Example:\n  tsmigrate demo")]
-    Demo,
+    #[command(after_help = "Examples:\n  tsmigrate demo\n  tsmigrate demo --keep")]
+    Demo {
+        /// Leave both simulators running afterwards (their URLs and how to use them are printed) until Ctrl-C
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Make or check the GUID map between two clusters (objects differ in GUID from one cluster to another)
+    #[command(subcommand)]
+    Map(MapCommand),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  tsmigrate completions bash > ~/.local/share/bash-completion/completions/tsmigrate\n  tsmigrate completions zsh > ~/.zfunc/_tsmigrate"
@@ -274,6 +281,45 @@ pub enum Command {
         after_help = "Example:\n  tsmigrate manpage > /usr/local/share/man/man1/tsmigrate.1"
     )]
     Manpage,
+}
+
+/// `tsmigrate map`.
+#[derive(Debug, Subcommand)]
+pub enum MapCommand {
+    /// Match the objects the source's actions refer to (answers, worksheets, user groups) with the target's of the same kind and name, and write the map; what matches none or several is listed, never guessed
+    #[command(
+        after_help = "Examples:\n  tsmigrate map generate --source dev --target prod --out maps/dev-prod.json\n  tsmigrate map check --source dev --target prod --map maps/dev-prod.json\n\nExit 0 when every object was matched (or has the same GUID on both), 2 when some were not (the map holds those that were)."
+    )]
+    Generate {
+        /// Where the actions and their objects are: profile or URL (object names are read from the cluster)
+        #[arg(long, value_name = "REF")]
+        source: String,
+        /// The cluster to match them on: profile or URL
+        #[arg(long, value_name = "REF")]
+        target: String,
+        #[command(flatten)]
+        orgs: OrgFlags,
+        /// The map file to write (default: stdout)
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check the map given with --map FILE against both clusters: every object the source's actions refer to is on the target, as it is or through the map, with the same name
+    #[command(
+        after_help = "Example:\n  tsmigrate map check --source dev --target prod --map maps/dev-prod.json\n\nExit 0 when the map holds, 1 when it does not (each problem named by the map's JSON Pointer)."
+    )]
+    Check {
+        /// profile or URL
+        #[arg(long, value_name = "REF")]
+        source: String,
+        /// profile or URL
+        #[arg(long, value_name = "REF")]
+        target: String,
+        #[command(flatten)]
+        orgs: OrgFlags,
+    },
 }
 
 /// The Orgs of the two sides.
@@ -322,6 +368,9 @@ pub struct ApplyArgs {
     /// Print the requests that would be sent; send none
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: exit 2 when the apply would write something, 0 when not
+    #[arg(long, requires = "dry_run")]
+    pub exit_code: bool,
     /// Delete actions the source does not have
     #[arg(long)]
     pub prune: bool,
@@ -425,6 +474,15 @@ pub struct RolloutArgs {
     pub format: ReportFormat,
 }
 
+/// `watch --push-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PushFormat {
+    Json,
+    Form,
+    Slack,
+    Teams,
+}
+
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Where the configuration comes from: profile, URL or snapshot directory
@@ -452,9 +510,12 @@ pub struct WatchArgs {
     /// POST each new drift report (the `diff --format json` document) here
     #[arg(long, value_name = "URL")]
     pub push_url: Option<String>,
-    /// Send the report as the form parameter `json` instead of a JSON body
-    #[arg(long, requires = "push_url")]
+    /// Send the report as the form parameter `json` instead of a JSON body (= --push-format form)
+    #[arg(long, requires = "push_url", conflicts_with = "push_format")]
     pub push_form: bool,
+    /// What a push sends: json (the `diff --format json` document), form (it as the form parameter `json`), slack or teams (a message for an incoming webhook)
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "push_url")]
+    pub push_format: Option<PushFormat>,
     /// Header of every push, 'Name: value' or 'Name: env:VAR' (the value read from VAR, never printed); repeatable
     #[arg(long, value_name = "HEADER", requires = "push_url", action = ArgAction::Append)]
     pub push_header: Vec<String>,
@@ -534,6 +595,9 @@ pub struct SimArgs {
     /// A REST v1 create adds the Org's administrators group (defaultAdminUserGroupId of session/orgs) to the action's userGroupList (a cluster with Orgs)
     #[arg(long)]
     pub adds_admin_group: bool,
+    /// The cluster keeps fields its own way, as the docs' examples hint: --rewrites-version and --adds-admin-group, and availability stored as a sorted set, a link trimmed
+    #[arg(long)]
+    pub server_normalizes: bool,
     /// REST APIs served over the same state: v1 (/callosum/v1/tspublic/v1/), v2 (/api/rest/2.0/) or both; the other's paths answer 404
     #[arg(long, value_name = "API", default_value = "both", value_parser = ["v1", "v2", "both"])]
     pub api: String,

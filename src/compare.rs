@@ -435,6 +435,27 @@ fn what_apply_leaves(
                 action[*field] = h.clone();
             }
         }
+        // Fields the cluster keeps in a form of its own: the same in that
+        // form, the target's stays (else every diff would rewrite it).
+        for path in crate::model::NORMALIZED_ACTION_FIELDS {
+            let owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+            let (Some(w), Some(h)) = (
+                crate::pointer::get(action, &owned),
+                crate::pointer::get(theirs, &owned),
+            ) else {
+                continue;
+            };
+            if w != h && model::server_form(path, w) == model::server_form(path, h) {
+                let mut segs = vec!["actions", name.as_str()];
+                segs.extend_from_slice(path);
+                notes.server_owned.push(format!(
+                    "{}: {w} on the source, {h} here: the same to the cluster, which keeps its own form",
+                    crate::pointer::join(&segs)
+                ));
+                let h = h.clone();
+                crate::pointer::set(action, &owned, h);
+            }
+        }
     }
     for (name, action) in have {
         if want.contains_key(name) {

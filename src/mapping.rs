@@ -126,6 +126,79 @@ fn replace_strings(value: &mut Value, pairs: &[(&String, &String)]) {
     }
 }
 
+/// An object as `metadata/listobjectheaders` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    pub id: String,
+    pub name: String,
+}
+
+impl Header {
+    /// From a header the cluster answered; `None` without an id.
+    pub fn of(v: &Value) -> Option<Header> {
+        Some(Header {
+            id: v.get("id")?.as_str()?.to_string(),
+            name: v
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        })
+    }
+}
+
+/// What matching the source's objects to the target's found.
+#[derive(Debug, Default, PartialEq)]
+pub struct Matched {
+    /// Source GUID → target GUID: one target object of that kind has the name.
+    pub guids: BTreeMap<String, String>,
+    /// On the target under the same GUID: nothing to map.
+    pub same: Vec<String>,
+    /// Source GUID and name: no target object of that kind has the name.
+    pub unmatched: Vec<(String, String)>,
+    /// Source GUID and name, and the target GUIDs with that name: never guessed.
+    pub ambiguous: Vec<(String, String, Vec<String>)>,
+    /// Referenced, but the source itself does not know the GUID.
+    pub unknown: Vec<String>,
+}
+
+/// Matches `guids` (of one kind, referenced on the source) to the target's
+/// objects of that kind by exact name: a GUID the target has too needs no
+/// entry; a name no target object has, or several have, is listed.
+pub fn match_by_name(guids: &[String], source: &[Header], target: &[Header], out: &mut Matched) {
+    let by_id: BTreeMap<&str, &Header> = source.iter().map(|h| (h.id.as_str(), h)).collect();
+    let target_ids: std::collections::BTreeSet<&str> =
+        target.iter().map(|h| h.id.as_str()).collect();
+    let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for h in target {
+        by_name
+            .entry(h.name.as_str())
+            .or_default()
+            .push(h.id.as_str());
+    }
+    for guid in guids {
+        if target_ids.contains(guid.as_str()) {
+            out.same.push(guid.clone());
+            continue;
+        }
+        let Some(h) = by_id.get(guid.as_str()) else {
+            out.unknown.push(guid.clone());
+            continue;
+        };
+        match by_name.get(h.name.as_str()).map(Vec::as_slice) {
+            Some([one]) => {
+                out.guids.insert(guid.clone(), (*one).to_string());
+            }
+            Some(many) if many.len() > 1 => out.ambiguous.push((
+                guid.clone(),
+                h.name.clone(),
+                many.iter().map(|s| s.to_string()).collect(),
+            )),
+            _ => out.unmatched.push((guid.clone(), h.name.clone())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +248,52 @@ mod tests {
         };
         let why = clash.inverted().unwrap_err();
         assert!(why.contains("\"s1\" and \"s2\" both become \"t\""), "{why}");
+    }
+
+    #[test]
+    fn objects_are_matched_by_exact_name_and_never_guessed() {
+        let h = |id: &str, name: &str| Header {
+            id: id.into(),
+            name: name.into(),
+        };
+        let source = [
+            h("s1", "Umsatz – Q1"),
+            h("s2", "Churn"),
+            h("s3", "Doppelt"),
+            h("same", "Same"),
+            h("s5", "cafe\u{301}"),
+        ];
+        let target = [
+            h("t1", "Umsatz – Q1"),
+            h("t3a", "Doppelt"),
+            h("t3b", "Doppelt"),
+            h("same", "Same"),
+            h("t5", "café"),
+        ];
+        let guids: Vec<String> = ["s1", "s2", "s3", "same", "s5", "gone"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut m = Matched::default();
+        match_by_name(&guids, &source, &target, &mut m);
+        assert_eq!(m.guids, [("s1".to_string(), "t1".to_string())].into());
+        assert_eq!(m.same, vec!["same"]);
+        assert_eq!(
+            m.unmatched,
+            vec![
+                ("s2".into(), "Churn".into()),
+                ("s5".into(), "cafe\u{301}".into())
+            ],
+            "NFD and NFC are two names"
+        );
+        assert_eq!(
+            m.ambiguous,
+            vec![(
+                "s3".into(),
+                "Doppelt".into(),
+                vec!["t3a".into(), "t3b".into()]
+            )]
+        );
+        assert_eq!(m.unknown, vec!["gone"]);
     }
 }

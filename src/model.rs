@@ -94,6 +94,33 @@ impl Org {
     }
 }
 
+/// Fields of an action a cluster may keep in a form of its own, as the
+/// docs' examples hint (`sim --server-normalizes`): `availability` as a
+/// set (upper case, sorted, no repeats) and `detail.link` trimmed. Paths
+/// are from the action.
+pub const NORMALIZED_ACTION_FIELDS: &[&[&str]] = &[&["availability"], &["detail", "link"]];
+
+/// `v` at `path` (one of `NORMALIZED_ACTION_FIELDS`) in the form a cluster
+/// may keep it: two values with one form are one value to the cluster.
+pub fn server_form(path: &[&str], v: &Value) -> Value {
+    match (path, v) {
+        (["availability"], Value::Array(items)) => {
+            let mut words: Vec<String> = items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map_or_else(|| i.to_string(), str::to_ascii_uppercase)
+                })
+                .collect();
+            words.sort();
+            words.dedup();
+            Value::Array(words.into_iter().map(Value::String).collect())
+        }
+        (["detail", "link"], Value::String(s)) => Value::String(s.trim().to_string()),
+        _ => v.clone(),
+    }
+}
+
 /// `list` (a `userGroupList`) as it reads without the group `admin`
 /// where `admin` is one the cluster added: `reference` (what was sent,
 /// or the other side) lacks it. Otherwise `list` as it is.

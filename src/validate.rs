@@ -302,6 +302,24 @@ struct References {
     unchecked: Vec<String>,
 }
 
+/// Every object the actions of `doc` refer to that a look-up can find, by
+/// query: its GUIDs, each with the first pointer that names it.
+pub(crate) fn referenced(
+    doc: &Value,
+) -> BTreeMap<&'static str, (ObjectQuery, BTreeMap<String, String>)> {
+    let refs = new_references(doc, &Value::Null);
+    refs.by_query
+        .into_iter()
+        .map(|(k, (q, list))| {
+            let mut guids = BTreeMap::new();
+            for m in list {
+                guids.entry(m.guid).or_insert(m.pointer);
+            }
+            (k, (q, guids))
+        })
+        .collect()
+}
+
 /// The associations and groups of `desired` that the target's action of
 /// the same name does not already have.
 fn new_references(desired: &Value, target: &Value) -> References {

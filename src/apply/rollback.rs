@@ -381,7 +381,7 @@ fn plan(record: &Record, live: &LiveDocument, force: bool) -> Plan {
 /// The fields of an action (API form) for comparison: top-level keys but
 /// the GUID, associations and the cluster's own fields, and each `detail`
 /// key on its own.
-fn fields(action: &Value) -> BTreeMap<Vec<String>, &Value> {
+fn fields(action: &Value) -> BTreeMap<Vec<String>, Value> {
     let mut out = BTreeMap::new();
     for (k, v) in action.as_object().into_iter().flatten() {
         // The cluster's own fields say nothing of who changed the action.
@@ -394,12 +394,20 @@ fn fields(action: &Value) -> BTreeMap<Vec<String>, &Value> {
         match (k.as_str(), v) {
             ("detail", Value::Object(d)) => {
                 for (dk, dv) in d {
-                    out.insert(vec![k.clone(), dk.clone()], dv);
+                    out.insert(vec![k.clone(), dk.clone()], dv.clone());
                 }
             }
             _ => {
-                out.insert(vec![k.clone()], v);
+                out.insert(vec![k.clone()], v.clone());
             }
+        }
+    }
+    // In the form the cluster may keep them: a value it rewrote that way
+    // is not someone else's change.
+    for path in model::NORMALIZED_ACTION_FIELDS {
+        let key: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        if let Some(v) = out.get_mut(&key) {
+            *v = model::server_form(path, v);
         }
     }
     out
@@ -481,9 +489,10 @@ fn undo_create(
         as_created[model::USER_GROUPS] = model::without_added_admin(stored, sent, admin);
     }
     let l = &as_created;
+    let live_fields = fields(l);
     let ours_fields = fields(after)
         .iter()
-        .all(|(p, v)| fields(l).get(p) == Some(v));
+        .all(|(p, v)| live_fields.get(p) == Some(v));
     let am = association_map(after);
     let ours_assoc =
         super::changes::entries(association_map(l)).all(|(k, g, e)| entry_at(am, k, g) == Some(e));
@@ -543,7 +552,7 @@ fn undo_update(
     if put {
         let paths: BTreeSet<&Vec<String>> = bf.keys().chain(af.keys()).collect();
         for p in paths {
-            let (bv, av, lv) = (bf.get(p).copied(), af.get(p).copied(), lf.get(p).copied());
+            let (bv, av, lv) = (bf.get(p), af.get(p), lf.get(p));
             if bv == av || lv == bv {
                 continue;
             }

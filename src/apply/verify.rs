@@ -1,7 +1,7 @@
 //! Reading the target back after writing: does it hold what the apply
 //! intended, or (after an undo) exactly what it held before?
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::changes::{intended, ActionOp, Changes};
 use crate::api::{Api, Cluster};
@@ -114,6 +114,28 @@ fn accept_server_defaults(want: &mut Value, got: &Value, ch: &Changes, admin: Op
         for field in crate::model::SERVER_OWNED_ACTION_FIELDS {
             if let Some(v) = g.get(*field) {
                 w.insert((*field).to_string(), v.clone());
+            }
+        }
+        // Kept in a form of the cluster's own: what was sent, in that form.
+        for path in crate::model::NORMALIZED_ACTION_FIELDS {
+            let at = |o: &Map<String, Value>| -> Option<Value> {
+                let (first, rest) = path.split_first()?;
+                rest.iter()
+                    .try_fold(o.get(*first)?, |v, k| v.get(*k))
+                    .cloned()
+            };
+            if let (Some(sent), Some(stored)) = (at(w), at(g)) {
+                if sent != stored
+                    && crate::model::server_form(path, &sent)
+                        == crate::model::server_form(path, &stored)
+                {
+                    let mut doc = Value::Object(std::mem::take(w));
+                    let owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+                    crate::pointer::set(&mut doc, &owned, stored);
+                    if let Value::Object(m) = doc {
+                        *w = m;
+                    }
+                }
             }
         }
         // The Org's administrators group, added by the cluster to what

@@ -235,10 +235,21 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
         if let Ok(report) = &result {
             print_notes_of(ctx, report);
         }
-        return result.map(|_| Outcome::Success);
+        return result.map(|r| outcome(&r, args.exit_code));
     }
-    print_report(ctx, &result?, &target.label, &source_label)?;
-    Ok(Outcome::Success)
+    let report = result?;
+    print_report(ctx, &report, &target.label, &source_label)?;
+    Ok(outcome(&report, args.exit_code))
+}
+
+/// `--dry-run --exit-code`: 2 when the apply would write something.
+fn outcome(report: &Report, exit_code: bool) -> Outcome {
+    match report {
+        Report::DryRun { requests, .. } if exit_code && !requests.is_empty() => {
+            Outcome::Differences
+        }
+        _ => Outcome::Success,
+    }
 }
 
 /// `--events`: each event as one JSON object on stdout, with the Org.

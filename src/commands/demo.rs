@@ -35,7 +35,7 @@ fn live(label: &str, url: String) -> ClusterRef {
     })
 }
 
-pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
+pub async fn run(ctx: &Context, keep: bool) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
     let out = |text: &str| ctx.printer.text_line(text);
     let step = |n: u32, title: &str| ctx.printer.text_line(&format!("\n== {n}. {title}"));
@@ -169,8 +169,23 @@ pub async fn run(ctx: &Context) -> Result<Outcome, Error> {
             "the demo's target does not match after apply".into(),
         ));
     }
-    out("\nDone. Try it on your own simulators: see the README's quickstart.")?;
     ctx.conns.close_all().await;
+    if keep {
+        let (dev, prod) = (source_sim.base_url(), target_sim.base_url());
+        out(&format!(
+            "\nDone. Both simulators keep running (user admin, password admin):\n  \
+             dev   {dev}\n  prod  {prod}\n\
+             Try, in another terminal:\n  \
+             export TS_USERNAME=admin TS_PASSWORD=admin\n  \
+             tsmigrate diff --source {dev} --target {prod}\n  \
+             tsmigrate export --cluster {prod} --out prod-snapshot\n\
+             Press Ctrl-C here to stop them (their state goes with them)."
+        ))?;
+        crate::signals::shutdown_requested().await;
+        out("stopping the simulators")?;
+    } else {
+        out("\nDone. Try it on your own simulators: see the README's quickstart (or run tsmigrate demo --keep).")?;
+    }
     source_sim.stop().await;
     target_sim.stop().await;
     Ok(Outcome::Success)

@@ -8,6 +8,7 @@ mod confirm;
 mod demo;
 mod diff;
 mod export;
+mod map;
 mod plan;
 mod progress;
 mod rollback;
@@ -237,7 +238,8 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
             )
             .await
         }
-        Command::Demo => demo::run(&ctx).await,
+        Command::Demo { keep } => demo::run(&ctx, keep).await,
+        Command::Map(cmd) => map::run(&ctx, cmd).await,
         Command::Watch(args) => watch::run(&ctx, args).await,
         Command::Rollout(args) => rollout::run(&ctx, args).await,
     };

@@ -29,8 +29,9 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
             org_per_user: args.org_per_user,
             switch_new_session: args.switch_new_session,
             assoc_post_appends: args.assoc_post_appends,
-            rewrites_version: args.rewrites_version,
-            adds_admin_group: args.adds_admin_group,
+            rewrites_version: args.rewrites_version || args.server_normalizes,
+            adds_admin_group: args.adds_admin_group || args.server_normalizes,
+            normalizes_fields: args.server_normalizes,
         },
         api: args
             .api

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::apply::{live_ref, lock_target, print_report};
 use super::Context;
 use crate::apply;
-use crate::cli::WatchArgs;
+use crate::cli::{PushFormat, WatchArgs};
 use crate::compare;
 use crate::config::settings::Credentials;
 use crate::config::Settings;
@@ -143,6 +143,70 @@ enum CycleEnd {
     Drift,
     /// The comparison failed (a cluster unreachable: exit 6).
     Failed(Error),
+}
+
+/// An error with its causes ("error sending request: connection refused"),
+/// not only its first words.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// A message for a Slack or Teams incoming webhook from a drift report:
+/// what drifted, pointer by pointer (the first 20), never a value.
+pub fn chat_message(format: PushFormat, report: &Value) -> Value {
+    let source = report["source"].as_str().unwrap_or("the source");
+    let target = report["target"].as_str().unwrap_or("the target");
+    let changes: Vec<String> = report["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            Some(format!(
+                "{} {}",
+                c["kind"].as_str()?,
+                c["pointer"].as_str()?
+            ))
+        })
+        .collect();
+    let title = if changes.is_empty() {
+        format!("tsmigrate: {target} matches {source} again; the drift cleared")
+    } else {
+        format!(
+            "tsmigrate: {target} drifted from {source}: {} change(s)",
+            changes.len()
+        )
+    };
+    let mut lines: Vec<String> = changes.iter().take(20).map(|c| format!("• {c}")).collect();
+    if changes.len() > 20 {
+        lines.push(format!("… and {} more", changes.len() - 20));
+    }
+    match format {
+        PushFormat::Teams => serde_json::json!({
+            "@type": "MessageCard",
+            "@context": "https://schema.org/extensions",
+            "summary": title,
+            "title": title,
+            "text": lines.join("<br>"),
+        }),
+        _ => {
+            let mut text = title;
+            if !lines.is_empty() {
+                text.push('\n');
+                text.push_str(&lines.join("\n"));
+            }
+            serde_json::json!({ "text": text })
+        }
+    }
 }
 
 /// `--push-header` values: `Name: value`, or `Name: env:VAR` read from the
@@ -300,14 +364,32 @@ impl Watch<'_> {
             }
         }
         if c.ops.is_empty() {
+            let mut pushed = None;
             if self.state.last_delivered.is_some() {
-                self.state.last_delivered = None;
-                if let Err(e) = self.state.save(self.args.state_file.as_deref()) {
-                    printer.error(&e);
+                // The receiver was told of drift: it is told it cleared.
+                let cleared = match self.args.push_url.clone() {
+                    Some(url) => {
+                        let report =
+                            render::json_report(&c.ops, &c.notes, &c.source.label, &c.target.label);
+                        let ok = self.send(&url, &report, "the drift cleared").await;
+                        pushed = Some(ok);
+                        ok
+                    }
+                    None => true,
+                };
+                if cleared {
+                    self.state.last_delivered = None;
+                    if let Err(e) = self.state.save(self.args.state_file.as_deref()) {
+                        printer.error(&e);
+                    }
                 }
             }
-            self.json_line(&summary, &CycleEnd::Clean, None, None);
-            return CycleEnd::Clean;
+            let end = match pushed {
+                Some(false) => CycleEnd::Drift,
+                _ => CycleEnd::Clean,
+            };
+            self.json_line(&summary, &end, pushed, None);
+            return end;
         }
         let mut delivered = true;
         let mut pushed = None;
@@ -366,30 +448,43 @@ impl Watch<'_> {
             PushDecision::TooSoon => return false,
             PushDecision::Push => {}
         }
+        if !self.send(url, report, "the drift report").await {
+            return false;
+        }
+        self.state.last_delivered = Some(print);
+        self.state.delivered_at = Some(now_secs());
+        if let Err(e) = self.state.save(self.args.state_file.as_deref()) {
+            printer.warn(&format!(
+                "{} pushed, but the state file could not be written: {e}",
+                stamp()
+            ));
+        }
+        true
+    }
+
+    /// POSTs `report` in the chosen push format; whether it was taken.
+    async fn send(&self, url: &str, report: &Value, what: &str) -> bool {
+        let printer = &self.ctx.printer;
         let shown = reqwest::Url::parse(url)
             .map_or_else(|_| "the push URL".to_string(), |u| crate::net::display(&u));
-        let body = report.to_string();
+        let format = match (self.args.push_format, self.args.push_form) {
+            (Some(f), _) => f,
+            (None, true) => PushFormat::Form,
+            (None, false) => PushFormat::Json,
+        };
         let request = self.http.post(url).headers(self.headers.clone());
-        let request = if self.args.push_form {
-            request.form(&[("json", body)])
-        } else {
-            request
+        let request = match format {
+            PushFormat::Form => request.form(&[("json", report.to_string())]),
+            PushFormat::Json => request
                 .header("Content-Type", "application/json")
-                .body(body)
+                .body(report.to_string()),
+            PushFormat::Slack | PushFormat::Teams => request
+                .header("Content-Type", "application/json")
+                .body(chat_message(format, report).to_string()),
         };
         match request.send().await {
             Ok(resp) if resp.status().is_success() => {
-                self.state.last_delivered = Some(print);
-                self.state.delivered_at = Some(now_secs());
-                match self.state.save(self.args.state_file.as_deref()) {
-                    Ok(()) => {
-                        printer.info(&format!("{} pushed the drift report to {shown}", stamp()))
-                    }
-                    Err(e) => printer.warn(&format!(
-                        "{} pushed, but the state file could not be written: {e}",
-                        stamp()
-                    )),
-                }
+                printer.info(&format!("{} pushed {what} to {shown}", stamp()));
                 true
             }
             Ok(resp) => {
@@ -404,7 +499,7 @@ impl Watch<'_> {
                 printer.warn(&format!(
                     "{} push to {shown} failed ({}); retrying at the next interval",
                     stamp(),
-                    e.without_url()
+                    error_chain(&e.without_url())
                 ));
                 false
             }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 pub use connections::Connections;
-pub use reader::{find_objects, read_document, LiveDocument};
+pub use reader::{find_objects, object_headers, read_document, LiveDocument};
 pub use snapshot_side::load_snapshot_pair;
 
 use crate::api::{self, Cluster};

@@ -145,6 +145,19 @@ async fn complete_actions(
 }
 
 /// Which of `guids` exist on the cluster as objects of `query`'s kind.
+/// The headers of the objects of one kind among `ids` (every object of
+/// the kind when `ids` is empty).
+pub async fn object_headers(
+    cluster: &Cluster,
+    query: ObjectQuery,
+    ids: &[String],
+) -> Result<Vec<Value>, Error> {
+    cluster
+        .object_headers(query, ids)
+        .await
+        .map_err(|e| cluster_error(cluster, "metadata/listobjectheaders", e))
+}
+
 pub async fn find_objects(
     cluster: &Cluster,
     query: ObjectQuery,

@@ -607,11 +607,23 @@ async fn create_action(
     respond(result)
 }
 
-/// `--rewrites-version`: the action as the cluster keeps it.
+/// `--rewrites-version` and `--server-normalizes`: the action as the
+/// cluster keeps it.
 fn server_version(sim: &Sim, mut action: Value) -> Value {
     if sim.opts.behaviour.rewrites_version {
         if let Some(a) = action.as_object_mut() {
             a.insert("version".into(), json!("v2"));
+        }
+    }
+    if sim.opts.behaviour.normalizes_fields {
+        for path in model::NORMALIZED_ACTION_FIELDS {
+            let mut at = Some(&mut action);
+            for k in *path {
+                at = at.and_then(|v| v.get_mut(*k));
+            }
+            if let Some(v) = at {
+                *v = model::server_form(path, v);
+            }
         }
     }
     action

@@ -116,6 +116,9 @@ pub struct Behaviour {
     /// docs' example suggests (an action created with `[]` is answered
     /// with that group). Not without Orgs (`no_orgs`).
     pub adds_admin_group: bool,
+    /// A write stores `availability` as a set (upper case, sorted, no
+    /// repeats) and `detail.link` trimmed (`model::server_form`).
+    pub normalizes_fields: bool,
 }
 
 /// The GUID of Org `org`'s default administrators group, as `session/orgs`

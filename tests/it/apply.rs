@@ -103,6 +103,33 @@ fn dry_run_prints_requests_masked_and_sends_none() {
     );
 }
 
+/// `--dry-run --exit-code`: 2 when the apply would write, 0 when not (as
+/// `diff --exit-code`); nothing is sent either way; without `--dry-run`
+/// the flag is refused.
+#[test]
+fn a_dry_run_can_say_by_its_exit_code_whether_it_would_write() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    let work = tempfile::tempdir().unwrap();
+    let before = target.state();
+    let out = apply_in(work.path(), &target, &source, &["--dry-run", "--exit-code"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let out = apply_in(
+        work.path(),
+        &target,
+        &source,
+        &["--dry-run", "--exit-code", "--format", "json"],
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert_eq!(target.state(), before);
+    assert_eq!(target.writes(), 0);
+    let same = apply_in(work.path(), &target, &target, &["--dry-run", "--exit-code"]);
+    assert_eq!(code(&same), 0, "{}", stderr(&same));
+    let out = apply_in(work.path(), &target, &source, &["--yes", "--exit-code"]);
+    assert_eq!(code(&out), 1, "--exit-code needs --dry-run");
+    assert_eq!(target.state(), before);
+}
+
 #[test]
 fn refuses_without_yes_off_a_terminal() {
     let source = TestSim::start(Some(&demo_source()), Faults::default());

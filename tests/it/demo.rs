@@ -66,3 +66,62 @@ fn color_never_leaves_no_escape_codes_even_in_debug_logs() {
         .run();
     assert!(stdout(&out).contains('\u{1b}'), "--color always colours");
 }
+
+/// `demo --keep`: both simulators stay up, with their URLs printed, until
+/// a signal; meanwhile the tool works against them as it would against any
+/// cluster, and they hold what the demo applied.
+#[test]
+fn demo_keep_leaves_both_simulators_running_until_a_signal() {
+    use std::io::{BufRead, BufReader};
+    let work = tempfile::tempdir().unwrap();
+    let mut child = Tsm::new(work.path())
+        .args(&["demo", "--keep", "--color", "never"])
+        .into_command()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut dev, mut prod) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let url = |l: &str| l.split_whitespace().last().map(str::to_string);
+        if line.trim_start().starts_with("dev   http") {
+            dev = url(&line);
+        } else if line.trim_start().starts_with("prod  http") {
+            prod = url(&line);
+        } else if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    let (dev, prod) = (dev.expect("dev's URL"), prod.expect("prod's URL"));
+    assert!(dev.starts_with("http://127.0.0.1:") && prod.starts_with("http://127.0.0.1:"));
+    Tsm::new(work.path())
+        .logged_in()
+        .args(&["diff", "--source", &dev, "--target", &prod, "--prune"])
+        .status(0)
+        .stdout_has(&["No differences"])
+        .stderr(Expect::Any)
+        .run();
+    Command::new("bash")
+        .args(["-c", &format!("kill -INT {}", child.id())])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(
+        rest.iter().any(|l| l.contains("stopping the simulators")),
+        "{rest:?}"
+    );
+    // Gone: nothing answers there any more.
+    Tsm::new(work.path())
+        .logged_in()
+        .env("TSMIGRATE_RETRY_BASE_MS", "5")
+        .args(&["diff", "--source", &dev, "--target", &prod])
+        .status(6)
+        .stdout(Expect::Empty)
+        .stderr(Expect::Any)
+        .run();
+}

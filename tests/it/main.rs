@@ -10,6 +10,7 @@ mod hostile;
 mod input_schemas;
 mod inputs;
 mod layout;
+mod maps;
 mod masking;
 mod model;
 mod names;

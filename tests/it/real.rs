@@ -64,6 +64,7 @@ fn all_switches() -> (Faults, Behaviour) {
             rewrites_version: true,
             // The Org's group: nothing to add without Orgs.
             adds_admin_group: true,
+            normalizes_fields: true,
         },
     )
 }
@@ -871,4 +872,79 @@ fn an_admin_group_the_cluster_adds_on_create_neither_fails_nor_drifts() {
         before["actions"],
         "the create was undone, not left as someone else's"
     );
+}
+
+/// A cluster that keeps `availability` as a sorted set and a link trimmed
+/// (`--server-normalizes`): an apply that sends them otherwise verifies,
+/// no later diff rewrites them (a note says why), and an undo deletes a
+/// create stored that way.
+#[test]
+fn fields_the_cluster_normalizes_neither_fail_nor_drift() {
+    let mut src = example();
+    src["actions"][0]["detail"]["link"] = json!("  https://crm.example.test/öffnen ");
+    let mut extra = src["actions"][0].clone();
+    extra["id"] = json!("90000000-0000-4000-8000-000000000003");
+    extra["name"] = json!("Normalisiert – neu");
+    extra["availability"] = json!(["LOCAL", "GLOBAL", "GLOBAL"]);
+    src["actions"].as_array_mut().unwrap().push(extra);
+    let source = TestSim::start(Some(&src), Faults::default());
+    let normalizing = Behaviour {
+        normalizes_fields: true,
+        ..Behaviour::default()
+    };
+    let target = TestSim::start_with(Some(&example()), Faults::default(), normalizing);
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    apply_yes(w, &target.url, &source.url)
+        .status(0)
+        .stderr(Expect::Any)
+        .stdout_has(&["1 action created, 1 updated", "verified."])
+        .run();
+    let stored = stored_actions(&target.state());
+    assert_eq!(
+        stored["Open in CRM"]["detail"]["link"],
+        "https://crm.example.test/öffnen"
+    );
+    assert_eq!(
+        stored["Normalisiert – neu"]["availability"],
+        json!(["GLOBAL", "LOCAL"])
+    );
+    Tsm::new(w)
+        .logged_in()
+        .args(&[
+            "diff",
+            "--source",
+            &source.url,
+            "--target",
+            &target.url,
+            "--exit-code",
+        ])
+        .status(0)
+        .stdout_has(&[
+            "No differences",
+            "the same to the cluster, which keeps its own form",
+        ])
+        .stderr(Expect::Any)
+        .run();
+
+    // Undone although stored in the cluster's form.
+    let mut failing = src.clone();
+    failing["actions"][1]["detail"]["function"] = json!("abgelehnt");
+    let source = TestSim::start(Some(&failing), Faults::default());
+    let target = TestSim::start_with(
+        Some(&example()),
+        Faults {
+            reject_actions: vec!["Send to Slack".into()],
+            ..Faults::default()
+        },
+        normalizing,
+    );
+    let before = target.state();
+    apply_yes(w, &target.url, &source.url)
+        .args(&["--parallel", "1"])
+        .status(4)
+        .stderr(Expect::Any)
+        .stdout(Expect::Any)
+        .run();
+    assert_eq!(stored_actions(&target.state()), stored_actions(&before));
 }

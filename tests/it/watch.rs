@@ -465,3 +465,99 @@ fn pushes_carry_the_user_agent_and_given_headers_never_printed() {
         .stderr_has(&["--push-header Authorization: the environment variable NOT_SET is not set"])
         .run();
 }
+
+/// `--push-format slack|teams`: a message for an incoming webhook, naming
+/// what drifted by pointer (never a value); when the drift clears (here
+/// repaired by `--apply`), the receiver is told so once. A push that
+/// cannot be delivered says why, not only "error sending request".
+#[test]
+fn chat_pushes_say_what_drifted_and_when_it_cleared() {
+    let source = TestSim::start(Some(&demo_source()), Faults::default());
+    let target = TestSim::start(None, Faults::default());
+    let rx = Receiver::start_with(false, Arc::new(|| {}));
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let out = watch(
+        w,
+        &source.url,
+        &target.url,
+        &[
+            "--push-url",
+            &rx.url,
+            "--push-format",
+            "slack",
+            "--apply",
+            "--prune",
+            "--cycles",
+            "3",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let got = rx.requests();
+    assert_eq!(
+        got.len(),
+        2,
+        "one for the drift, one when it cleared: {got:?}"
+    );
+    let drift: Value = serde_json::from_str(&got[0].1).unwrap();
+    let text = drift["text"].as_str().unwrap();
+    assert!(
+        text.contains("drifted from") && text.contains("/config/"),
+        "{text}"
+    );
+    assert_no_secrets("slack push", &got[0].1);
+    let cleared: Value = serde_json::from_str(&got[1].1).unwrap();
+    assert!(
+        cleared["text"]
+            .as_str()
+            .unwrap()
+            .contains("the drift cleared"),
+        "{cleared}"
+    );
+
+    // Teams: a message card.
+    let target = TestSim::start(None, Faults::default());
+    let rx = Receiver::start_with(false, Arc::new(|| {}));
+    let out = watch(
+        w,
+        &source.url,
+        &target.url,
+        &[
+            "--push-url",
+            &rx.url,
+            "--push-format",
+            "teams",
+            "--cycles",
+            "1",
+        ],
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    let card: Value = serde_json::from_str(&rx.requests()[0].1).unwrap();
+    assert_eq!(card["@type"], "MessageCard");
+    assert!(
+        card["title"].as_str().unwrap().contains("drifted"),
+        "{card}"
+    );
+
+    // Nobody listens there: the reason is given.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/drift", closed.local_addr().unwrap());
+    drop(closed);
+    let out = watch(
+        w,
+        &source.url,
+        &target.url,
+        &["--push-url", &url, "--cycles", "1"],
+    );
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.contains("failed ("))
+        .unwrap_or_default();
+    assert!(
+        line.len() > "failed (error sending request)".len() + 20
+            && line.contains("error sending request: "),
+        "{err}"
+    );
+}
