@@ -265,6 +265,24 @@ pub enum Command {
         #[arg(long)]
         keep: bool,
     },
+    /// Write a commented tsmigrate.toml, its schemas, a .gitignore and a CI workflow for a new snapshot repository; never replaces a file
+    #[command(
+        after_help = "Examples:\n  tsmigrate init --env dev=https://dev.example.com --env prod=https://prod.example.com\n  tsmigrate init --dir config-repo --env staging=https://staging.example.com --env prod=https://prod.example.com --ci gitlab"
+    )]
+    Init {
+        /// Where to write (default: here)
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        /// An environment, as a profile: NAME=URL (repeatable; the first is the source of the CI diff; default dev and prod at example.com)
+        #[arg(long = "env", value_name = "NAME=URL", action = ArgAction::Append)]
+        envs: Vec<String>,
+        /// The user name the profiles log in with (the password comes from TS_<NAME>_PASSWORD)
+        #[arg(long, value_name = "NAME", default_value = "tsadmin")]
+        username: String,
+        /// The CI workflow to write: github (.github/workflows/tsmigrate.yml), gitlab (.gitlab-ci.yml) or none
+        #[arg(long, value_enum, default_value = "github")]
+        ci: CiKind,
+    },
     /// Make or check the GUID map between two clusters (objects differ in GUID from one cluster to another)
     #[command(subcommand)]
     Map(MapCommand),
@@ -281,6 +299,14 @@ pub enum Command {
         after_help = "Example:\n  tsmigrate manpage > /usr/local/share/man/man1/tsmigrate.1"
     )]
     Manpage,
+}
+
+/// `tsmigrate init --ci`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CiKind {
+    Github,
+    Gitlab,
+    None,
 }
 
 /// `tsmigrate map`.

@@ -8,6 +8,7 @@ mod confirm;
 mod demo;
 mod diff;
 mod export;
+mod init;
 mod map;
 mod plan;
 mod progress;
@@ -240,6 +241,12 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
         }
         Command::Demo { keep } => demo::run(&ctx, keep).await,
         Command::Map(cmd) => map::run(&ctx, cmd).await,
+        Command::Init {
+            dir,
+            envs,
+            username,
+            ci,
+        } => init::run(&ctx, &dir, &envs, &username, ci),
         Command::Watch(args) => watch::run(&ctx, args).await,
         Command::Rollout(args) => rollout::run(&ctx, args).await,
     };

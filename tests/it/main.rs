@@ -7,6 +7,7 @@ mod diff;
 mod dotted_keys;
 mod environments;
 mod hostile;
+mod init;
 mod input_schemas;
 mod inputs;
 mod layout;
