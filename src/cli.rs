@@ -283,6 +283,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "github")]
         ci: CiKind,
     },
+    /// Keep one comment per marker on the pull request (GitHub) or merge request (GitLab) up to date: created the first time, edited after; endpoints and token from the CI's variables
+    #[command(
+        after_help = "Examples:\n  tsmigrate diff --source snapshots/dev --target prod --format markdown --max-bytes 60000 > prod.md\n  tsmigrate comment --platform github --marker prod --body-file prod.md\n\nGitHub reads GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_EVENT_PATH and GITHUB_TOKEN; GitLab reads CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID and TSMIGRATE_GITLAB_TOKEN. The token is never printed."
+    )]
+    Comment {
+        /// github (a pull request) or gitlab (a merge request)
+        #[arg(long, value_enum)]
+        platform: Platform,
+        /// Tells this comment from the others of the request (say, the target's name)
+        #[arg(long, default_value = "report")]
+        marker: String,
+        /// The comment's text (a Markdown report)
+        #[arg(long, value_name = "FILE")]
+        body_file: PathBuf,
+    },
     /// Make or check the GUID map between two clusters (objects differ in GUID from one cluster to another)
     #[command(subcommand)]
     Map(MapCommand),
@@ -299,6 +314,13 @@ pub enum Command {
         after_help = "Example:\n  tsmigrate manpage > /usr/local/share/man/man1/tsmigrate.1"
     )]
     Manpage,
+}
+
+/// `tsmigrate comment --platform`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Platform {
+    Github,
+    Gitlab,
 }
 
 /// `tsmigrate init --ci`.

@@ -27,6 +27,8 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("TSMIGRATE_PARALLEL", "Concurrent writes, as --parallel."),
     ("TSMIGRATE_ALLOW_PROTECTED", "true: write protected settings (identity providers, directory, mail, session length), as --allow-protected."),
     ("TSMIGRATE_PROGRESS_EVERY", "Off a terminal, time between two \"Still writing…\" lines of apply and rollback (seconds, or with a unit; 0 for a line per write). Default 10."),
+    ("GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_TOKEN", "comment --platform github: the API, the repository, the pull-request event and the token (never printed), as GitHub Actions sets them."),
+    ("CI_API_V4_URL, CI_PROJECT_ID, CI_MERGE_REQUEST_IID, TSMIGRATE_GITLAB_TOKEN", "comment --platform gitlab: the API, the project and merge request (as GitLab CI sets them), and a token with the api scope (never printed)."),
     ("XDG_STATE_HOME", "Journals and locks live in $XDG_STATE_HOME/tsmigrate (else ~/.local/state/tsmigrate)."),
     ("NO_COLOR", "When set and not empty, no colour unless --color always."),
 ];
@@ -34,7 +36,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
 const EXIT_STATUS: &[(&str, &str)] = &[
     ("0", "Success; with --exit-code, no differences."),
     ("1", "Bad input or usage; the message names the file and JSON path."),
-    ("2", "With --exit-code (diff, plan): apply would write something. watch --cycles: drift remained, or a push is undelivered."),
+    ("2", "With --exit-code (diff, plan, apply --dry-run): apply would write something. watch --cycles: drift remained, or a push is undelivered. map generate: some objects were not matched."),
     ("3", "The plan is stale: the target changed since it was made; nothing written."),
     ("4", "Apply failed; the target was restored to its state before the apply."),
     ("5", "Apply failed and the target could NOT be fully restored; the journal path is printed."),

@@ -3,6 +3,7 @@
 //! and closes every session the command opened.
 
 mod apply;
+mod comment;
 mod completions;
 mod confirm;
 mod demo;
@@ -241,6 +242,14 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
         }
         Command::Demo { keep } => demo::run(&ctx, keep).await,
         Command::Map(cmd) => map::run(&ctx, cmd).await,
+        Command::Comment {
+            platform,
+            marker,
+            body_file,
+        } => {
+            let allow_http = ctx.settings()?.allow_http;
+            comment::run(&ctx, platform, &marker, &body_file, allow_http).await
+        }
         Command::Init {
             dir,
             envs,

@@ -1,6 +1,7 @@
 //! The one integration-test binary: real HTTP to real simulators on loopback.
 
 mod apply;
+mod ci;
 mod cli;
 mod demo;
 mod diff;

@@ -284,6 +284,22 @@ impl Tsm {
         ))
     }
 
+    /// `bash SCRIPT` in this run's directory and hermetic environment (for
+    /// the CI scripts, which call tsmigrate themselves).
+    pub fn into_bash(self, script: &Path) -> Command {
+        let mut cmd = Command::new("bash");
+        cmd.arg(script).env_clear().stdin(Stdio::null());
+        if let Some(dir) = self.cmd.get_current_dir() {
+            cmd.current_dir(dir);
+        }
+        for (k, v) in self.cmd.get_envs() {
+            if let Some(v) = v {
+                cmd.env(k, v);
+            }
+        }
+        cmd
+    }
+
     /// The command, for a caller that runs it as a child (to signal it).
     pub fn into_command(self) -> Command {
         self.cmd
