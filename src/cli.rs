@@ -10,7 +10,7 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
     name = "tsmigrate",
     version,
     about = "Migrate ThoughtSpot cluster configuration: export, diff, plan, apply, verify",
-    after_help = "Exit codes: 0 ok · 1 bad input · 2 differences (--exit-code), drift (watch --cycles) · 3 stale plan · 4 apply failed, target restored · 5 apply failed, NOT restored · 6 cluster unreachable, credentials missing or refused"
+    after_help = "Examples:\n  tsmigrate demo                                          the whole flow on two simulated clusters\n  tsmigrate init --env dev=https://dev.example.com --env prod=https://prod.example.com\n  tsmigrate export --cluster prod --out snapshots/prod\n  tsmigrate diff --source snapshots/dev --target prod --prune\n  tsmigrate plan --source snapshots/dev --target prod --out prod.plan.json\n  tsmigrate apply --target prod --plan prod.plan.json --yes\n\nExit codes: 0 ok · 1 bad input · 2 differences (--exit-code), drift (watch --cycles) · 3 stale plan · 4 apply failed, target restored · 5 apply failed, NOT restored · 6 cluster unreachable, credentials missing or refused"
 )]
 pub struct Cli {
     #[command(flatten)]

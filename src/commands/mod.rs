@@ -64,6 +64,15 @@ impl Context {
     /// Secrets without a value: one line with the count of those that
     /// matter (of actions that change), once per run; with `-v` each one.
     fn warn_unresolved(&self, unresolved: &[String], matter: &[String]) {
+        // The others were not compared at all: "no differences" says
+        // nothing of them.
+        let uncompared = unresolved.len().saturating_sub(matter.len());
+        if uncompared > 0 {
+            self.warn_once(&format!(
+                "{uncompared} secret(s) were not compared: the source holds placeholders for them (snapshots never hold secret values), so the target's values stand; give values with --secrets FILE or TSMIGRATE_SECRET_* variables to compare them{}",
+                if self.printer.verbose > 0 { "" } else { " (-v lists them)" }
+            ));
+        }
         if !matter.is_empty() {
             self.warn_once(&format!(
                 "{} secret(s) of changed actions have no value here (give them with --secrets FILE or TSMIGRATE_SECRET_* variables); the target keeps its own{}",

@@ -97,6 +97,8 @@ struct Row {
     /// What its apply's event stream told, failed runs included (`None`:
     /// skipped, or a dry run).
     events: Option<Tally>,
+    /// A dry run: the requests its apply would send.
+    requests: Option<Vec<String>>,
     elapsed: Option<Duration>,
     journal: Option<PathBuf>,
     error: Option<String>,
@@ -111,6 +113,7 @@ impl Row {
             counts: None,
             writes: None,
             events: None,
+            requests: None,
             elapsed: None,
             journal: None,
             error: Some(why.to_string()),
@@ -387,6 +390,10 @@ async fn one(
                 counts: Some(counts),
                 writes: Some(writes),
                 events,
+                requests: match &report {
+                    Report::DryRun { requests, .. } => Some(requests.clone()),
+                    _ => None,
+                },
                 elapsed: Some(elapsed),
                 journal: None,
                 error: None,
@@ -408,6 +415,7 @@ async fn one(
                 // A failed apply's requests, as its stream counted them.
                 writes: events.map(|t| t.sent),
                 events,
+                requests: None,
                 elapsed: Some(elapsed),
                 journal,
                 error: Some(crate::secrets::mask_known(&e.to_string()).into_owned()),
@@ -615,6 +623,13 @@ fn print(ctx: &Context, args: &RolloutArgs, rows: &[Row]) -> Result<(), Error> {
         if let Some(e) = &r.error {
             out.push_str(&format!("\n{}: {e}\n", r.label));
         }
+        // A dry run reviews each target's changes, request by request.
+        if let Some(requests) = r.requests.as_ref().filter(|q| !q.is_empty()) {
+            out.push_str(&format!("\n{} would get:\n", r.label));
+            for q in requests {
+                out.push_str(&format!("  {q}\n"));
+            }
+        }
     }
     let count = |k: Result_| rows.iter().filter(|r| r.result == k).count();
     out.push_str(&format!(
@@ -644,6 +659,7 @@ fn row_json(r: &Row) -> Value {
         })),
         "writes": r.writes,
         "events": r.events,
+        "requests": r.requests,
         "seconds": r.elapsed.map(|d| (d.as_secs_f64() * 1000.0).round() / 1000.0),
         "journal": r.journal.as_ref().map(|j| j.display().to_string()),
         "error": r.error,

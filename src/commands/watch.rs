@@ -359,7 +359,19 @@ impl Watch<'_> {
         };
         let summary = render::Summary::of(&c.ops);
         if !self.json() {
-            if let Err(e) = printer.text_line(&format!("{} {}", stamp(), summary.line())) {
+            // What drifted, not only how much: the first pointers.
+            let pointers: Vec<String> = c
+                .ops
+                .iter()
+                .filter(|o| o.kind != crate::diff::OpKind::Test)
+                .map(crate::diff::Op::pointer)
+                .collect();
+            let what = match pointers.len() {
+                0 => String::new(),
+                n if n <= 3 => format!(" ({})", pointers.join(", ")),
+                n => format!(" ({}, and {} more)", pointers[..3].join(", "), n - 3),
+            };
+            if let Err(e) = printer.text_line(&format!("{} {}{what}", stamp(), summary.line())) {
                 return CycleEnd::Failed(e);
             }
         }

@@ -309,6 +309,8 @@ fn maps_belong_to_a_pair_of_environments() {
             .args(args)
             .status(0)
             .stdout(Expect::Exact("No differences.\n".into()))
+            // Snapshots hold placeholders: said, not hidden.
+            .stderr(Expect::Any)
             .run();
     };
     converged(&[
@@ -439,6 +441,7 @@ fn exit_code_2_means_exactly_that_apply_would_write() {
             "/config/onlyOnTheTarget",
             "No differences.",
         ])
+        .stderr_has(&["4 secret(s) were not compared"])
         .run();
     assert!(!stdout(&out).contains("~ "), "{}", stdout(&out));
     let out = Tsm::new(w)
@@ -454,6 +457,7 @@ fn exit_code_2_means_exactly_that_apply_would_write() {
         ])
         .status(0)
         .stdout(Expect::Any)
+        .stderr_has(&["4 secret(s) were not compared"])
         .run();
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
@@ -481,6 +485,7 @@ fn exit_code_2_means_exactly_that_apply_would_write() {
         ])
         .status(2)
         .stdout(Expect::Any)
+        .stderr(Expect::Any)
         .run();
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
@@ -596,13 +601,16 @@ fn secret_warnings_come_once_and_only_where_they_matter() {
         .status(0)
         .stderr(Expect::Any)
         .run();
-    // No differences: not a word, though every secret is a placeholder.
-    Tsm::new(w)
+    // No differences, and one line says the secrets were not compared:
+    // every one of them is a placeholder.
+    let out = Tsm::new(w)
         .logged_in()
         .args(&["diff", "--source", "snap", "--target", &sim.url])
         .status(0)
         .stdout(Expect::Exact("No differences.\n".into()))
+        .stderr_has(&["secret(s) were not compared", "-v lists them"])
         .run();
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     // A changed action with a secret: one line; -v lists them.
     let c = http();
     login(&c, &sim);
@@ -627,9 +635,10 @@ fn secret_warnings_come_once_and_only_where_they_matter() {
         .stderr(Expect::Any)
         .run();
     let err = stderr(&out);
-    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 2, "{err}");
     assert!(
         err.contains("secret(s) of changed actions have no value here")
+            && err.contains("secret(s) were not compared")
             && err.contains("-v lists them"),
         "{err}"
     );

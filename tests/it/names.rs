@@ -128,6 +128,7 @@ fn near_twin_names_are_distinct_actions_and_files() {
         ])
         .status(0)
         .stdout(Expect::Exact("No differences.\n".into()))
+        .stderr(Expect::Any)
         .run();
 
     let target = TestSim::start(Some(&without_actions()), Faults::default());

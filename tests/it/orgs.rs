@@ -512,6 +512,16 @@ fn rollout_to_all_orgs_converges_and_writes_the_config_once() {
         0,
     );
     assert_eq!(results(&rows), vec!["dry-run"; 3]);
+    // Each target's changes, request by request, secrets masked.
+    for r in rows.as_array().unwrap() {
+        let requests = r["requests"].as_array().unwrap();
+        assert_eq!(
+            requests.len() as u64,
+            r["writes"].as_u64().unwrap(),
+            "{r:#}"
+        );
+    }
+    assert_no_secrets("rollout --dry-run", &rows.to_string());
     assert_eq!(rows[0]["counts"]["config_keys"], 1, "{rows:#}");
     assert_eq!(
         rows[1]["counts"]["config_keys"], 0,
