@@ -24,7 +24,37 @@ pub struct Mapping {
 
 impl Mapping {
     pub fn from_file(path: &Path) -> Result<Mapping, Error> {
+        Mapping::from_file_between(path, None)
+    }
+
+    /// Checks that `path` reads as a map, in any format, before anything
+    /// is asked of a cluster (an environment mapping is read in full only
+    /// once the two sides are known).
+    pub fn check_file(path: &Path) -> Result<(), Error> {
+        match Mapping::from_file(path) {
+            Err(Error::Input { message, .. }) if message.starts_with("an environment mapping") => {
+                Ok(())
+            }
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// Reads a map file in any of the formats it can be read in: this
+    /// tool's (`{"guids", "replace"}`); ThoughtSpot's Git deploy mapping
+    /// file (`org-<id>.json`: an array of `{originalGuid, mappedGuid,
+    /// additionalMapping}`, source to destination); or the environment
+    /// mapping of thoughtspot_tml / cs_tools (`{"g1__g2": {"DEV": "g1",
+    /// "PROD": "g2"}}`), which needs the two environments' names (`envs`:
+    /// source and target, matched without regard to case).
+    pub fn from_file_between(path: &Path, envs: Option<(&str, &str)>) -> Result<Mapping, Error> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let doc: Value = crate::json::file::parse(&bytes, path)?;
+        if let Value::Array(items) = &doc {
+            return deploy_mapping(items, path);
+        }
+        if let Some(envs_map) = environment_mapping(&doc) {
+            return by_environments(&envs_map, envs, path);
+        }
         let mapping: Mapping = crate::json::file::parse(&bytes, path)?;
         if let Some((k, _)) = mapping.replace.iter().find(|(k, _)| k.is_empty()) {
             return Err(Error::input(
@@ -124,6 +154,112 @@ fn replace_strings(value: &mut Value, pairs: &[(&String, &String)]) {
         Value::Object(m) => m.values_mut().for_each(|v| replace_strings(v, pairs)),
         _ => {}
     }
+}
+
+/// ThoughtSpot's Git deploy mapping file: original (source) GUID to mapped
+/// (destination) GUID, and each entry's `additionalMapping` (visualization
+/// ids of a Liveboard) the same way.
+fn deploy_mapping(items: &[Value], path: &Path) -> Result<Mapping, Error> {
+    let mut guids = BTreeMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let field = |k: &str| {
+            item.get(k).and_then(Value::as_str).ok_or_else(|| {
+                Error::input(
+                    path.display(),
+                    format!("at /{i}/{k}: expected a string (a Git deploy mapping file lists {{originalGuid, mappedGuid}})"),
+                )
+            })
+        };
+        let (from, to) = (field("originalGuid")?, field("mappedGuid")?);
+        guids.insert(from.to_string(), to.to_string());
+        if let Some(extra) = item.get("additionalMapping").and_then(Value::as_object) {
+            for (k, v) in extra {
+                let to = v.as_str().ok_or_else(|| {
+                    Error::input(
+                        path.display(),
+                        format!(
+                            "at /{i}/additionalMapping/{}: expected a string",
+                            crate::pointer::escape(k)
+                        ),
+                    )
+                })?;
+                guids.insert(k.clone(), to.to_string());
+            }
+        }
+    }
+    Ok(Mapping {
+        guids,
+        ..Mapping::default()
+    })
+}
+
+/// The environment mapping of thoughtspot_tml (cs_tools): every value an
+/// object of environment name to GUID, and none of this tool's keys.
+fn environment_mapping(doc: &Value) -> Option<BTreeMap<String, BTreeMap<String, String>>> {
+    let m = doc.as_object()?;
+    if m.is_empty()
+        || m.keys()
+            .any(|k| matches!(k.as_str(), "guids" | "replace" | "$schema"))
+    {
+        return None;
+    }
+    m.iter()
+        .map(|(k, v)| {
+            let envs = v
+                .as_object()?
+                .iter()
+                .map(|(e, g)| Some((e.clone(), g.as_str()?.to_string())))
+                .collect::<Option<BTreeMap<_, _>>>()?;
+            Some((k.clone(), envs))
+        })
+        .collect()
+}
+
+fn by_environments(
+    entries: &BTreeMap<String, BTreeMap<String, String>>,
+    envs: Option<(&str, &str)>,
+    path: &Path,
+) -> Result<Mapping, Error> {
+    let mut names: Vec<&str> = entries
+        .values()
+        .flat_map(|e| e.keys().map(String::as_str))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let Some((from, to)) = envs else {
+        return Err(Error::input(
+            path.display(),
+            format!(
+                "an environment mapping (thoughtspot_tml, cs_tools) of {}: use it between two profiles named like two of them (a [[maps]] entry, or --map with profiles as --source and --target)",
+                names.join(", ")
+            ),
+        ));
+    };
+    let find = |want: &str| {
+        names
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(want))
+            .map(|n| n.to_string())
+            .ok_or_else(|| {
+                Error::input(
+                    path.display(),
+                    format!(
+                        "maps the environments {}, not {want:?}: name the profiles like them",
+                        names.join(", ")
+                    ),
+                )
+            })
+    };
+    let (from, to) = (find(from)?, find(to)?);
+    let guids = entries
+        .values()
+        .filter_map(|e| Some((e.get(&from)?.clone(), e.get(&to)?.clone())))
+        .filter(|(a, b)| a != b)
+        .collect();
+    Ok(Mapping {
+        guids,
+        ..Mapping::default()
+    })
 }
 
 /// An object as `metadata/listobjectheaders` names it.
@@ -295,5 +431,52 @@ mod tests {
             )]
         );
         assert_eq!(m.unknown, vec!["gone"]);
+    }
+
+    #[test]
+    fn git_deploy_and_environment_mappings_read_as_maps() {
+        let dir = tempfile::tempdir().unwrap();
+        let deploy = dir.path().join("org-0.json");
+        std::fs::write(
+            &deploy,
+            json!([
+                {"originalGuid": "d1", "mappedGuid": "p1", "counter": 0, "additionalMapping": {}},
+                {"originalGuid": "d2", "mappedGuid": "p2", "counter": 1, "additionalMapping": {"v1": "w1"}}
+            ])
+            .to_string(),
+        )
+        .unwrap();
+        let m = Mapping::from_file(&deploy).unwrap();
+        assert_eq!(
+            m.guids,
+            [("d1", "p1"), ("d2", "p2"), ("v1", "w1")]
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .into()
+        );
+        std::fs::write(&deploy, json!([{"originalGuid": "d1"}]).to_string()).unwrap();
+        let e = Mapping::from_file(&deploy).unwrap_err().to_string();
+        assert!(
+            e.contains("org-0.json") && e.contains("at /0/mappedGuid"),
+            "{e}"
+        );
+
+        let envs = dir.path().join("mapping.json");
+        std::fs::write(
+            &envs,
+            json!({"g1__g2": {"DEV": "g1", "PROD": "g2", "TEST": "g3"}, "g4": {"DEV": "g4"}})
+                .to_string(),
+        )
+        .unwrap();
+        let m = Mapping::from_file_between(&envs, Some(("dev", "prod"))).unwrap();
+        assert_eq!(m.guids, [("g1".to_string(), "g2".to_string())].into());
+        let back = Mapping::from_file_between(&envs, Some(("test", "dev"))).unwrap();
+        assert_eq!(back.guids, [("g3".to_string(), "g1".to_string())].into());
+        let e = Mapping::from_file(&envs).unwrap_err().to_string();
+        assert!(e.contains("DEV, PROD, TEST"), "{e}");
+        assert!(Mapping::check_file(&envs).is_ok());
+        let e = Mapping::from_file_between(&envs, Some(("dev", "staging")))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not \"staging\""), "{e}");
     }
 }

@@ -173,7 +173,7 @@ async fn check(ctx: &Context, refs: (&str, &str, &OrgFlags)) -> Result<Outcome, 
             "map check needs the map to check: --map FILE".into(),
         ));
     };
-    let map = Mapping::from_file(file)?;
+    let map = Mapping::from_file_between(file, Some((refs.0, refs.1)))?;
     let sides = connect(ctx, &settings, refs).await?;
     let mut problems = Vec::new();
     let mut checked = 0;

@@ -199,7 +199,7 @@ impl Settings {
             }
         }
         if let MapChoice::Given(p) = &maps {
-            Mapping::from_file(p)?;
+            Mapping::check_file(p)?;
         }
         let secrets = SecretValues::new(opts.secrets.as_deref(), env.secret_vars())?;
         let duration = |value: &Option<String>, key: &str| -> Result<Option<Duration>, Error> {
@@ -399,17 +399,17 @@ impl Settings {
             return Ok(None);
         }
         match &self.maps {
-            MapChoice::Given(p) => Mapping::from_file(p).map(Some),
+            MapChoice::Given(p) => Mapping::from_file_between(p, source.0.zip(target.0)).map(Some),
             MapChoice::Disabled => Ok(None),
             MapChoice::ByProfiles(entries) => {
                 let (Some(s), Some(t)) = (source.0, target.0) else {
                     return Ok(None);
                 };
                 if let Some(m) = entries.iter().find(|m| m.source == s && m.target == t) {
-                    return Mapping::from_file(&m.file).map(Some);
+                    return Mapping::from_file_between(&m.file, Some((s, t))).map(Some);
                 }
                 if let Some(m) = entries.iter().find(|m| m.source == t && m.target == s) {
-                    let forward = Mapping::from_file(&m.file)?;
+                    let forward = Mapping::from_file_between(&m.file, Some((t, s)))?;
                     return forward
                         .inverted()
                         .map(Some)

@@ -109,6 +109,44 @@ fn a_generated_map_makes_a_migration_between_clusters_land() {
         ],
         0,
     );
+    // The same map as ThoughtSpot's Git deploy writes it (org-0.json),
+    // and as thoughtspot_tml / cs_tools keep it (environment names, here
+    // the profiles'), through a [[maps]] entry.
+    let deploy: Vec<Value> = guids
+        .iter()
+        .map(|(a, b)| json!({"originalGuid": a, "mappedGuid": b, "counter": 0, "additionalMapping": {}}))
+        .collect();
+    std::fs::write(w.join("org-0.json"), Value::Array(deploy).to_string()).unwrap();
+    tsm(
+        w,
+        &[
+            "validate",
+            "--source",
+            s,
+            "--target",
+            t,
+            "--map",
+            "org-0.json",
+        ],
+        0,
+    );
+    let envs: serde_json::Map<String, Value> = guids
+        .iter()
+        .map(|(a, b)| {
+            (
+                format!("{a}__{}", b.as_str().unwrap()),
+                json!({"DEV": a, "PROD": b}),
+            )
+        })
+        .collect();
+    std::fs::write(w.join("cs-tools.json"), Value::Object(envs).to_string()).unwrap();
+    std::fs::write(
+        w.join("tsmigrate.toml"),
+        format!("[clusters.dev]\nurl = \"{s}\"\nusername = \"admin\"\npassword_env = \"TS_PASSWORD\"\n\n[clusters.prod]\nurl = \"{t}\"\nusername = \"admin\"\npassword_env = \"TS_PASSWORD\"\n\n[[maps]]\nsource = \"dev\"\ntarget = \"prod\"\nfile = \"cs-tools.json\"\n"),
+    )
+    .unwrap();
+    tsm(w, &["validate", "--source", "dev", "--target", "prod"], 0);
+    std::fs::remove_file(w.join("tsmigrate.toml")).unwrap();
     tsm(
         w,
         &[
