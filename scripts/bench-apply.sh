@@ -51,6 +51,8 @@ simdir=$scratch/sim
 mkdir -p "$simdir"
 trap 'for p in "$simdir"/*.pid; do [ -e "$p" ] && kill "$(cat "$p")" 2>/dev/null; done; rm -rf "$scratch" "$simdir"' EXIT
 export TS_USERNAME=admin TS_PASSWORD=admin
+# Journals and locks in the scratch directory, never the real home.
+export XDG_STATE_HOME="$scratch/state"
 
 cargo build --release --quiet --example gen_corpus
 gen=$root/target/release/examples/gen_corpus

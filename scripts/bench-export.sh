@@ -30,6 +30,8 @@ simdir=$scratch/sim
 mkdir -p "$simdir"
 trap 'for p in "$simdir"/*.pid; do [ -e "$p" ] && kill "$(cat "$p")" 2>/dev/null; done; [ -n "${KEEP:-}" ] || rm -rf "$scratch" "$simdir"' EXIT
 export TS_USERNAME=admin TS_PASSWORD=admin
+# Journals and locks in the scratch directory, never the real home.
+export XDG_STATE_HOME="$scratch/state"
 
 start_sim() { # state-file -> prints URL; pid in state-file.pid
   local out; out=$(mktemp -p "$simdir")
