@@ -479,4 +479,50 @@ mod tests {
             .to_string();
         assert!(e.contains("not \"staging\""), "{e}");
     }
+
+    proptest::proptest! {
+        /// Whatever the names (twins, NFC and NFD, on either side): every
+        /// referenced GUID lands in exactly one list, a mapped pair has one
+        /// name on both sides and that name is unique on the target, and a
+        /// GUID the target has is never mapped.
+        #[test]
+        fn matching_never_guesses(
+            source in proptest::collection::vec((0u8..12, 0u8..6), 0..20),
+            target in proptest::collection::vec((0u8..12, 0u8..6), 0..20),
+            refs in proptest::collection::btree_set(0u8..14, 0..12),
+        ) {
+            const NAMES: [&str; 6] = ["Café", "Cafe\u{301}", "顧客", "a", "A", ""];
+            let h = |(id, n): &(u8, u8), side: &str| Header {
+                id: format!("{side}{id}"),
+                name: NAMES[*n as usize].to_string(),
+            };
+            // One header per GUID, as a cluster answers.
+            let mut seen = std::collections::BTreeSet::new();
+            let src: Vec<Header> = source
+                .iter()
+                .filter(|x| seen.insert(x.0))
+                .map(|x| h(x, "g"))
+                .collect();
+            // Some target objects keep the source's GUID.
+            let tgt: Vec<Header> = target
+                .iter()
+                .map(|x| h(x, if x.0 % 3 == 0 { "g" } else { "t" }))
+                .collect();
+            let guids: Vec<String> = refs.iter().map(|r| format!("g{r}")).collect();
+            let mut m = Matched::default();
+            match_by_name(&guids, &src, &tgt, &mut m);
+            let total = m.guids.len() + m.same.len() + m.unmatched.len() + m.ambiguous.len() + m.unknown.len();
+            proptest::prop_assert_eq!(total, guids.len());
+            for (from, to) in &m.guids {
+                let name = &src.iter().find(|x| &x.id == from).unwrap().name;
+                let named: Vec<&Header> = tgt.iter().filter(|x| &x.name == name).collect();
+                proptest::prop_assert_eq!(named.len(), 1);
+                proptest::prop_assert_eq!(&named[0].id, to);
+                proptest::prop_assert!(!tgt.iter().any(|x| &x.id == from));
+            }
+            for g in &m.same {
+                proptest::prop_assert!(tgt.iter().any(|x| &x.id == g));
+            }
+        }
+    }
 }

@@ -156,7 +156,7 @@ impl View {
     }
 
     /// The headline: what changes, counted, and what only `--prune` would delete.
-    pub(crate) fn headline(&self) -> String {
+    pub fn headline(&self) -> String {
         let s = &self.summary;
         let kept = match self.kept {
             0 => None,

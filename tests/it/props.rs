@@ -306,3 +306,63 @@ proptest! {
         prop_assert_eq!(Some(&print_b), read.target_fingerprint.as_ref());
     }
 }
+
+/// Action names as users write them: any script, combining marks, HTML
+/// and Markdown metacharacters.
+fn action_name() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        prop::sample::select(vec![
+            "Café",
+            "cafe\u{301}",
+            "顧客",
+            "<b>",
+            "|",
+            "`",
+            "*",
+            " ",
+            "Ω",
+            "😀",
+            "a",
+            "&amp;",
+            "\n",
+        ]),
+        1..6,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// `--max-bytes`: whatever the report holds, it stays under the limit,
+    /// keeps its heading and counts, is valid UTF-8 cut only between whole
+    /// sections, and says what it left out exactly when it left something.
+    #[test]
+    fn a_markdown_report_always_fits_its_byte_limit(
+        names in prop::collection::btree_set(action_name(), 1..60),
+        long in 0usize..400,
+        max in 1024usize..40_000,
+    ) {
+        let mut actions = Map::new();
+        for (i, n) in names.iter().enumerate() {
+            actions.insert(n.clone(), json!({"name": n, "type": "URL",
+                "detail": {"link": format!("https://x.example/{i}/{}", "ü".repeat(long))}}));
+        }
+        let target = json!({"config": {"k": 1}, "actions": {}});
+        let source = json!({"config": {"k": "x".repeat(long)}, "actions": actions});
+        let ops = diff::diff(&target, &source);
+        let view = diff::view::View::of(&ops, &diff::Notes::default(), "dev", "prod");
+        let whole = diff::markdown::render(&view);
+        let cut = diff::markdown::render_within(&view, Some(max));
+        prop_assert!(cut.len() <= max, "{} > {max}", cut.len());
+        let headline = format!("**{}**", view.headline());
+        prop_assert!(cut.contains(&headline), "the headline stays");
+        let left_out = cut.contains("Left out to stay under");
+        prop_assert_eq!(left_out, whole.len() > max);
+        if !left_out {
+            prop_assert_eq!(&cut, &whole);
+        }
+        // Whole sections only: every block that opens, closes.
+        prop_assert_eq!(cut.matches("<details>").count(), cut.matches("</details>").count());
+    }
+}
