@@ -86,14 +86,16 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
         ));
     }
     let settings = ctx.settings()?;
-    let target_ref = settings.resolve_in(&args.target, args.orgs.target_org.as_deref())?;
+    let mut refs = vec![(args.target.as_str(), args.orgs.target_org.as_deref())];
+    if let (None, Some(source)) = (&args.plan, &args.source) {
+        refs.push((source.as_str(), args.orgs.source_org.as_deref()));
+    }
+    let mut resolved = settings.resolve_all(&refs)?;
+    let source_ref = (resolved.len() > 1).then(|| resolved.remove(1));
+    let target_ref = resolved.remove(0);
     let live = live_ref(&target_ref, "--target")?;
     // A plan that cannot be read is bad input before any cluster is asked.
     let plan = args.plan.as_deref().map(plan::read).transpose()?;
-    let source_ref = match (&args.plan, &args.source) {
-        (None, Some(source)) => Some(settings.resolve_in(source, args.orgs.source_org.as_deref())?),
-        _ => None,
-    };
     // The source needs no lock: it is read while the target is locked and
     // read.
     let (locked, source) = tokio::join!(

@@ -133,11 +133,15 @@ async fn fleet(
     }
     let settings = ctx.settings()?;
     // Every REF first: a typo fails before any cluster is asked.
-    let source_ref = settings.resolve_in(source, opts.orgs.source.as_deref())?;
-    let target_refs = targets
-        .iter()
-        .map(|t| settings.resolve_in(t, opts.orgs.target.as_deref()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut refs = vec![(source, opts.orgs.source.as_deref())];
+    refs.extend(
+        targets
+            .iter()
+            .map(|t| (t.as_str(), opts.orgs.target.as_deref())),
+    );
+    let mut resolved = settings.resolve_all(&refs)?;
+    let target_refs = resolved.split_off(1);
+    let source_ref = resolved.remove(0);
     let source_side = fetch::load(&source_ref, &settings, &ctx.conns).await?;
     let rows: Vec<Row> = stream::iter(targets.iter().zip(&target_refs))
         .map(|(text, r)| {

@@ -48,8 +48,12 @@ async fn connect(
     settings: &Settings,
     (source, target, orgs): (&str, &str, &OrgFlags),
 ) -> Result<Sides, Error> {
-    let s = settings.resolve_in(source, orgs.source_org.as_deref())?;
-    let t = settings.resolve_in(target, orgs.target_org.as_deref())?;
+    let mut refs = settings.resolve_all(&[
+        (source, orgs.source_org.as_deref()),
+        (target, orgs.target_org.as_deref()),
+    ])?;
+    let t = refs.remove(1);
+    let s = refs.remove(0);
     let why = "map reads object names from the clusters: name a profile or a URL, not a snapshot";
     let (sl, tl) = (
         live_ref(&s, "--source").map_err(|_| Error::Usage(format!("--source {source}: {why}")))?,

@@ -128,11 +128,18 @@ pub async fn run(ctx: &Context, args: RolloutArgs) -> Result<Outcome, Error> {
             .warn("--canary 0: no target goes first; the rollout starts in parallel");
     }
     // Every REF first: bad input fails before any cluster is asked.
-    let source_ref = settings.resolve_in(&args.source, args.orgs.source_org.as_deref())?;
+    let mut refs = vec![(args.source.as_str(), args.orgs.source_org.as_deref())];
+    refs.extend(
+        args.target
+            .iter()
+            .map(|t| (t.as_str(), args.orgs.target_org.as_deref())),
+    );
+    let mut resolved = settings.resolve_all(&refs)?;
+    let targets = resolved.split_off(1);
+    let source_ref = resolved.remove(0);
     let mut lives = Vec::new();
-    for t in &args.target {
-        let r = settings.resolve_in(t, args.orgs.target_org.as_deref())?;
-        lives.push(live_ref(&r, "--target")?.clone());
+    for r in &targets {
+        lives.push(live_ref(r, "--target")?.clone());
     }
     // Refused, the state directory would fail every target alike.
     settings.journal_dir()?;

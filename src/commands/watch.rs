@@ -267,8 +267,12 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
     }
     // Resolve both references once, so a typo (or missing credentials)
     // fails now, not every interval.
-    let source_ref = settings.resolve_in(&args.source, args.orgs.source_org.as_deref())?;
-    let target_ref = settings.resolve_in(&args.target, args.orgs.target_org.as_deref())?;
+    let mut refs = settings.resolve_all(&[
+        (&args.source, args.orgs.source_org.as_deref()),
+        (&args.target, args.orgs.target_org.as_deref()),
+    ])?;
+    let target_ref = refs.remove(1);
+    let source_ref = refs.remove(0);
     for r in [&source_ref, &target_ref] {
         if let crate::config::ClusterRef::Live(l) = r {
             if matches!(l.endpoint.credentials, Credentials::None) {

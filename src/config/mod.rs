@@ -283,6 +283,35 @@ impl Settings {
         Ok(sub)
     }
 
+    /// Resolves every REF of a command at once, so that what is wrong with
+    /// each (an unset variable, an unknown profile) is told in one run,
+    /// not one per run.
+    pub(crate) fn resolve_all(
+        &self,
+        refs: &[(&str, Option<&str>)],
+    ) -> Result<Vec<ClusterRef>, Error> {
+        let mut out = Vec::with_capacity(refs.len());
+        let mut errors: Vec<Error> = Vec::new();
+        for (text, org) in refs {
+            match self.resolve_in(text, *org) {
+                Ok(r) => out.push(r),
+                Err(e) => errors.push(e),
+            }
+        }
+        match errors.len() {
+            0 => Ok(out),
+            1 => Err(errors.remove(0)),
+            n => {
+                let mut lines: Vec<String> = errors.iter().map(Error::to_string).collect();
+                lines.dedup();
+                Err(Error::Usage(format!(
+                    "{n} problems with the clusters named:\n  {}",
+                    lines.join("\n  ")
+                )))
+            }
+        }
+    }
+
     /// Resolves a REF in an Org: `org` (a flag) overrides the profile's.
     pub(crate) fn resolve_in(&self, text: &str, org: Option<&str>) -> Result<ClusterRef, Error> {
         let r = self.resolve(text)?;

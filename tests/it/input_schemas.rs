@@ -245,3 +245,29 @@ fn an_unknown_profile_lists_the_known_ones() {
         ])
         .run();
 }
+
+/// Every credential variable missing, and every unknown profile, is told
+/// in one run, not one per run.
+#[test]
+fn everything_wrong_with_the_clusters_named_is_told_at_once() {
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    std::fs::write(
+        w.join("tsmigrate.toml"),
+        "[clusters.dev]\nurl = \"https://dev.example.invalid\"\nusername = \"a\"\npassword_env = \"TS_DEV_PASSWORD\"\n\n[clusters.prod]\nurl = \"https://prod.example.invalid\"\ntoken_env = \"TS_PROD_TOKEN\"\n",
+    )
+    .unwrap();
+    Tsm::new(w)
+        .args(&[
+            "diff", "--source", "dev", "--target", "prod", "--target", "staging",
+        ])
+        .status(1)
+        .stdout(Expect::Empty)
+        .stderr_has(&[
+            "3 problems",
+            "TS_DEV_PASSWORD",
+            "TS_PROD_TOKEN",
+            "\"staging\" is not a profile",
+        ])
+        .run();
+}
