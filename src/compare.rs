@@ -305,11 +305,13 @@ fn partial_config(desired: &mut Value, source: &Side, target: &Side) -> Option<S
     };
     Some(if target.partial_config() && !source.partial_config() {
         format!(
-            "config: {} speaks REST v2, which shows only overridden config keys: the {} keys it shows were compared; {} more of {} were not (their value there is unknown){}",
+            "config: {} speaks REST v2, which shows only overridden config keys: the {} it shows {} compared; {} more of {} {} not (their value there is unknown){}",
             partial.label,
-            count_leaves(&have),
+            crate::words::plural(count_leaves(&have), "key", "keys"),
+            crate::words::agree(count_leaves(&have), "was", "were"),
             left_out.len(),
             source.label,
+            crate::words::agree(left_out.len(), "was", "were"),
             named(&left_out)
         )
     } else {

@@ -40,5 +40,6 @@ pub(crate) mod parallel;
 pub(crate) mod select;
 pub(crate) mod signals;
 pub(crate) mod validate;
+pub(crate) mod words;
 
 pub use error::Error;

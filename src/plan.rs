@@ -170,10 +170,10 @@ impl Plan {
     /// What a review report shows of this plan: its ops, with the values
     /// their guards hold, and where it is bound.
     pub fn view(&self) -> crate::diff::view::View {
-        use crate::diff::view::{plan_ops, secrets_that_matter, PlanFacts, View};
+        use crate::diff::view::{plan_ops, PlanFacts, View};
         let ops = plan_ops(&self.patch);
         let mut v = View::of(&ops, &self.notes, &self.source, &self.target)
-            .with_unresolved(&secrets_that_matter(&self.unresolved_secrets, &ops));
+            .with_unresolved(&self.unresolved_secrets, &ops);
         v.plan = Some(PlanFacts {
             target_url: self.target_url.clone(),
             target_org: self.target_org,

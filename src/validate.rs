@@ -99,8 +99,8 @@ pub async fn check_all(
 
 pub fn problems_error(target_label: &str, problems: &[Problem]) -> Error {
     let mut message = format!(
-        "{} problem(s) found before writing; nothing was written:",
-        problems.len()
+        "{} found before writing; nothing was written:",
+        crate::words::plural(problems.len(), "problem", "problems")
     );
     for p in problems {
         message.push_str(&format!("\n  {p}"));

@@ -26,6 +26,7 @@ use crate::fetch::Side;
 use crate::select::Selection;
 use crate::signals::Abort;
 use crate::validate::{self, Missing, TargetFacts};
+use crate::words::{agree, plural};
 use changes::ActionChange;
 use events::Event;
 use journal::{Entry, Journal};
@@ -254,8 +255,10 @@ fn refuse_unresolved_creates(
         return Ok(());
     }
     let mut message = format!(
-        "{} secret(s) of actions to create have no value, and the target has none to keep; nothing was written. Give them with --secrets FILE or TSMIGRATE_SECRET_* variables:",
-        missing.len()
+        "{} of actions to create {} no value, and the target has none to keep; nothing was written. Give {} with --secrets FILE or TSMIGRATE_SECRET_* variables:",
+        plural(missing.len(), "secret", "secrets"),
+        agree(missing.len(), "has", "have"),
+        agree(missing.len(), "it", "them"),
     );
     for p in missing {
         message.push_str(&format!(
@@ -292,8 +295,10 @@ fn refuse_placeholders(
         return Ok(());
     }
     let mut message = format!(
-        "{} value(s) to write are secret placeholders, which no cluster may receive; nothing was written. Give each secret at its own pointer in --secrets FILE (JSON: pointer → value):",
-        found.len()
+        "{} to write {} secret {}, which no cluster may receive; nothing was written. Give each secret at its own pointer in --secrets FILE (JSON: pointer → value):",
+        plural(found.len(), "value", "values"),
+        agree(found.len(), "is a", "are"),
+        agree(found.len(), "placeholder", "placeholders"),
     );
     for (at, text) in found {
         message.push_str(&format!("\n  {at} holds {text}"));

@@ -126,7 +126,10 @@ pub async fn undo(
                 progress.event(&Event::Undone { seq: None, pointer });
             }
             Err(e) => {
-                let message = format!("config update of {} keys: {e}", config.after.len());
+                let message = format!(
+                    "config update of {}: {e}",
+                    crate::words::plural(config.after.len(), "key", "keys")
+                );
                 progress.event(&Event::Failed {
                     call,
                     pointer,

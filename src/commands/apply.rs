@@ -15,6 +15,7 @@ use crate::fetch::{self, Side};
 use crate::model::OrgSpec;
 use crate::output::Printer;
 use crate::signals::{self, Abort};
+use crate::words::plural;
 use crate::{compare, plan};
 
 /// What a target's lock is named after: the cluster and the Org's id (so
@@ -386,8 +387,8 @@ pub fn print_report(
             ctx.print_notes(notes);
             ctx.warn_unresolved(&notes.unresolved, &notes.kept_secrets);
             let mut text = format!(
-                "dry run: {} request(s) would be sent to {target}; none sent\n",
-                requests.len()
+                "dry run: {} would be sent to {target}; none sent\n",
+                plural(requests.len(), "request", "requests")
             );
             for r in requests {
                 text.push_str(r);

@@ -77,7 +77,24 @@ pub fn manpage(ctx: &Context) -> Result<Outcome, Error> {
                 let _ = writeln!(text, "{}", roff(&help.to_string()));
             }
         }
+        let lines = examples(sub);
+        if !lines.is_empty() {
+            let _ = writeln!(
+                text,
+                ".PP
+Examples:
+.nf
+.RS
+{}
+.RE
+.fi",
+                roff(&lines.join("\n"))
+            );
+        }
     }
+    text.push_str(".SH EXAMPLES\n.nf\n");
+    let _ = writeln!(text, "{}", roff(&examples(&cmd).join("\n")));
+    text.push_str(".fi\n");
     text.push_str(".SH ENVIRONMENT\n");
     for (name, what) in ENVIRONMENT {
         let _ = writeln!(text, ".TP\n\\fB{}\\fR\n{}", roff(name), roff(what));
@@ -101,6 +118,22 @@ pub fn manpage(ctx: &Context) -> Result<Outcome, Error> {
     }
     ctx.printer.text(&text)?;
     Ok(Outcome::Success)
+}
+
+/// The example lines of a command's help (`after_help`: the indented
+/// lines under "Example:" or "Examples:"), unindented.
+fn examples(cmd: &clap::Command) -> Vec<String> {
+    let Some(after) = cmd.get_after_help() else {
+        return Vec::new();
+    };
+    after
+        .to_string()
+        .lines()
+        .skip_while(|l| !l.starts_with("Example"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .map(|l| l.trim().to_string())
+        .collect()
 }
 
 /// `--long <VALUE>` of an argument, or its value name for a positional.

@@ -3,7 +3,7 @@
 //! It runs the same steps as the commands: compare, plan, apply, verify.
 
 use super::apply::print_report;
-use super::{plural, Context};
+use super::Context;
 use crate::apply;
 use crate::compare;
 use crate::config::settings::{Credentials, Endpoint};
@@ -12,6 +12,7 @@ use crate::diff::render;
 use crate::error::{Error, Outcome};
 use crate::signals::Abort;
 use crate::sim::{self, SimOptions, SimState};
+use crate::words::plural;
 use crate::{document, fetch, plan, secrets};
 
 const DEMO_SOURCE: &str = include_str!("../../fixtures/demo-source.json");

@@ -10,7 +10,7 @@ use super::{exiting_with, Context};
 use crate::cli::{DiffFormat, OrgFlags};
 use crate::compare::{self, Comparison};
 use crate::diff::render::Summary;
-use crate::diff::view::{secrets_that_matter, View};
+use crate::diff::view::View;
 use crate::diff::{self, render};
 use crate::error::{Error, Outcome};
 use crate::fetch;
@@ -86,7 +86,7 @@ async fn one(
 /// What a review report shows of a comparison.
 fn review(c: &Comparison) -> View {
     View::of(&c.ops, &c.notes, &c.source.label, &c.target.label)
-        .with_unresolved(&secrets_that_matter(&c.unresolved, &c.ops))
+        .with_unresolved(&c.unresolved, &c.ops)
 }
 
 /// One target of the fleet view: its comparison, or why there is none.

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::Context;
 use crate::error::{Error, Outcome};
+use crate::words::plural;
 use crate::{document, fetch, secrets, snapshot};
 
 pub async fn run(
@@ -17,14 +18,14 @@ pub async fn run(
     let side = fetch::load(&settings.resolve_in(reference, org)?, &settings, &ctx.conns).await?;
     snapshot::write(out, &secrets::redact(&side.doc), &side.origin(), force)?;
     ctx.printer.info(&format!(
-        "exported {}{} to {} ({} actions)",
+        "exported {}{} to {} ({})",
         side.label,
         side.org
             .as_ref()
             .map(|o| format!(" (Org {o})"))
             .unwrap_or_default(),
         out.display(),
-        document::actions(&side.doc).len()
+        plural(document::actions(&side.doc).len(), "action", "actions")
     ));
     Ok(Outcome::Success)
 }

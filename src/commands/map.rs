@@ -217,16 +217,20 @@ async fn check(ctx: &Context, refs: (&str, &str, &OrgFlags)) -> Result<Outcome, 
     }
     if problems.is_empty() {
         ctx.printer.info(&format!(
-            "map {}: holds for all {checked} objects the source's actions refer to",
-            file.display()
+            "map {}: holds for {} the source's actions refer to",
+            file.display(),
+            match checked {
+                1 => "the 1 object".to_string(),
+                n => format!("all {n} objects"),
+            }
         ));
         return Ok(Outcome::Success);
     }
     Err(Error::input(
         file.display(),
         format!(
-            "{} problem(s):\n  {}",
-            problems.len(),
+            "{}:\n  {}",
+            crate::words::plural(problems.len(), "problem", "problems"),
             problems.join("\n  ")
         ),
     ))

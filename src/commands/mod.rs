@@ -31,6 +31,7 @@ use crate::error::{Error, Outcome};
 use crate::fetch::Connections;
 use crate::output::Printer;
 use crate::secrets::SecretValues;
+use crate::words::{agree, plural};
 
 /// What every command runs with.
 pub(crate) struct Context {
@@ -69,14 +70,21 @@ impl Context {
         let uncompared = unresolved.len().saturating_sub(matter.len());
         if uncompared > 0 {
             self.warn_once(&format!(
-                "{uncompared} secret(s) were not compared: the source holds placeholders for them (snapshots never hold secret values), so the target's values stand; give values with --secrets FILE or TSMIGRATE_SECRET_* variables to compare them{}",
+                "{} not compared: the source holds {} (snapshots never hold secret values), so the target's {} {}; give values with --secrets FILE or TSMIGRATE_SECRET_* variables to compare {}{}",
+                plural(uncompared, "secret was", "secrets were"),
+                agree(uncompared, "a placeholder for it", "placeholders for them"),
+                agree(uncompared, "value", "values"),
+                agree(uncompared, "stands", "stand"),
+                agree(uncompared, "it", "them"),
                 if self.printer.verbose > 0 { "" } else { " (-v lists them)" }
             ));
         }
         if !matter.is_empty() {
             self.warn_once(&format!(
-                "{} secret(s) of changed actions have no value here (give them with --secrets FILE or TSMIGRATE_SECRET_* variables); the target keeps its own{}",
-                matter.len(),
+                "{} of changed actions {} no value here (give {} with --secrets FILE or TSMIGRATE_SECRET_* variables); the target keeps its own{}",
+                plural(matter.len(), "secret", "secrets"),
+                agree(matter.len(), "has", "have"),
+                agree(matter.len(), "it", "them"),
                 if self.printer.verbose > 0 { "" } else { " (-v lists them)" }
             ));
         }
@@ -154,8 +162,12 @@ impl Context {
         }
         if !notes.unchecked.is_empty() {
             self.printer.info(&format!(
-                "note: {} VISUALIZATION association(s) not checked (a visualization cannot be looked up): {}",
-                notes.unchecked.len(),
+                "note: {} not checked (a visualization cannot be looked up): {}",
+                plural(
+                    notes.unchecked.len(),
+                    "VISUALIZATION association",
+                    "VISUALIZATION associations"
+                ),
                 notes.unchecked.join(", ")
             ));
         }
@@ -276,11 +288,6 @@ pub async fn run(cli: Cli, printer: Printer, env: Environment) -> Result<Outcome
 /// node would only delay the exit (a fifth of a large diff's run time).
 fn exiting_with<T>(big: T) {
     std::mem::forget(big);
-}
-
-/// "1 write", "2 writes".
-fn plural(count: usize, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 /// The summary line of an apply.

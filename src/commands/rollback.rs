@@ -6,6 +6,7 @@ use super::Context;
 use crate::apply::{journal, rollback};
 use crate::cli::{ReportFormat, RollbackArgs};
 use crate::error::{Error, Outcome};
+use crate::words::plural;
 
 pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
     let settings = ctx.settings()?;
@@ -128,13 +129,16 @@ pub async fn run(ctx: &Context, args: RollbackArgs) -> Result<Outcome, Error> {
             ))?;
         } else {
             ctx.printer.text_line(&format!(
-                "Rolled back {} object(s){} with {} write(s) on {}; verified.",
-                outcome.reverted,
+                "Rolled back {}{} with {} on {}; verified.",
+                plural(outcome.reverted, "object", "objects"),
                 match outcome.strays_removed.len() {
                     0 => String::new(),
-                    n => format!(" and removed {n} action(s) created in another Org"),
+                    n => format!(
+                        " and removed {} created in another Org",
+                        plural(n, "action", "actions")
+                    ),
                 },
-                outcome.writes,
+                plural(outcome.writes, "write", "writes"),
                 live.endpoint.label
             ))?;
         }

@@ -27,6 +27,7 @@ use crate::error::{shell_word, Error, Outcome};
 use crate::fetch::{self, Side};
 use crate::model::{Org, OrgSpec};
 use crate::signals::{self, Abort};
+use crate::words::{agree, plural};
 
 /// One target of the rollout.
 struct Target {
@@ -230,8 +231,8 @@ fn confirm(source: &Side, targets: &[Target]) -> Result<(), Error> {
     super::confirm::ask(
         &question,
         &format!(
-            "rollout writes to {} targets; pass --yes (review with --dry-run first), as no terminal is attached to ask",
-            targets.len()
+            "rollout writes to {}; pass --yes (review with --dry-run first), as no terminal is attached to ask",
+            plural(targets.len(), "target", "targets")
         ),
         "rollout cancelled; nothing was written",
     )
@@ -312,7 +313,10 @@ async fn roll_out(
                             i,
                             Row::skipped(
                                 t,
-                                &format!("--max-failures {max_failures} reached: {max_failures} target(s) failed"),
+                                &format!(
+                                    "--max-failures {max_failures} reached: {} failed",
+                                    plural(max_failures, "target", "targets")
+                                ),
                             ),
                         );
                     }
@@ -439,13 +443,20 @@ async fn one(
                 row.events
                     .filter(|t| t.sent > 0)
                     .map(|t| format!(
-                        " ({} writes sent, {} undone, {} left alone)",
-                        t.sent, t.undone, t.left_alone
+                        " ({} sent, {} undone, {} left alone)",
+                        plural(t.sent, "write", "writes"),
+                        t.undone,
+                        t.left_alone
                     ))
                     .unwrap_or_default()
             ),
-            (Some(w), None) if row.result == Result_::DryRun => format!(" (would send {w} writes)"),
-            (Some(w), None) => format!(" ({w} writes, {:.1} s)", elapsed.as_secs_f64()),
+            (Some(w), None) if row.result == Result_::DryRun =>
+                format!(" (would send {})", plural(*w, "write", "writes")),
+            (Some(w), None) => format!(
+                " ({}, {:.1} s)",
+                plural(*w, "write", "writes"),
+                elapsed.as_secs_f64()
+            ),
             (None, None) => String::new(),
         }
     ));
@@ -683,8 +694,8 @@ fn outcome(rows: &[Row]) -> Result<Outcome, Error> {
     if let Some(first) = not_restored.first() {
         let journal = first.journal.clone().unwrap_or_default();
         let mut message = format!(
-            "rollout: {} target(s) could NOT be fully restored",
-            not_restored.len()
+            "rollout: {} could NOT be fully restored",
+            plural(not_restored.len(), "target", "targets")
         );
         for r in &not_restored[1..] {
             if let Some(j) = &r.journal {
@@ -704,13 +715,16 @@ fn outcome(rows: &[Row]) -> Result<Outcome, Error> {
     let skipped = rows.iter().filter(|r| r.result == Result_::Skipped).count();
     if failed > 0 {
         return Err(Error::ApplyRestored(format!(
-            "rollout: {failed} target(s) failed and were restored; {skipped} skipped"
+            "rollout: {} failed and {} restored; {skipped} skipped",
+            plural(failed, "target", "targets"),
+            agree(failed, "was", "were")
         )));
     }
     if skipped > 0 {
         // Only an interruption before they started skips targets.
         return Err(Error::ApplyRestored(format!(
-            "rollout: interrupted; {skipped} target(s) skipped"
+            "rollout: interrupted; {} skipped",
+            plural(skipped, "target", "targets")
         )));
     }
     Ok(Outcome::Success)

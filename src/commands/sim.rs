@@ -3,6 +3,7 @@
 use super::Context;
 use crate::cli::SimArgs;
 use crate::error::{Error, Outcome};
+use crate::words::plural;
 use crate::{signals, sim};
 
 pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
@@ -56,10 +57,10 @@ pub async fn run(ctx: &Context, args: SimArgs) -> Result<Outcome, Error> {
     // What it served, for benchmarks and anyone watching a test: on stderr,
     // so stdout stays the one line scripts read.
     let served = format!(
-        "served {} requests: {} logins, {} writes, {} answered 429",
-        running.requests_seen(),
-        running.logins_seen(),
-        running.writes_seen(),
+        "served {}: {}, {}, {} answered 429",
+        plural(running.requests_seen(), "request", "requests"),
+        plural(running.logins_seen(), "login", "logins"),
+        plural(running.writes_seen(), "write", "writes"),
         running.throttled_seen()
     );
     running.stop().await;

@@ -21,6 +21,7 @@ use crate::config::Settings;
 use crate::diff::render;
 use crate::error::{Error, Outcome};
 use crate::signals::{self, Abort};
+use crate::words::plural;
 
 /// What survives a restart.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
@@ -182,8 +183,8 @@ pub fn chat_message(format: PushFormat, report: &Value) -> Value {
         format!("tsmigrate: {target} matches {source} again; the drift cleared")
     } else {
         format!(
-            "tsmigrate: {target} drifted from {source}: {} change(s)",
-            changes.len()
+            "tsmigrate: {target} drifted from {source}: {}",
+            plural(changes.len(), "change", "changes")
         )
     };
     let mut lines: Vec<String> = changes.iter().take(20).map(|c| format!("• {c}")).collect();
@@ -321,8 +322,11 @@ pub async fn run(ctx: &Context, args: WatchArgs) -> Result<Outcome, Error> {
         }
     };
     watcher.abort();
-    ctx.printer
-        .info(&format!("{} watch stopped after {cycle} cycle(s)", stamp()));
+    ctx.printer.info(&format!(
+        "{} watch stopped after {}",
+        stamp(),
+        plural(cycle, "cycle", "cycles")
+    ));
     // For cron and alerting: what the last cycle found.
     if watch.args.cycles.is_none() {
         return Ok(Outcome::Success);

@@ -7,8 +7,9 @@
 use std::fmt::Write;
 
 use super::markdown::html as esc;
-use super::view::{plural, Change, View};
+use super::view::{Change, View};
 use super::OpKind;
+use crate::words::plural;
 
 const STYLE: &str = r#"
 :root { color-scheme: light dark; --bg: #ffffff; --fg: #1f2328; --muted: #59636e; --line: #d1d9e0;
@@ -109,16 +110,21 @@ fn table(out: &mut String, changes: &[Change], what: &str) {
             OpKind::Remove => ("del", "-"),
             _ => ("chg", "~"),
         };
-        let cell = |side: &str, v: &Option<String>| match v {
-            Some(v) => format!("<td class=\"{side}\"><code>{}</code></td>", esc(v)),
+        let cell = |side: &str, v: &Option<String>, note: Option<&str>| match v {
+            Some(v) => format!(
+                "<td class=\"{side}\"><code>{}</code>{}</td>",
+                esc(v),
+                note.map(|n| format!(" <span class=\"muted\">({n})</span>"))
+                    .unwrap_or_default()
+            ),
             None => "<td class=\"empty\"></td>".to_string(),
         };
         let _ = writeln!(
             out,
             "<tr class=\"{class}\"><td class=\"key\"><span class=\"sign\">{sign}</span>{}</td>{}{}</tr>",
             esc(&c.label),
-            cell("old", &c.old),
-            cell("new", &c.new)
+            cell("old", &c.old, None),
+            cell("new", &c.new, c.note)
         );
     }
     out.push_str("</table>\n");
@@ -143,6 +149,10 @@ mod tests {
             "prod",
         ));
         assert!(!page.contains("S3CRET"));
+        assert!(
+            page.contains("<code>***</code> <span class=\"muted\">(secret changed)</span></td>"),
+            "{page}"
+        );
         assert!(
             page.contains("&lt;script&gt;") && !page.contains("<script>\""),
             "names are escaped"

@@ -6,8 +6,9 @@
 
 use std::fmt::Write;
 
-use super::view::{plural, ActionChanges, Change, View};
+use super::view::{ActionChanges, Change, View};
 use super::OpKind;
+use crate::words::plural;
 
 /// Longest value shown in a table cell.
 const CELL: usize = 80;
@@ -182,7 +183,7 @@ fn table<'a>(
             "| {sign} | <code>{}</code> | {} | {} |",
             cell(&c.label),
             value_cell(c.old.as_deref()),
-            value_cell(c.new.as_deref())
+            value_cell(c.new.as_deref()) + &c.note.map(|n| format!(" ({n})")).unwrap_or_default()
         );
     }
     out.push('\n');
@@ -279,6 +280,28 @@ mod tests {
             "{md}"
         );
         assert!(!md.contains('\u{1b}'));
+        assert!(
+            md.contains("<code>/config/ldap/bindPassword</code> | <code>***</code> | <code>***</code> (secret changed) |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn secrets_left_uncompared_are_counted_even_without_changes() {
+        let doc = json!({"config": {"a": 1}, "actions": {}});
+        let ops = diff(&doc, &doc);
+        let unresolved = vec!["/config/ldap/bindPassword".to_string()];
+        let md = render(
+            &View::of(&ops, &Notes::default(), "dev", "prod").with_unresolved(&unresolved, &ops),
+        );
+        assert!(
+            md.contains("1 secret was not compared: the source holds no value for it"),
+            "{md}"
+        );
+        let two = [unresolved[0].clone(), "/config/x/password".to_string()];
+        let md =
+            render(&View::of(&ops, &Notes::default(), "dev", "prod").with_unresolved(&two, &ops));
+        assert!(md.contains("2 secrets were not compared"), "{md}");
     }
 
     #[test]

@@ -303,10 +303,7 @@ fn line(out: &mut String, p: &Palette, indent: &str, op: &Op, label: &str) {
         }
         OpKind::Replace => {
             let (old, new) = (op.old.as_ref(), op.value.as_ref());
-            let secret = [old, new]
-                .iter()
-                .flatten()
-                .any(|v| secrets::is_secret(&op.path, v));
+            let secret = super::view::secret_changes(op);
             if let (Some(Value::String(a)), Some(Value::String(b)), false) = (old, new, secret) {
                 if a.len() > LONG || b.len() > LONG || a.contains('\n') || b.contains('\n') {
                     let _ = writeln!(out, "{indent}{}", p.change.apply_to(format!("~ {label}:")));

@@ -10,6 +10,7 @@ use super::render::{show_value, Summary};
 use super::{Notes, Op, OpKind};
 use crate::model;
 use crate::pointer;
+use crate::words::plural;
 
 /// One changed value.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +22,8 @@ pub(crate) struct Change {
     /// Display forms (compact JSON, secrets `***`); `None` where absent.
     pub old: Option<String>,
     pub new: Option<String>,
+    /// What `*** → ***` cannot show: "secret changed".
+    pub note: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,12 +147,23 @@ impl View {
         }
     }
 
-    /// Adds a note for secrets of changed actions that have no value here:
-    /// apply leaves the target's own.
-    pub(crate) fn with_unresolved(mut self, pointers: &[String]) -> View {
-        for p in pointers {
+    /// Adds the notes on secrets the source has no value for (of the
+    /// `unresolved` placeholders): one per secret of an action `ops`
+    /// change (apply leaves the target's own), and how many others were
+    /// not compared at all (a report without changes says so too).
+    pub(crate) fn with_unresolved(mut self, unresolved: &[String], ops: &[Op]) -> View {
+        let matter = secrets_that_matter(unresolved, ops);
+        for p in &matter {
             self.notes.push(format!(
                 "{p}: secret placeholder without a value; apply keeps the target's value"
+            ));
+        }
+        let uncompared = unresolved.len().saturating_sub(matter.len());
+        if uncompared > 0 {
+            self.notes.push(format!(
+                "{} not compared: the source holds no value for {} (snapshots never hold secret values)",
+                plural(uncompared, "secret was", "secrets were"),
+                crate::words::agree(uncompared, "it", "them")
             ));
         }
         self
@@ -236,11 +250,6 @@ pub(crate) fn plan_ops(patch: &[Value]) -> Vec<Op> {
     out
 }
 
-/// "1 guard", "2 guards".
-pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// A field path for people: `detail.link`, `list[3].enabled`.
 pub(crate) fn dotted(path: &[String]) -> String {
     let mut out = String::new();
@@ -264,7 +273,16 @@ fn change(op: &Op, label: String) -> Change {
         kind: op.kind,
         old: op.old.as_ref().map(|v| show_value(&op.path, v)),
         new: op.value.as_ref().map(|v| show_value(&op.path, v)),
+        note: (op.kind == OpKind::Replace && secret_changes(op)).then_some("secret changed"),
     }
+}
+
+/// Whether `op` replaces a secret (on either side): both show as `***`.
+pub(crate) fn secret_changes(op: &Op) -> bool {
+    [op.old.as_ref(), op.value.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|v| crate::secrets::is_secret(&op.path, v))
 }
 
 /// The leaves of a whole action (objects walked through), as changes from
@@ -289,6 +307,7 @@ fn leaves(base: &[String], value: Option<&Value>, removed: bool) -> Vec<Change> 
                     kind: if removed { OpKind::Remove } else { OpKind::Add },
                     old: if removed { shown.clone() } else { None },
                     new: if removed { None } else { shown },
+                    note: None,
                 });
             }
         }

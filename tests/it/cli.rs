@@ -65,12 +65,23 @@ fn version_completions_and_man_page() {
         &stdout(&out)[..200]
     );
     let page = stdout(&out);
-    for section in ["COMMANDS", "ENVIRONMENT", "\"EXIT STATUS\"", "FILES"] {
+    for section in [
+        "COMMANDS",
+        "EXAMPLES",
+        "ENVIRONMENT",
+        "\"EXIT STATUS\"",
+        "FILES",
+    ] {
         assert!(
             page.contains(&format!(".SH {section}\n")),
             "man page lacks {section}"
         );
     }
+    assert!(
+        page.contains("tsmigrate diff \\-\\-source snapshots/dev \\-\\-target prod \\-\\-prune\n")
+            && page.contains("tsmigrate export \\-\\-cluster prod \\-\\-out snapshots/prod\n"),
+        "the examples of the top-level help and of each command"
+    );
     assert!(
         page.contains(".TP\n\\-\\-state <FILE>\n"),
         "arguments with their values"

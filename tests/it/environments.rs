@@ -441,7 +441,7 @@ fn exit_code_2_means_exactly_that_apply_would_write() {
             "/config/onlyOnTheTarget",
             "No differences.",
         ])
-        .stderr_has(&["4 secret(s) were not compared"])
+        .stderr_has(&["4 secrets were not compared"])
         .run();
     assert!(!stdout(&out).contains("~ "), "{}", stdout(&out));
     let out = Tsm::new(w)
@@ -457,7 +457,7 @@ fn exit_code_2_means_exactly_that_apply_would_write() {
         ])
         .status(0)
         .stdout(Expect::Any)
-        .stderr_has(&["4 secret(s) were not compared"])
+        .stderr_has(&["4 secrets were not compared"])
         .run();
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
@@ -608,7 +608,7 @@ fn secret_warnings_come_once_and_only_where_they_matter() {
         .args(&["diff", "--source", "snap", "--target", &sim.url])
         .status(0)
         .stdout(Expect::Exact("No differences.\n".into()))
-        .stderr_has(&["secret(s) were not compared", "-v lists them"])
+        .stderr_has(&["secrets were not compared", "-v lists them"])
         .run();
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     // A changed action with a secret: one line; -v lists them.
@@ -637,8 +637,8 @@ fn secret_warnings_come_once_and_only_where_they_matter() {
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 2, "{err}");
     assert!(
-        err.contains("secret(s) of changed actions have no value here")
-            && err.contains("secret(s) were not compared")
+        err.contains("of changed actions have no value here")
+            && err.contains("secrets were not compared")
             && err.contains("-v lists them"),
         "{err}"
     );

@@ -41,6 +41,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "net",
             "signals",
             "benchdata",
+            "words",
             "config::settings",
         ],
     ),

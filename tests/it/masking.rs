@@ -562,7 +562,7 @@ fn a_placeholder_inside_a_secret_is_never_sent() {
         ])
         .status(1)
         .stderr_has(&[
-            "value(s) to write are secret placeholders",
+            "value to write is a secret placeholder",
             "/config/ssoConfig/privateKey/0 holds ${secret:/config/ssoConfig/privateKey/0}",
             "nothing was written",
         ])

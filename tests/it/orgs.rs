@@ -732,7 +732,7 @@ fn max_failures_counts_failures_and_a_failure_stops_no_other_target() {
         "{err}"
     );
     assert_eq!(
-        rows[3]["error"], "--max-failures 2 reached: 2 target(s) failed",
+        rows[3]["error"], "--max-failures 2 reached: 2 targets failed",
         "{rows:#}"
     );
     assert!(!err.contains("signal"), "{err}");

@@ -182,7 +182,7 @@ fn validate_names_a_missing_object_and_skipping_never_deletes() {
         .args(&["validate", "--source", &source.url, "--target", &target.url])
         .status(1)
         .stderr_has(&[
-            "1 problem(s) found before writing",
+            "1 problem found before writing",
             &format!("/actions/Open in Jira/actionAssociationMap/WORKSHEET/{WORKSHEET}"),
             &format!("refers to WORKSHEET {WORKSHEET} which the target does not have"),
         ])
@@ -248,7 +248,7 @@ fn visualization_associations_are_never_missing_nor_dropped() {
         ])
         .status(0)
         .stdout_has(&["verified."])
-        .stderr_has(&["1 VISUALIZATION association(s) not checked", "journal: "])
+        .stderr_has(&["1 VISUALIZATION association not checked", "journal: "])
         .run();
     let got = stored_actions(&target.state());
     let name = s["actions"][0]["name"].as_str().unwrap();

@@ -880,7 +880,7 @@ fn an_action_is_never_created_with_a_missing_secret() {
         .args(&["apply", "--target", &target.url, "--source", "snap", "--yes"])
         .status(1)
         .stderr_has(&[
-            "secret(s) of actions to create have no value",
+            "secret of actions to create has no value",
             "/actions/Open in Jira/detail/authToken ($TSMIGRATE_SECRET_ACTIONS_OPEN_IN_JIRA_DETAIL_AUTHTOKEN)",
             "nothing was written",
         ])
