@@ -124,6 +124,11 @@ impl Selection {
         }
     }
 
+    /// Whether nothing under the top-level `section` is left out.
+    pub fn keeps_whole(&self, section: &str) -> bool {
+        matches!(self.visibility(&[section]), Visibility::Full)
+    }
+
     /// Removes everything that does not take part from `doc` (the two
     /// top-level sections stay, even when nothing in them is selected).
     pub fn strip(&self, doc: &mut Value) {

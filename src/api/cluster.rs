@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use reqwest::Method;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
-use super::error::{bad_shape, parse_body};
+use super::error::{bad_shape, not_json, parse_body};
 use super::{Api, ApiError, Body, ErrorKind, Request, Retry, Session};
 use crate::model::{self, ObjectQuery, Org};
 use crate::signals::Abort;
@@ -104,29 +105,71 @@ impl Cluster {
     }
 
     /// The config: v1's whole configinfo; on v2 only the keys
-    /// `system/config-overrides` shows, nested.
-    pub async fn configinfo(&self) -> Result<Map<String, Value>, ApiError> {
+    /// `system/config-overrides` shows, nested. Beside it, the items of
+    /// v1's list of every action in it (`model::ACTION_LIST_KEY`), as their
+    /// JSON text: they are read only for what the action list may lack
+    /// (associations, groups), action by action.
+    pub async fn configinfo(&self) -> Result<(Map<String, Value>, Vec<Box<RawValue>>), ApiError> {
         if self.v2() {
-            return self.v2_config().await;
+            return Ok((self.v2_config().await?, Vec::new()));
         }
-        self.get_object("/admin/configinfo").await
+        let path = "/admin/configinfo";
+        let body = self
+            .session
+            .call(&Request::get(&Self::v1(path)), None)
+            .await?;
+        let read = crate::json::value::read_answer_aside(&body, model::ACTION_LIST_KEY);
+        let (config, listed) = read.map_err(|e| not_json(path, e))?;
+        match config {
+            Value::Object(m) => Ok((m, listed)),
+            other => Err(bad_shape(path, "an object", &other)),
+        }
     }
 
-    /// v1's overrides metadata (types and patterns of config keys); v2 has
-    /// none to give.
-    pub async fn overrides(&self) -> Result<Map<String, Value>, ApiError> {
+    /// v1's overrides metadata (types and patterns of config keys) of the
+    /// dotted `keys` (sorted; the answer has every key, and is large); v2
+    /// has none to give.
+    pub async fn overrides(&self, keys: &[String]) -> Result<Map<String, Value>, ApiError> {
         if self.v2() {
             return Ok(Map::new());
         }
-        self.get_object("/admin/configinfo/overrides").await
+        let path = "/admin/configinfo/overrides";
+        let body = self
+            .session
+            .call(&Request::get(&Self::v1(path)), None)
+            .await?;
+        let read = crate::json::value::read_answer_keeping(&body, keys);
+        match read.map_err(|e| not_json(path, e))? {
+            Value::Object(m) => Ok(m),
+            other => Err(bad_shape(path, "an object", &other)),
+        }
     }
 
     /// Every action, in v1 form (on v2 with associations and groups).
     pub async fn actions(&self) -> Result<Vec<Value>, ApiError> {
+        self.actions_where(&|_| true).await
+    }
+
+    /// The actions `keep` says yes to (v1 form), the others dropped as
+    /// the answer is read.
+    pub async fn actions_where(
+        &self,
+        keep: &dyn Fn(&Value) -> bool,
+    ) -> Result<Vec<Value>, ApiError> {
         if self.v2() {
-            return self.v2_actions().await;
+            let mut all = self.v2_actions().await?;
+            all.retain(|a| keep(a));
+            return Ok(all);
         }
-        self.get_array("/admin/embed/actions", &[]).await
+        let path = "/admin/embed/actions";
+        let body = self
+            .session
+            .call(&Request::get(&Self::v1(path)), None)
+            .await?;
+        match crate::json::value::read_answer_where(&body, keep).map_err(|e| not_json(path, e))? {
+            Value::Array(a) => Ok(a),
+            other => Err(bad_shape(path, "an array", &other)),
+        }
     }
 
     pub async fn action(&self, id: &str) -> Result<Map<String, Value>, ApiError> {

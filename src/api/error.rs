@@ -70,13 +70,16 @@ impl std::fmt::Display for ApiError {
 }
 
 pub(crate) fn parse_body(body: &[u8], path: &str) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::new(
-            ErrorKind::BadResponse,
-            None,
-            format!("{path} answered something that is not the JSON the API documents ({e})"),
-        )
-    })
+    crate::json::value::read_answer(body).map_err(|e| not_json(path, e))
+}
+
+/// What `path` answered is not JSON (or not JSON of the shape read).
+pub(crate) fn not_json(path: &str, e: serde_json::Error) -> ApiError {
+    ApiError::new(
+        ErrorKind::BadResponse,
+        None,
+        format!("{path} answered something that is not the JSON the API documents ({e})"),
+    )
 }
 
 pub(crate) fn bad_shape(path: &str, expected: &str, got: &Value) -> ApiError {

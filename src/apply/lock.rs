@@ -23,22 +23,31 @@ pub struct TargetLock {
 /// A live target read while its lock was held: what an apply writes
 /// from. Only `TargetLock::vouch` makes one, and it lives no longer than
 /// the lock, so a read taken before the lock (stale by the time anything
-/// is written) cannot become an apply.
+/// is written) cannot become an apply. The apply may keep of the side's
+/// document only the part it writes (`Locked::keep_only`), to hold less.
 pub struct Locked<'a> {
-    side: &'a crate::fetch::Side,
+    side: &'a mut crate::fetch::Side,
     _lock: &'a TargetLock,
 }
 
-impl<'a> Locked<'a> {
-    pub fn side(&self) -> &'a crate::fetch::Side {
+impl Locked<'_> {
+    pub fn side(&self) -> &crate::fetch::Side {
         self.side
+    }
+
+    /// Replaces the side's document (and its document before ignore
+    /// rules) with `part`: once the changes are known, an apply needs no
+    /// more of the target than what it writes, and the rest may be large.
+    pub fn keep_only(&mut self, part: serde_json::Value) {
+        self.side.doc = part;
+        self.side.raw = serde_json::Value::Null;
     }
 }
 
 impl TargetLock {
     /// `side` as read under this lock; an error if it is a snapshot or
     /// its read began before the lock was taken.
-    pub fn vouch<'a>(&'a self, side: &'a crate::fetch::Side) -> Result<Locked<'a>, Error> {
+    pub fn vouch<'a>(&'a self, side: &'a mut crate::fetch::Side) -> Result<Locked<'a>, Error> {
         match side.read_at {
             Some(at) if at >= self.taken => Ok(Locked { side, _lock: self }),
             Some(_) => Err(Error::Usage(format!(

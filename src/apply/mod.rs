@@ -98,24 +98,28 @@ pub enum Report {
 
 /// Runs one apply. Errors: a problem found before writing (exit 1), a
 /// failure after which the target was restored (4) or not (5).
-pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
+pub async fn apply(mut req: Request<'_>) -> Result<Report, Error> {
     let started = Instant::now();
     let target = req.target.side();
-    let cluster = target.live()?;
-    let mut desired = req.desired;
-    let overrides = crate::fetch::overrides_for(target, &desired).await?;
-    let facts = TargetFacts {
-        doc: &target.doc,
-        overrides: overrides.as_ref(),
+    let cluster = target.live()?.clone();
+    let mut desired = std::mem::take(&mut req.desired);
+    let checked = {
+        // The config keys' metadata is as large as the config: dropped
+        // once checked.
+        let overrides = crate::fetch::overrides_for(target, &desired).await?;
+        let facts = TargetFacts {
+            doc: &target.doc,
+            overrides: overrides.as_ref(),
+        };
+        validate::validate(
+            &mut desired,
+            &facts,
+            Some(&cluster),
+            &target.label,
+            req.skip_missing,
+        )
+        .await?
     };
-    let checked = validate::validate(
-        &mut desired,
-        &facts,
-        Some(cluster),
-        &target.label,
-        req.skip_missing,
-    )
-    .await?;
     let current = Current {
         doc: &target.doc,
         raw: &target.raw,
@@ -125,6 +129,14 @@ pub async fn apply(req: Request<'_>) -> Result<Report, Error> {
     let ch = compute(&current, &desired, req.selection, req.prune);
     refuse_unresolved_creates(&ch, &req.unresolved, &target.label)?;
     refuse_placeholders(&ch, &desired, &target.doc, &target.label)?;
+    // From here on only what the apply writes is read of either document
+    // (verification and the undo's check look at that part alone): the
+    // rest of both, most of two whole clusters on a small change, goes.
+    let desired = verify::written(&std::mem::take(&mut desired), &ch);
+    let before = verify::written(&target.doc, &ch);
+    req.target.keep_only(before);
+    let target = req.target.side();
+    let cluster = &cluster;
     let merged = |a: &[String], b: &[String]| {
         let mut v: Vec<String> = a.iter().chain(b).cloned().collect();
         v.sort();

@@ -1,6 +1,8 @@
 //! Reading the target back after writing: does it hold what the apply
 //! intended, or (after an undo) exactly what it held before?
 
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value};
 
 use super::changes::{intended, ActionOp, Changes};
@@ -9,14 +11,17 @@ use crate::diff::{self, Op};
 use crate::fetch;
 use crate::select::Selection;
 
-/// The target's document now, ignored paths removed (and its actions as
-/// both APIs hold them, with a `view`).
-pub async fn reread(
+/// The part of the target's document `ch` writes (`written`) as it is
+/// now, ignored paths removed (and its actions as both APIs hold them,
+/// with a `view`). The other actions are dropped as they are read.
+async fn reread(
     cluster: &Cluster,
+    ch: &Changes,
     selection: &Selection,
     view: Option<Api>,
 ) -> Result<Value, String> {
-    let live = fetch::read_document(cluster)
+    let names = written_names(ch);
+    let live = fetch::read_document_of(cluster, Some(&names))
         .await
         .map_err(|e| e.to_string())?;
     let mut doc = live.doc;
@@ -24,7 +29,7 @@ pub async fn reread(
     if let Some(api) = view {
         crate::api::v2map::project_doc(&mut doc, api);
     }
-    Ok(doc)
+    Ok(written(&doc, ch))
 }
 
 /// The first paths of a remainder, for messages.
@@ -44,19 +49,7 @@ pub fn remainder(ops: &[Op]) -> String {
 /// another admin editing another action) is neither the apply's failure
 /// nor for its undo to "restore".
 pub fn written(doc: &Value, ch: &Changes) -> Value {
-    let mut names = std::collections::BTreeSet::new();
-    for a in ch.actions.iter().chain(&ch.deletes) {
-        names.insert(a.name.as_str());
-        for side in [&a.before, &a.after] {
-            if let Some(n) = side
-                .as_ref()
-                .and_then(|v| v.get("name"))
-                .and_then(Value::as_str)
-            {
-                names.insert(n);
-            }
-        }
-    }
+    let names = written_names(ch);
     let mut out = serde_json::Map::new();
     if ch.config.is_some() {
         if let Some(c) = doc.get("config") {
@@ -75,6 +68,25 @@ pub fn written(doc: &Value, ch: &Changes) -> Value {
         .unwrap_or_default();
     out.insert("actions".into(), Value::Object(actions));
     Value::Object(out)
+}
+
+/// The names of the actions `ch` writes: each by the name it has before
+/// and after.
+fn written_names(ch: &Changes) -> BTreeSet<&str> {
+    let mut names = BTreeSet::new();
+    for a in ch.actions.iter().chain(&ch.deletes) {
+        names.insert(a.name.as_str());
+        for side in [&a.before, &a.after] {
+            if let Some(n) = side
+                .as_ref()
+                .and_then(|v| v.get("name"))
+                .and_then(Value::as_str)
+            {
+                names.insert(n);
+            }
+        }
+    }
+    names
 }
 
 /// REST v2 shows only the overridden config keys, and a key set back to
@@ -179,7 +191,7 @@ pub async fn applied(
     selection: &Selection,
     view: Option<Api>,
 ) -> Result<(), String> {
-    let got = written(&reread(cluster, selection, view).await?, ch);
+    let got = reread(cluster, ch, selection, view).await?;
     let mut want = written(&intended(current, desired, ch), ch);
     let admin = cluster.org().and_then(|o| o.admin_group);
     accept_server_defaults(&mut want, &got, ch, admin.as_deref());
@@ -194,6 +206,6 @@ pub async fn restored(
     selection: &Selection,
     view: Option<Api>,
 ) -> Result<(), String> {
-    let got = written(&reread(cluster, selection, view).await?, ch);
+    let got = reread(cluster, ch, selection, view).await?;
     compare_back(cluster, &got, written(before, ch))
 }

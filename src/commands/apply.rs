@@ -116,8 +116,9 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
         }
     );
     let lock = locked?;
-    let (target, desired, unresolved, source_label, notes, view) = match (plan, &args.plan, source)
-    {
+    let (mut target, desired, unresolved, source_label, notes, view) = match (
+        plan, &args.plan, source,
+    ) {
         (Some(plan), Some(plan_path), _) => {
             let org = ctx.conns.cluster(live, &settings.net).await?.org();
             plan.check_target(
@@ -199,7 +200,8 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
         None => apply::new_journal_path(&settings.journal_dir()?),
     };
     let preview = (!args.yes).then(|| preview(ctx, &target, &desired));
-    let confirm = |_: &Changes| confirm(preview.as_ref(), &target.label);
+    let target_label = target.label.clone();
+    let confirm = |_: &Changes| confirm(preview.as_ref(), &target_label);
     let writes = Writes::new(&ctx.printer, "writing", super::progress::every(&ctx.env)?);
     let lines = JsonEvents {
         printer: &ctx.printer,
@@ -210,7 +212,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
     let interrupt = Abort::default();
     let watcher = watch_signals(&ctx.printer, &interrupt, &journal);
     let result = apply::apply(apply::Request {
-        target: lock.vouch(&target)?,
+        target: lock.vouch(&mut target)?,
         desired,
         unresolved,
         notes,

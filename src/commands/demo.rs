@@ -98,7 +98,7 @@ pub async fn run(ctx: &Context, keep: bool) -> Result<Outcome, Error> {
         prune: true,
         ..Default::default()
     };
-    let c = compare::compare(&settings, source, target, opts.clone())?;
+    let mut c = compare::compare(&settings, source, target, opts.clone())?;
     let palette = render::Palette::new(ctx.printer.color_out());
     ctx.printer.text(&render::text(&c.ops, &palette))?;
     out(&format!(
@@ -136,7 +136,7 @@ pub async fn run(ctx: &Context, keep: bool) -> Result<Outcome, Error> {
     }
     // Live source: the secrets travel in memory, never through the plan file.
     let report = apply::apply(apply::Request {
-        target: lock.vouch(&c.target)?,
+        target: lock.vouch(&mut c.target)?,
         desired: c.desired,
         unresolved: c.unresolved,
         notes: c.notes,

@@ -494,7 +494,7 @@ async fn apply_locked(
     let target_ref = ClusterRef::Live(t.live.clone());
     let target = fetch::load(&target_ref, settings, &ctx.conns).await?;
     let org = target.org.clone();
-    let c = compare::compare(
+    let mut c = compare::compare(
         settings,
         source.clone(),
         target,
@@ -508,7 +508,7 @@ async fn apply_locked(
     c.check_protected(args.allow_protected)?;
     let view = c.view;
     let report = apply::apply(apply::Request {
-        target: lock.vouch(&c.target)?,
+        target: lock.vouch(&mut c.target)?,
         desired: c.desired,
         unresolved: c.unresolved,
         notes: c.notes,

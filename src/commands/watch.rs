@@ -557,7 +557,7 @@ impl Watch<'_> {
                 return false;
             }
         };
-        let c = match compare::compare_refs(
+        let mut c = match compare::compare_refs(
             &self.settings,
             &self.ctx.conns,
             &self.args.source,
@@ -582,13 +582,6 @@ impl Watch<'_> {
             ));
             return true;
         }
-        let target = match lock.vouch(&c.target) {
-            Ok(t) => t,
-            Err(e) => {
-                ctx.printer.error(&e);
-                return false;
-            }
-        };
         if let Err(e) = c
             .check_expressible()
             .and_then(|()| c.check_protected(self.args.allow_protected))
@@ -596,6 +589,13 @@ impl Watch<'_> {
             ctx.printer.error(&e);
             return false;
         }
+        let target = match lock.vouch(&mut c.target) {
+            Ok(t) => t,
+            Err(e) => {
+                ctx.printer.error(&e);
+                return false;
+            }
+        };
         let journal_dir = match self.settings.journal_dir() {
             Ok(dir) => dir,
             Err(e) => {

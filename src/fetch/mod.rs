@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 pub use connections::Connections;
-pub use reader::{find_objects, object_headers, read_document, LiveDocument};
+pub use reader::{find_objects, object_headers, read_document, read_document_of, LiveDocument};
 pub use snapshot_side::load_snapshot_pair;
 
 use crate::api::{self, Cluster};
@@ -29,7 +29,9 @@ pub struct Side {
     pub label: String,
     /// The canonical document, ignored paths removed.
     pub doc: Value,
-    /// The document before ignore rules (to fill PUT bodies); `Null` for a
+    /// The actions as read before ignore rules (`{"actions": …}`, to fill
+    /// PUT bodies with what the rules leave out); `Null` where the rules
+    /// leave nothing out (the document is then the same) and for a
     /// snapshot, which is never written to.
     pub raw: Value,
     /// Action name → GUID on this cluster (empty for snapshots).
@@ -99,8 +101,8 @@ impl Side {
 }
 
 /// The target's `GET admin/configinfo/overrides`, which validation checks
-/// config values against: read when `desired` changes the config, else
-/// not needed (`None`).
+/// config values against, for the keys `desired` changes: read when it
+/// changes any, else not needed (`None`).
 pub async fn overrides_for(
     side: &Side,
     desired: &Value,
@@ -108,14 +110,44 @@ pub async fn overrides_for(
     let Some(cluster) = &side.cluster else {
         return Ok(None);
     };
-    if desired.get("config") == side.doc.get("config") {
+    let (Some(Value::Object(want)), have) = (desired.get("config"), side.doc.get("config")) else {
+        return Ok(None);
+    };
+    let empty = Map::new();
+    let have = have.and_then(Value::as_object).unwrap_or(&empty);
+    let mut keys = Vec::new();
+    changed_keys(want, have, &mut Vec::new(), &mut keys);
+    if keys.is_empty() {
         return Ok(None);
     }
+    keys.sort();
     cluster
-        .overrides()
+        .overrides(&keys)
         .await
         .map(Some)
         .map_err(|e| cluster_error(cluster, "admin/configinfo/overrides", e))
+}
+
+/// The dotted keys where `want` differs from `have`, at every depth (an
+/// object that differs, and the keys below it that do).
+fn changed_keys(
+    want: &Map<String, Value>,
+    have: &Map<String, Value>,
+    path: &mut Vec<String>,
+    out: &mut Vec<String>,
+) {
+    for (k, v) in want {
+        let had = have.get(k);
+        if had == Some(v) {
+            continue;
+        }
+        path.push(k.clone());
+        out.push(path.join("."));
+        if let (Value::Object(w), Some(Value::Object(h))) = (v, had) {
+            changed_keys(w, h, path, out);
+        }
+        path.pop();
+    }
 }
 
 pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> Result<Side, Error> {
@@ -144,7 +176,13 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 None => read_document(&cluster).await?,
             };
             crate::secrets::remember_all(&document.doc);
-            let raw = document.doc.clone();
+            // Kept only where the rules may leave something of an action
+            // out: a second copy of every action is not free.
+            let raw = if settings.selection.keeps_whole("actions") {
+                Value::Null
+            } else {
+                serde_json::json!({"actions": document.doc.get("actions").cloned().unwrap_or(Value::Null)})
+            };
             let document_started = document.started;
             let mut doc = document.doc;
             let matched = settings.selection.matched_in(&doc);
@@ -168,5 +206,25 @@ pub async fn load(r: &ClusterRef, settings: &Settings, conns: &Connections) -> R
                 read_at: Some(document_started),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_overrides_asked_for_are_those_of_the_keys_that_change() {
+        let want = json!({"a": 1, "b": {"c": 2, "d": 3}, "e": {"f": 1}, "g": [1], "new": true});
+        let have = json!({"a": 1, "b": {"c": 2, "d": 4}, "e": {"f": 1}, "g": [2]});
+        let mut keys = Vec::new();
+        changed_keys(
+            want.as_object().unwrap(),
+            have.as_object().unwrap(),
+            &mut Vec::new(),
+            &mut keys,
+        );
+        assert_eq!(keys, ["b", "b.d", "g", "new"]);
     }
 }

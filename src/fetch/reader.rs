@@ -4,9 +4,10 @@
 //! (as the API page's example does), so they come from configinfo's action
 //! list, and from each action's own endpoint where neither says.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::cluster_error;
@@ -28,10 +29,28 @@ pub struct LiveDocument {
 }
 
 /// Reads the canonical document (configinfo and actions with their
-/// associations and user groups): also what verification reads.
+/// associations and user groups).
 pub async fn read_document(cluster: &Cluster) -> Result<LiveDocument, Error> {
+    read_document_of(cluster, None).await
+}
+
+/// `read_document`, of whose actions only those named in `names` (when
+/// given) are kept, the others dropped as the list is read: what
+/// verification reads (it checks only what an apply wrote), without
+/// holding a second copy of every action.
+pub async fn read_document_of(
+    cluster: &Cluster,
+    names: Option<&BTreeSet<&str>>,
+) -> Result<LiveDocument, Error> {
     let started = std::time::Instant::now();
-    let (config, list) = tokio::try_join!(
+    let named = |a: &Value| {
+        names.is_none_or(|names| {
+            a.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| names.contains(n))
+        })
+    };
+    let ((config, listed), list) = tokio::try_join!(
         async {
             cluster
                 .configinfo()
@@ -40,16 +59,16 @@ pub async fn read_document(cluster: &Cluster) -> Result<LiveDocument, Error> {
         },
         async {
             cluster
-                .actions()
+                .actions_where(&named)
                 .await
                 .map_err(|e| cluster_error(cluster, "admin/embed/actions", e))
         },
     )?;
     // REST v2 searches answer every action whole (associations and groups).
-    let (config, actions) = if cluster.api() == api::Api::V2 {
-        (config, list)
+    let actions = if cluster.api() == api::Api::V2 {
+        list
     } else {
-        complete_actions(cluster, config, list).await?
+        complete_actions(cluster, &listed, list).await?
     };
     let (doc, ids) = document::from_api(cluster.label(), config, actions)?;
     Ok(LiveDocument { doc, ids, started })
@@ -58,21 +77,13 @@ pub async fn read_document(cluster: &Cluster) -> Result<LiveDocument, Error> {
 /// The action list made whole: associations from configinfo's list when
 /// the action list shows none, and from the action itself when neither
 /// says; user groups from the action itself when the list lacks them.
+/// `listed`: the items of configinfo's own action list, as text.
 async fn complete_actions(
     cluster: &Cluster,
-    mut config: Map<String, Value>,
+    listed: &[Box<RawValue>],
     list: Vec<Value>,
-) -> Result<(Map<String, Value>, Vec<Value>), Error> {
-    let embedded: HashMap<String, Value> = match config.remove(model::ACTION_LIST_KEY) {
-        Some(Value::Array(items)) => items
-            .into_iter()
-            .filter_map(|a| {
-                let id = a.get("id")?.as_str()?.to_string();
-                Some((id, a))
-            })
-            .collect(),
-        _ => HashMap::new(),
-    };
+) -> Result<Vec<Value>, Error> {
+    let embedded = Embedded::of(listed, &list);
     let mut actions = Vec::with_capacity(list.len());
     let mut look_up: Vec<(usize, String, bool, bool)> = Vec::new();
     for (i, mut action) in list.into_iter().enumerate() {
@@ -82,22 +93,24 @@ async fn complete_actions(
                 .get(model::ASSOCIATION_MAP)
                 .and_then(Value::as_object)
                 .is_some_and(|m| !m.is_empty());
-            let from_config = embedded
-                .get(id)
-                .and_then(|e| e.get(model::ASSOCIATION_MAP))
-                .filter(|m| m.is_object());
-            let need_assoc = match (listed, from_config) {
+            let has_groups = obj.get(model::USER_GROUPS).is_some_and(Value::is_array);
+            // Configinfo's list is read only for what the action list lacks.
+            let mut shown = match (listed, has_groups) {
+                (true, true) => None,
+                _ => embedded.get(id),
+            };
+            let mut from_config = |key: &str| shown.as_mut().and_then(|s| s.remove(key));
+            let need_assoc = match (listed, from_config(model::ASSOCIATION_MAP)) {
                 (true, _) => false,
-                (false, Some(map)) => {
-                    obj.insert(model::ASSOCIATION_MAP.into(), map.clone());
+                (false, Some(map)) if map.is_object() => {
+                    obj.insert(model::ASSOCIATION_MAP.into(), map);
                     false
                 }
-                (false, None) => true,
+                (false, _) => true,
             };
-            let need_groups = !obj.get(model::USER_GROUPS).is_some_and(Value::is_array);
-            if need_groups {
-                if let Some(groups) = embedded.get(id).and_then(|e| e.get(model::USER_GROUPS)) {
-                    obj.insert(model::USER_GROUPS.into(), groups.clone());
+            if !has_groups {
+                if let Some(groups) = from_config(model::USER_GROUPS) {
+                    obj.insert(model::USER_GROUPS.into(), groups);
                 }
             }
             let need_groups = !obj.get(model::USER_GROUPS).is_some_and(Value::is_array);
@@ -141,7 +154,53 @@ async fn complete_actions(
             }
         }
     }
-    Ok((config, actions))
+    Ok(actions)
+}
+
+/// Configinfo's own list of actions, by id, each read (the fields the
+/// action list may lack) only when asked for.
+struct Embedded<'a>(HashMap<String, &'a RawValue>);
+
+impl<'a> Embedded<'a> {
+    fn of(listed: &'a [Box<RawValue>], list: &[Value]) -> Embedded<'a> {
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: Option<String>,
+        }
+        let wanted: HashSet<&str> = list
+            .iter()
+            .filter_map(|a| a.get("id").and_then(Value::as_str))
+            .collect();
+        Embedded(
+            listed
+                .iter()
+                .filter_map(|raw| {
+                    let id = serde_json::from_str::<Id>(raw.get()).ok()?.id?;
+                    wanted.contains(id.as_str()).then_some((id, raw.as_ref()))
+                })
+                .collect(),
+        )
+    }
+
+    /// The associations and groups configinfo's list shows of `id`.
+    fn get(&self, id: &str) -> Option<Map<String, Value>> {
+        #[derive(serde::Deserialize)]
+        struct Shown {
+            #[serde(rename = "actionAssociationMap")]
+            associations: Option<Value>,
+            #[serde(rename = "userGroupList")]
+            groups: Option<Value>,
+        }
+        let shown: Shown = serde_json::from_str(self.0.get(id)?.get()).ok()?;
+        let mut out = Map::new();
+        if let Some(a) = shown.associations {
+            out.insert(model::ASSOCIATION_MAP.into(), a);
+        }
+        if let Some(g) = shown.groups {
+            out.insert(model::USER_GROUPS.into(), g);
+        }
+        Some(out)
+    }
 }
 
 /// Which of `guids` exist on the cluster as objects of `query`'s kind.
