@@ -35,11 +35,12 @@ impl Locked<'_> {
         self.side
     }
 
-    /// Replaces the side's document (and its document before ignore
-    /// rules) with `part`: once the changes are known, an apply needs no
-    /// more of the target than what it writes, and the rest may be large.
-    pub fn keep_only(&mut self, part: serde_json::Value) {
-        self.side.doc = part;
+    /// Keeps of the side's document only the `part` of it (and nothing
+    /// of its document before ignore rules): once the changes are known,
+    /// an apply needs no more of the target than what it writes, and the
+    /// rest may be large.
+    pub fn keep_only(&mut self, part: impl FnOnce(serde_json::Value) -> serde_json::Value) {
+        self.side.doc = part(std::mem::take(&mut self.side.doc));
         self.side.raw = serde_json::Value::Null;
     }
 }

@@ -132,9 +132,8 @@ pub async fn apply(mut req: Request<'_>) -> Result<Report, Error> {
     // From here on only what the apply writes is read of either document
     // (verification and the undo's check look at that part alone): the
     // rest of both, most of two whole clusters on a small change, goes.
-    let desired = verify::written(&std::mem::take(&mut desired), &ch);
-    let before = verify::written(&target.doc, &ch);
-    req.target.keep_only(before);
+    let desired = verify::written(std::mem::take(&mut desired), &ch);
+    req.target.keep_only(|doc| verify::written(doc, &ch));
     let target = req.target.side();
     let cluster = &cluster;
     let merged = |a: &[String], b: &[String]| {

@@ -29,7 +29,7 @@ async fn reread(
     if let Some(api) = view {
         crate::api::v2map::project_doc(&mut doc, api);
     }
-    Ok(written(&doc, ch))
+    Ok(written(doc, ch))
 }
 
 /// The first paths of a remainder, for messages.
@@ -48,24 +48,26 @@ pub fn remainder(ops: &[Op]) -> String {
 /// elsewhere (another Org of a rollout writing the shared config,
 /// another admin editing another action) is neither the apply's failure
 /// nor for its undo to "restore".
-pub fn written(doc: &Value, ch: &Changes) -> Value {
+/// Taken out of `doc`: the rest of it is dropped, not copied.
+pub fn written(doc: Value, ch: &Changes) -> Value {
     let names = written_names(ch);
-    let mut out = serde_json::Map::new();
+    let mut doc = match doc {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let mut out = Map::new();
     if ch.config.is_some() {
-        if let Some(c) = doc.get("config") {
-            out.insert("config".into(), c.clone());
+        if let Some(c) = doc.remove("config") {
+            out.insert("config".into(), c);
         }
     }
-    let actions: serde_json::Map<String, Value> = doc
-        .get("actions")
-        .and_then(Value::as_object)
-        .map(|all| {
-            all.iter()
-                .filter(|(name, _)| names.contains(name.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let actions: Map<String, Value> = match doc.remove("actions") {
+        Some(Value::Object(all)) => all
+            .into_iter()
+            .filter(|(name, _)| names.contains(name.as_str()))
+            .collect(),
+        _ => Map::new(),
+    };
     out.insert("actions".into(), Value::Object(actions));
     Value::Object(out)
 }
@@ -192,7 +194,7 @@ pub async fn applied(
     view: Option<Api>,
 ) -> Result<(), String> {
     let got = reread(cluster, ch, selection, view).await?;
-    let mut want = written(&intended(current, desired, ch), ch);
+    let mut want = written(intended(current, desired, ch), ch);
     let admin = cluster.org().and_then(|o| o.admin_group);
     accept_server_defaults(&mut want, &got, ch, admin.as_deref());
     compare_back(cluster, &got, want)
@@ -207,5 +209,5 @@ pub async fn restored(
     view: Option<Api>,
 ) -> Result<(), String> {
     let got = reread(cluster, ch, selection, view).await?;
-    compare_back(cluster, &got, written(before, ch))
+    compare_back(cluster, &got, written(before.clone(), ch))
 }
