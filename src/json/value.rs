@@ -86,7 +86,7 @@ pub fn read_answer(bytes: &[u8]) -> serde_json::Result<Value> {
 /// `read_answer` of an object where the array at its top-level `key` is
 /// large and seldom needed: its items are set aside as their JSON text
 /// (returned beside the rest, which lacks `key`), to be read one by one
-/// where needed.
+/// where needed. A `key` that holds no array sets nothing aside.
 pub fn read_answer_aside(
     bytes: &[u8],
     key: &str,
@@ -192,9 +192,11 @@ impl<'de> Visitor<'de> for AnswerVisitor<'_> {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
                 Shape::Aside { key, into } if k == key => {
-                    let items = map.next_value::<Option<Vec<Box<RawValue>>>>()?;
-                    // Given twice, the last stands, as for any key.
-                    *into.borrow_mut() = items.unwrap_or_default();
+                    // Anything but an array sets nothing aside (as the
+                    // reader of the whole would ignore it); given twice,
+                    // the last stands, as for any key.
+                    let raw = map.next_value::<Box<RawValue>>()?;
+                    *into.borrow_mut() = serde_json::from_str(raw.get()).unwrap_or_default();
                 }
                 _ => {
                     let v = map.next_value_seed(AnswerVisitor(Shape::Any))?;
@@ -286,5 +288,79 @@ mod tests {
         assert!(serde_json::from_str::<FastValue>(far).is_err());
         assert!(serde_json::from_str::<FastValue>("[1e400]").is_err());
         assert!(serde_json::from_str::<FastValue>(&"[".repeat(10_000)).is_err());
+    }
+
+    /// JSON text of the kind servers send: non-ASCII and escaped keys,
+    /// keys given twice, odd spacing, nested to a few levels.
+    fn answer_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let key = prop::sample::select(vec![
+            "\"id\"",
+            "\"name\"",
+            "\"caf\\u00e9\"",
+            "\"café\"",
+            "\"日本\"",
+            "\"a\\\"b\"",
+            "\"\"",
+        ]);
+        let leaf = prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            (-1000i64..1000).prop_map(|n| n.to_string()),
+            Just("1.5e3".to_string()),
+            Just("18446744073709551615".to_string()),
+            Just("\"x\\u0041\\n\"".to_string()),
+            Just("\"ü😀\"".to_string()),
+        ];
+        leaf.prop_recursive(4, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6)
+                    .prop_map(|v| format!("[{}]", v.join(" ,"))),
+                prop::collection::vec((key.clone(), inner), 0..6).prop_map(|v| {
+                    let pairs: Vec<String> =
+                        v.into_iter().map(|(k, v)| format!("{k} :{v}")).collect();
+                    format!("{{ {} }}", pairs.join(",\n"))
+                }),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn answers_read_as_serde_json_reads_them(text in answer_text()) {
+            let theirs: Value = serde_json::from_str(&text).unwrap();
+            proptest::prop_assert_eq!(read_answer(text.as_bytes()).unwrap(), theirs.clone());
+            // Kept items are those the predicate wants, in order.
+            let small = |v: &Value| v.to_string().len() < 20;
+            let got = read_answer_where(text.as_bytes(), &small).unwrap();
+            let want = match &theirs {
+                Value::Array(a) => Value::Array(a.iter().filter(|v| small(v)).cloned().collect()),
+                other => other.clone(),
+            };
+            proptest::prop_assert_eq!(got, want);
+            if let Value::Object(all) = &theirs {
+                let keys = vec!["café".to_string(), "id".to_string()];
+                let got = read_answer_keeping(text.as_bytes(), &keys).unwrap();
+                let kept: Map<String, Value> = all
+                    .iter()
+                    .filter(|(k, _)| keys.contains(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                proptest::prop_assert_eq!(got, Value::Object(kept));
+                let (rest, aside) = read_answer_aside(text.as_bytes(), "name").unwrap();
+                let mut without = all.clone();
+                let set_aside = without.remove("name");
+                proptest::prop_assert_eq!(rest, Value::Object(without));
+                let items: Vec<Value> = aside
+                    .iter()
+                    .map(|r| serde_json::from_str(r.get()).unwrap())
+                    .collect();
+                let want = match set_aside {
+                    Some(Value::Array(a)) => a,
+                    _ => Vec::new(),
+                };
+                proptest::prop_assert_eq!(items, want);
+            }
+        }
     }
 }
