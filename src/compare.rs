@@ -177,7 +177,7 @@ pub fn compare(
     let mut inexpressible = Vec::new();
     if let Some(api) = view {
         inexpressible = v2map::project_doc(&mut desired, api);
-        v2map::project_doc(&mut target.doc, api);
+        target.project(api);
     }
     let config_scope = partial_config(&mut desired, &source, &target);
     let mut notes = what_apply_leaves(

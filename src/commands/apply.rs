@@ -130,7 +130,7 @@ pub async fn run(ctx: &Context, args: ApplyArgs) -> Result<Outcome, Error> {
             let mut target = fetch::load(&target_ref, &settings, &ctx.conns).await?;
             // Seen as the plan saw it: between APIs, as both hold actions.
             if let Some(api) = plan.view {
-                crate::api::v2map::project_doc(&mut target.doc, api);
+                target.project(api);
             }
             let drifted = plan::drift(&plan, &target.doc);
             if !drifted.is_empty() {

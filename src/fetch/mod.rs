@@ -29,9 +29,10 @@ pub struct Side {
     pub label: String,
     /// The canonical document, ignored paths removed.
     pub doc: Value,
-    /// The actions as read before ignore rules (`{"actions": …}`, to fill
-    /// PUT bodies with what the rules leave out); `Null` where the rules
-    /// leave nothing out (the document is then the same) and for a
+    /// The actions as read, before ignore rules and before being seen as
+    /// both APIs hold them (`{"actions": …}`, to fill PUT bodies with what
+    /// the document leaves out); `Null` while the document holds them
+    /// whole (no rule leaves part of them out, no `project`) and for a
     /// snapshot, which is never written to.
     pub raw: Value,
     /// Action name → GUID on this cluster (empty for snapshots).
@@ -87,6 +88,17 @@ impl Side {
     /// ones), so that a key it lacks says nothing.
     pub fn partial_config(&self) -> bool {
         self.api == api::Api::V2
+    }
+
+    /// Its actions as both APIs hold them (between a v1 and a v2 side).
+    /// A live side keeps its actions as read in `raw` first: the fields
+    /// only its own API holds fill what is written back there.
+    pub fn project(&mut self, to: api::Api) {
+        if self.cluster.is_some() && self.raw.is_null() {
+            let actions = self.doc.get("actions").cloned().unwrap_or(Value::Null);
+            self.raw = serde_json::json!({ "actions": actions });
+        }
+        crate::api::v2map::project_doc(&mut self.doc, to);
     }
 
     /// The live cluster, or a usage error naming the snapshot.

@@ -14,6 +14,7 @@ use super::error::cluster_error;
 use crate::api::{self, Cluster};
 use crate::document;
 use crate::error::Error;
+use crate::json::value::read_answer_keeping;
 use crate::model::{self, ObjectQuery};
 
 /// Concurrent per-action reads when the list is not enough.
@@ -163,43 +164,36 @@ struct Embedded<'a>(HashMap<String, &'a RawValue>);
 
 impl<'a> Embedded<'a> {
     fn of(listed: &'a [Box<RawValue>], list: &[Value]) -> Embedded<'a> {
-        #[derive(serde::Deserialize)]
-        struct Id {
-            id: Option<String>,
-        }
         let wanted: HashSet<&str> = list
             .iter()
             .filter_map(|a| a.get("id").and_then(Value::as_str))
             .collect();
+        let id_only = ["id".to_string()];
         Embedded(
             listed
                 .iter()
                 .filter_map(|raw| {
-                    let id = serde_json::from_str::<Id>(raw.get()).ok()?.id?;
-                    wanted.contains(id.as_str()).then_some((id, raw.as_ref()))
+                    // Read as any answer is (a key given twice: the last).
+                    let item = read_answer_keeping(raw.get().as_bytes(), &id_only).ok()?;
+                    let id = item.get("id")?.as_str()?;
+                    wanted.contains(id).then(|| (id.to_string(), raw.as_ref()))
                 })
                 .collect(),
         )
     }
 
-    /// The associations and groups configinfo's list shows of `id`.
+    /// The associations and groups configinfo's list shows of `id`, as
+    /// it shows them (a `null` too).
     fn get(&self, id: &str) -> Option<Map<String, Value>> {
-        #[derive(serde::Deserialize)]
-        struct Shown {
-            #[serde(rename = "actionAssociationMap")]
-            associations: Option<Value>,
-            #[serde(rename = "userGroupList")]
-            groups: Option<Value>,
+        // Sorted, as `read_answer_keeping` asks.
+        let fields = [
+            model::ASSOCIATION_MAP.to_string(),
+            model::USER_GROUPS.to_string(),
+        ];
+        match read_answer_keeping(self.0.get(id)?.get().as_bytes(), &fields) {
+            Ok(Value::Object(shown)) => Some(shown),
+            _ => None,
         }
-        let shown: Shown = serde_json::from_str(self.0.get(id)?.get()).ok()?;
-        let mut out = Map::new();
-        if let Some(a) = shown.associations {
-            out.insert(model::ASSOCIATION_MAP.into(), a);
-        }
-        if let Some(g) = shown.groups {
-            out.insert(model::USER_GROUPS.into(), g);
-        }
-        Some(out)
     }
 }
 

@@ -688,3 +688,55 @@ fn a_secret_key_profile_reaches_an_mfa_cluster_in_its_org() {
         .stderr_has(&["clusters.prod.api", "trusted authentication"])
         .run();
 }
+
+/// Between the APIs actions are compared as both can hold them, and what
+/// only v1 holds (a detail's other fields, `context`, `application`) is
+/// the target's: a change of one field writes that field and keeps the
+/// rest, whether the target's PUT merges fields or replaces the action.
+#[test]
+fn a_v2_source_changes_only_what_it_changed_on_a_v1_target() {
+    for put_replaces in [false, true] {
+        let target_state = clean(example());
+        let mut src = target_state.clone();
+        let crm = src["actions"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|a| a["name"] == "Open in CRM")
+            .unwrap();
+        crm["detail"]["link"] = json!("https://crm.example.test/v2/öffnen");
+        let source = sim(&src, ApiChoice::V2);
+        let target = TestSim::start_api(
+            Some(&target_state),
+            Faults::default(),
+            Behaviour {
+                put_replaces,
+                ..Behaviour::default()
+            },
+            ApiChoice::V1,
+            V2Behaviour::default(),
+        );
+        let work = tempfile::tempdir().unwrap();
+        let text = apply(work.path(), &source, &target, 0);
+        let by_name = |s: &Value| -> serde_json::Map<String, Value> {
+            s["actions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| (a["name"].as_str().unwrap().to_string(), a.clone()))
+                .collect()
+        };
+        let (before, after) = (by_name(&target_state), by_name(&target.state()));
+        for (name, was) in &before {
+            let mut want = was.clone();
+            if name == "Open in CRM" {
+                want["detail"]["link"] = json!("https://crm.example.test/v2/öffnen");
+            }
+            assert_eq!(
+                after.get(name),
+                Some(&want),
+                "put_replaces {put_replaces}: {name:?} holds the target's own fields and the one change\n{text}"
+            );
+        }
+    }
+}
