@@ -119,7 +119,10 @@ async fn generate(
     }
     let sides = connect(ctx, &settings, refs).await?;
     let (m, pointers) = matched(&sides).await?;
-    let doc = json!({ "guids": m.guids });
+    let mut doc = json!({ "guids": m.guids });
+    if let Some(schema) = out.and_then(schema_beside) {
+        doc["$schema"] = json!(schema);
+    }
     let text = crate::json::file::to_pretty(&doc)?;
     match out {
         Some(path) => {
@@ -168,6 +171,25 @@ async fn generate(
     } else {
         Ok(Outcome::Differences)
     }
+}
+
+/// Where a map file written at `out` finds the map schema `tsmigrate init`
+/// puts in `.tsmigrate/` of the working directory (relative to the file,
+/// as editors resolve `$schema`); `None` without it, or for a file
+/// outside the working directory.
+fn schema_beside(out: &Path) -> Option<String> {
+    if !Path::new(".tsmigrate/map.schema.json").is_file() {
+        return None;
+    }
+    let mut up = String::new();
+    for part in out.parent()?.components() {
+        match part {
+            std::path::Component::Normal(_) => up.push_str("../"),
+            std::path::Component::CurDir => {}
+            _ => return None,
+        }
+    }
+    Some(format!("{up}.tsmigrate/map.schema.json"))
 }
 
 async fn check(ctx: &Context, refs: (&str, &str, &OrgFlags)) -> Result<Outcome, Error> {

@@ -80,6 +80,8 @@ fn a_generated_map_makes_a_migration_between_clusters_land() {
     // Every object the source's actions refer to: the (new) answer, the
     // worksheet, the group.
     assert_eq!(guids.len(), 3, "{map:#}");
+    // No schema to point at (no `tsmigrate init` here): none named.
+    assert!(map.get("$schema").is_none(), "{map:#}");
     // Not replaced without --force.
     tsm(
         w,
@@ -95,6 +97,51 @@ fn a_generated_map_makes_a_migration_between_clusters_land() {
         ],
         1,
     );
+    tsm(
+        w,
+        &[
+            "map",
+            "check",
+            "--source",
+            s,
+            "--target",
+            t,
+            "--map",
+            "maps/dev-prod.json",
+        ],
+        0,
+    );
+    // Where `tsmigrate init` left the schemas, a generated map names its
+    // schema relative to itself (as editors resolve it), conforms to it,
+    // and still reads.
+    std::fs::create_dir_all(w.join(".tsmigrate")).unwrap();
+    let schema_text = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schemas/map.schema.json"),
+    )
+    .unwrap();
+    std::fs::write(w.join(".tsmigrate/map.schema.json"), &schema_text).unwrap();
+    let generate = [
+        "map",
+        "generate",
+        "--source",
+        s,
+        "--target",
+        t,
+        "--out",
+        "maps/dev-prod.json",
+        "--force",
+    ];
+    tsm(w, &generate, 0);
+    let map: Value =
+        serde_json::from_slice(&std::fs::read(w.join("maps/dev-prod.json")).unwrap()).unwrap();
+    assert_eq!(map["$schema"], json!("../.tsmigrate/map.schema.json"));
+    let schema: Value = serde_json::from_slice(&schema_text).unwrap();
+    let errors: Vec<String> = jsonschema::validator_for(&schema)
+        .unwrap()
+        .iter_errors(&map)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}\n{map:#}");
     tsm(
         w,
         &[
