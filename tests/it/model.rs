@@ -554,8 +554,15 @@ impl Model {
             let want = &self.actions[org];
             if want.contains(&got) {
                 // The Org as stored, an excused stray included: the next
-                // steps start from it.
-                self.actions.insert(*org, vec![stored]);
+                // steps start from it. A stray whose GUID a pending journal
+                // holds is removed by that journal's rollback (as the
+                // README says): until then either is right.
+                let keep = if got != stored && !self.pending.is_empty() {
+                    vec![stored, got]
+                } else {
+                    vec![stored]
+                };
+                self.actions.insert(*org, keep);
                 continue;
             }
             let either = match want.len() {
