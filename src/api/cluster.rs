@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::error::{bad_shape, not_json, parse_body};
 use super::{Api, ApiError, Body, ErrorKind, Request, Retry, Session};
+use crate::json::value::{read_answer_aside, read_answer_keeping, read_answer_where};
 use crate::model::{self, ObjectQuery, Org};
 use crate::signals::Abort;
 
@@ -77,20 +78,28 @@ impl Cluster {
     }
 
     async fn get_json(&self, path: &str, query: &[(&str, String)]) -> Result<Value, ApiError> {
+        self.get_read(path, query, crate::json::value::read_answer)
+            .await
+    }
+
+    /// GET `path`, its answer read by `read` (what of it to build).
+    async fn get_read<T>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        read: impl FnOnce(&[u8]) -> serde_json::Result<T>,
+    ) -> Result<T, ApiError> {
         let full = Self::v1(path);
         let req = Request {
             query,
             ..Request::get(&full)
         };
         let body = self.session.call(&req, None).await?;
-        parse_body(&body, path)
+        read(&body).map_err(|e| not_json(path, e))
     }
 
     async fn get_object(&self, path: &str) -> Result<Map<String, Value>, ApiError> {
-        match self.get_json(path, &[]).await? {
-            Value::Object(m) => Ok(m),
-            other => Err(bad_shape(path, "an object", &other)),
-        }
+        object(path, self.get_json(path, &[]).await?)
     }
 
     async fn get_array(
@@ -98,10 +107,7 @@ impl Cluster {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Vec<Value>, ApiError> {
-        match self.get_json(path, query).await? {
-            Value::Array(a) => Ok(a),
-            other => Err(bad_shape(path, "an array", &other)),
-        }
+        array(path, self.get_json(path, query).await?)
     }
 
     /// The config: v1's whole configinfo; on v2 only the keys
@@ -114,16 +120,9 @@ impl Cluster {
             return Ok((self.v2_config().await?, Vec::new()));
         }
         let path = "/admin/configinfo";
-        let body = self
-            .session
-            .call(&Request::get(&Self::v1(path)), None)
-            .await?;
-        let read = crate::json::value::read_answer_aside(&body, model::ACTION_LIST_KEY);
-        let (config, listed) = read.map_err(|e| not_json(path, e))?;
-        match config {
-            Value::Object(m) => Ok((m, listed)),
-            other => Err(bad_shape(path, "an object", &other)),
-        }
+        let read = |body: &[u8]| read_answer_aside(body, model::ACTION_LIST_KEY);
+        let (config, listed) = self.get_read(path, &[], read).await?;
+        Ok((object(path, config)?, listed))
     }
 
     /// v1's overrides metadata (types and patterns of config keys) of the
@@ -134,15 +133,8 @@ impl Cluster {
             return Ok(Map::new());
         }
         let path = "/admin/configinfo/overrides";
-        let body = self
-            .session
-            .call(&Request::get(&Self::v1(path)), None)
-            .await?;
-        let read = crate::json::value::read_answer_keeping(&body, keys);
-        match read.map_err(|e| not_json(path, e))? {
-            Value::Object(m) => Ok(m),
-            other => Err(bad_shape(path, "an object", &other)),
-        }
+        let read = |body: &[u8]| read_answer_keeping(body, keys);
+        object(path, self.get_read(path, &[], read).await?)
     }
 
     /// Every action, in v1 form (on v2 with associations and groups).
@@ -162,14 +154,8 @@ impl Cluster {
             return Ok(all);
         }
         let path = "/admin/embed/actions";
-        let body = self
-            .session
-            .call(&Request::get(&Self::v1(path)), None)
-            .await?;
-        match crate::json::value::read_answer_where(&body, keep).map_err(|e| not_json(path, e))? {
-            Value::Array(a) => Ok(a),
-            other => Err(bad_shape(path, "an array", &other)),
-        }
+        let read = |body: &[u8]| read_answer_where(body, keep);
+        array(path, self.get_read(path, &[], read).await?)
     }
 
     pub async fn action(&self, id: &str) -> Result<Map<String, Value>, ApiError> {
@@ -493,6 +479,22 @@ fn action_path(id: &str, rest: &str) -> Result<String, ApiError> {
     }
     let escaped: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
     Ok(format!("/admin/embed/actions/{escaped}{rest}"))
+}
+
+/// An answer that must be an object.
+fn object(path: &str, v: Value) -> Result<Map<String, Value>, ApiError> {
+    match v {
+        Value::Object(m) => Ok(m),
+        other => Err(bad_shape(path, "an object", &other)),
+    }
+}
+
+/// An answer that must be an array.
+fn array(path: &str, v: Value) -> Result<Vec<Value>, ApiError> {
+    match v {
+        Value::Array(a) => Ok(a),
+        other => Err(bad_shape(path, "an array", &other)),
+    }
 }
 
 #[cfg(test)]

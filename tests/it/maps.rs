@@ -47,23 +47,21 @@ fn a_generated_map_makes_a_migration_between_clusters_land() {
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     let (s, t) = (source.url.as_str(), target.url.as_str());
+    let generate = [
+        "map",
+        "generate",
+        "--source",
+        s,
+        "--target",
+        t,
+        "--out",
+        "maps/dev-prod.json",
+        "--force",
+    ];
     // Without a map the source's GUIDs are not on the target.
     tsm(w, &["validate", "--source", s, "--target", t], 1);
 
-    let out = tsm(
-        w,
-        &[
-            "map",
-            "generate",
-            "--source",
-            s,
-            "--target",
-            t,
-            "--out",
-            "maps/dev-prod.json",
-        ],
-        0,
-    );
+    let out = tsm(w, &generate[..8], 0);
     assert!(
         stderr(&out).contains("not matched, 0 matched more than once"),
         "{}",
@@ -83,20 +81,7 @@ fn a_generated_map_makes_a_migration_between_clusters_land() {
     // No schema to point at (no `tsmigrate init` here): none named.
     assert!(map.get("$schema").is_none(), "{map:#}");
     // Not replaced without --force.
-    tsm(
-        w,
-        &[
-            "map",
-            "generate",
-            "--source",
-            s,
-            "--target",
-            t,
-            "--out",
-            "maps/dev-prod.json",
-        ],
-        1,
-    );
+    tsm(w, &generate[..8], 1);
     tsm(
         w,
         &[
@@ -120,17 +105,6 @@ fn a_generated_map_makes_a_migration_between_clusters_land() {
     )
     .unwrap();
     std::fs::write(w.join(".tsmigrate/map.schema.json"), &schema_text).unwrap();
-    let generate = [
-        "map",
-        "generate",
-        "--source",
-        s,
-        "--target",
-        t,
-        "--out",
-        "maps/dev-prod.json",
-        "--force",
-    ];
     tsm(w, &generate, 0);
     let map: Value =
         serde_json::from_slice(&std::fs::read(w.join("maps/dev-prod.json")).unwrap()).unwrap();
